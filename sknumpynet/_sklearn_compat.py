@@ -1,0 +1,31 @@
+"""The one place where sknumpynet touches private scikit-learn API.
+
+``_check_sample_weight`` has no public equivalent; it is tested against the
+newest scikit-learn release by the test suite (``tests/test_compat.py``).
+"""
+
+from sklearn.utils.validation import _check_sample_weight
+
+
+def check_sample_weight(sample_weight, X):
+    """Validate ``sample_weight`` for ``X``: shape ``(n_samples,)``, finite, >= 0.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,), scalar or None
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,) and dtype ``X.dtype``
+
+    Raises
+    ------
+    ValueError
+        If the shape is wrong, a weight is negative, NaN or infinite, or all
+        weights are zero.
+    """
+    sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    if not sw.any():
+        raise ValueError("sample_weight: all weights are zero; at least one must be > 0.")
+    return sw

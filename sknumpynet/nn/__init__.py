@@ -1,0 +1,29 @@
+"""The NumPy core of sknumpynet: layers, heads, optimizers and training.
+
+Nothing in this package imports scikit-learn; the estimator in
+:mod:`sknumpynet` is a thin adapter over it.
+"""
+
+from .activations import ACTIVATIONS
+from .gradcheck import check_gradients, numerical_gradient
+from .heads import HEADS
+from .initializers import INIT_OPTIONS, INITIALIZERS
+from .network import MLP, forward_logits
+from .optimizers import OPTIMIZERS, Optimizer
+from .training import Diverged, Trainer, deferred_interrupt
+
+__all__ = [
+    "ACTIVATIONS",
+    "HEADS",
+    "INITIALIZERS",
+    "INIT_OPTIONS",
+    "MLP",
+    "OPTIMIZERS",
+    "Diverged",
+    "Optimizer",
+    "Trainer",
+    "check_gradients",
+    "deferred_interrupt",
+    "forward_logits",
+    "numerical_gradient",
+]

@@ -1,0 +1,138 @@
+"""Hidden-layer activations, each beside its derivative.
+
+Every activation ``f`` is applied in place to the pre-activations ``Z`` of shape
+``(n_samples, n_units)``.  Its derivative is written from the *output*
+``A = f(Z)`` wherever the math allows, so the backward pass never needs ``Z``:
+
+============  =============================  ===========================
+name          forward ``A = f(Z)``           ``f'(Z)`` from ``A``
+============  =============================  ===========================
+identity      ``Z``                          ``1``
+relu          ``max(Z, 0)``                  ``1[A > 0]``
+leaky_relu    ``max(Z, 0.01 Z)``             ``1[A > 0] + 0.01 1[A <= 0]``
+tanh          ``tanh(Z)``                    ``1 - A**2``
+sigmoid       ``1 / (1 + exp(-Z))``          ``A (1 - A)``
+============  =============================  ===========================
+
+``backprop(A, delta)`` multiplies ``delta`` (same shape as ``A``) in place by
+``f'(Z)``; this is the chain rule step from a layer's output to its input.
+
+To add an activation, write a class with ``forward`` and ``backprop`` and add
+one entry to :data:`ACTIVATIONS`; validation and tests are built from its keys.
+"""
+
+import numpy as np
+
+LEAKY_SLOPE = 0.01
+
+
+class Identity:
+    """``f(z) = z``; keeps a layer linear."""
+
+    default_init = "xavier"
+
+    @staticmethod
+    def forward(Z):
+        return Z
+
+    @staticmethod
+    def backprop(A, delta):
+        return delta
+
+
+class ReLU:
+    """``f(z) = max(z, 0)``; ``f'(z) = 1`` where the unit is on."""
+
+    default_init = "he"
+
+    @staticmethod
+    def forward(Z):
+        return np.maximum(Z, 0, out=Z)
+
+    @staticmethod
+    def backprop(A, delta):
+        # A > 0 exactly where Z > 0, so the output alone gives the mask.
+        delta *= A > 0
+        return delta
+
+
+class LeakyReLU:
+    """``f(z) = max(z, 0.01 z)``; slope 1 for ``z > 0`` and 0.01 otherwise."""
+
+    default_init = "he"
+    slope = LEAKY_SLOPE
+
+    @classmethod
+    def forward(cls, Z):
+        # For a slope below 1, max(z, slope*z) is z when z > 0 and slope*z otherwise.
+        return np.maximum(Z, cls.slope * Z, out=Z)
+
+    @classmethod
+    def backprop(cls, A, delta):
+        # The sign of A is the sign of Z, so the output selects the slope.
+        delta *= np.where(A > 0, 1.0, cls.slope).astype(delta.dtype, copy=False)
+        return delta
+
+
+class Tanh:
+    """``f(z) = tanh(z)``; ``f'(z) = 1 - tanh(z)**2 = 1 - A**2``."""
+
+    default_init = "xavier"
+
+    @staticmethod
+    def forward(Z):
+        return np.tanh(Z, out=Z)
+
+    @staticmethod
+    def backprop(A, delta):
+        delta *= 1 - A * A
+        return delta
+
+
+class Sigmoid:
+    """``f(z) = 1 / (1 + exp(-z))``; ``f'(z) = A (1 - A)``."""
+
+    default_init = "xavier"
+
+    @staticmethod
+    def forward(Z):
+        return sigmoid(Z, out=Z)
+
+    @staticmethod
+    def backprop(A, delta):
+        delta *= A * (1 - A)
+        return delta
+
+
+def sigmoid(Z, out=None):
+    """Logistic function without overflow: ``sigmoid(z) = (1 + tanh(z / 2)) / 2``.
+
+    ``exp(-z)`` overflows for ``z < -88`` in float32; ``tanh`` saturates to
+    ``-1`` instead, so any finite input gives a value in ``[0, 1]`` silently.
+
+    Parameters
+    ----------
+    Z : ndarray of any shape
+        Logits.
+    out : ndarray of the same shape, optional
+        Where to write the result (may be ``Z`` itself).
+
+    Returns
+    -------
+    ndarray of the same shape as ``Z``
+    """
+    out = np.multiply(Z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1
+    out *= 0.5
+    return out
+
+
+ACTIVATIONS = {
+    "identity": Identity,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+}
+"""Registry of hidden activations by name."""

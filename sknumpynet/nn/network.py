@@ -1,0 +1,248 @@
+"""The multi-layer perceptron: parameters, forward pass and backpropagation.
+
+Notation for a network with layer sizes ``n_0 (features), n_1, ..., n_L
+(outputs)`` and a batch of ``m`` samples:
+
+* ``A_0 = X`` of shape ``(m, n_0)``;
+* ``Z_l = A_{l-1} W_l + b_l`` with ``W_l`` of shape ``(n_{l-1}, n_l)``;
+* ``A_l = f_l(Z_l)`` for hidden layers, and the head turns ``Z_L`` into ``P``.
+
+The objective of a batch with sample weights ``s_i`` (all 1 by default) is::
+
+    J = sum_i s_i loss_i / S + alpha / (2 S) * sum_l ||W_l||^2,   S = sum_i s_i
+
+and backpropagation gives, with ``D_L = diag(s / S) (P - Y)``::
+
+    dJ/dW_l = A_{l-1}^T D_l + (alpha / S) W_l      dJ/db_l = sum_i D_l[i]
+    D_{l-1} = (D_l W_l^T) * f'_{l-1}               (f' taken from A_{l-1})
+
+All weights and biases live in one contiguous vector ``params`` (every weight
+matrix first, then every bias) with per-layer views, so an optimizer updates
+the whole network with a few ufunc calls and the L2 term touches one slice.
+"""
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .heads import HEADS, output_delta
+from .initializers import INITIALIZERS, resolve_init
+
+
+def _views(flat, shapes):
+    """Split ``flat`` into consecutive views of the given shapes."""
+    views, start = [], 0
+    for shape in shapes:
+        stop = start + int(np.prod(shape))
+        views.append(flat[start:stop].reshape(shape))
+        start = stop
+    return views
+
+
+class MLP:
+    """A dense feed-forward network with a fused output head.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``(n_features, n_hidden_1, ..., n_outputs)``.
+    activations : sequence of str
+        One key of :data:`~sknumpynet.nn.activations.ACTIVATIONS` per hidden
+        layer (``len(layer_sizes) - 2`` names).
+    head : str
+        Key of :data:`~sknumpynet.nn.heads.HEADS`.
+    dtype : dtype, default=np.float64
+        Floating dtype of parameters and all computation.
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_params,)
+        Every weight, then every bias.
+    coefs : list of ndarray
+        Views of ``params``; ``coefs[l]`` has shape ``(n_l, n_{l+1})``.
+    intercepts : list of ndarray
+        Views of ``params``; ``intercepts[l]`` has shape ``(n_{l+1},)``.
+    n_weights : int
+        Length of the leading slice of ``params`` that holds the weights.
+    """
+
+    def __init__(self, layer_sizes, activations, head, dtype=np.float64):
+        self.layer_sizes = [int(n) for n in layer_sizes]
+        if len(activations) != len(self.layer_sizes) - 2:
+            raise ValueError(
+                f"activations needs one name per hidden layer "
+                f"({len(self.layer_sizes) - 2}), got {len(activations)}."
+            )
+        self.activation_names = list(activations)
+        self.activations = [ACTIVATIONS[name] for name in activations]
+        self.head_name = head
+        self.head = HEADS[head]
+        self.dtype = np.dtype(dtype)
+        pairs = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self._shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
+        self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
+        n_params = self.n_weights + sum(n_out for _, n_out in pairs)
+        self.params = np.zeros(n_params, dtype=self.dtype)
+        self.coefs, self.intercepts = self.unpack(self.params)
+        self._workspace = None
+
+    @property
+    def n_layers(self):
+        """Number of weight layers (hidden layers + output layer)."""
+        return len(self.layer_sizes) - 1
+
+    def unpack(self, flat):
+        """Per-layer views of a flat vector laid out like ``params``.
+
+        Parameters
+        ----------
+        flat : ndarray of shape (n_params,)
+
+        Returns
+        -------
+        coefs : list of ndarray
+        intercepts : list of ndarray
+        """
+        views = _views(flat, self._shapes)
+        return views[: self.n_layers], views[self.n_layers :]
+
+    def initialize(self, init, rng):
+        """Draw the weights with initializer ``init``; zero the biases.
+
+        Parameters
+        ----------
+        init : str
+            ``"auto"`` or a key of :data:`~sknumpynet.nn.initializers.INITIALIZERS`.
+        rng : numpy.random.Generator
+        """
+        followers = [*self.activations, self.head]
+        for W, follower in zip(self.coefs, followers):
+            INITIALIZERS[resolve_init(init, follower)](W, rng)
+        self.params[self.n_weights :] = 0
+
+    def set_params(self, coefs, intercepts):
+        """Copy per-layer arrays into ``params`` (e.g. after unpickling)."""
+        for view, value in zip(self.coefs + self.intercepts, coefs + intercepts):
+            view[...] = value
+
+    def logits(self, X):
+        """Output-layer pre-activations for ``X``; allocates, never mutates.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
+        return forward_logits(X, self.coefs, self.intercepts, self.activation_names)
+
+    # ---- training -------------------------------------------------------
+
+    def _buffers(self, m):
+        """Activation and delta buffers for batches of up to ``m`` rows, reused."""
+        ws = self._workspace
+        if ws is None or ws["rows"] < m:
+            sizes = self.layer_sizes[1:]
+            ws = self._workspace = {
+                "rows": m,
+                "A": [np.empty((m, n), dtype=self.dtype) for n in sizes],
+                "D": [np.empty((m, n), dtype=self.dtype) for n in sizes[:-1]],
+                "penalty": np.empty(self.n_weights, dtype=self.dtype),
+            }
+        return ws
+
+    def loss_grad(self, X, Y, grad, sample_weight=None, alpha=0.0):
+        """Objective ``J`` of one batch; fills ``grad`` with ``dJ/dparams``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (m, n_features)
+            Batch inputs, dtype ``self.dtype``.
+        Y : ndarray of shape (m, n_outputs)
+            Encoded targets (see the head's ``encode``).
+        grad : ndarray of shape (n_params,)
+            Overwritten with the gradient, laid out like ``params``.
+        sample_weight : ndarray of shape (m,), optional
+            Non-negative weights with a positive sum; None means all ones.
+        alpha : float, default=0.0
+            L2 penalty on the weights (not the biases).
+
+        Returns
+        -------
+        float
+            ``J`` as in the module docstring.
+        """
+        m = X.shape[0]
+        ws = self._buffers(m)
+        A = [a[:m] for a in ws["A"]]
+        D = [d[:m] for d in ws["D"]]
+        inputs = [X, *A[:-1]]
+        for W, b, a_in, z, act in zip(
+            self.coefs, self.intercepts, inputs, A, [*self.activations, None]
+        ):
+            np.matmul(a_in, W, out=z)
+            z += b
+            if act is not None:
+                act.forward(z)
+        Z = A[-1]
+        P = Z  # the head writes P over the logits once the loss is taken
+        loss = self.head.forward_loss(Z, Y, P)
+        if sample_weight is None:
+            total = float(m)
+            data_loss = float(loss.sum())
+        else:
+            total = float(sample_weight.sum())
+            data_loss = float(loss @ sample_weight)
+        delta = output_delta(P, Y)
+        if sample_weight is None:
+            delta *= 1.0 / total
+        else:
+            delta *= (sample_weight / total)[:, None]
+        self._backward(inputs, D, delta, grad)
+        n_w = self.n_weights
+        W_all = self.params[:n_w]
+        penalty = 0.0
+        if alpha:
+            penalty = 0.5 * alpha * float(W_all @ W_all) / total
+            grad[:n_w] += np.multiply(W_all, alpha / total, out=ws["penalty"])
+        return data_loss / total + penalty
+
+    def _backward(self, inputs, D, delta, grad):
+        gW, gb = self.unpack(grad)
+        for layer in range(self.n_layers - 1, -1, -1):
+            np.matmul(inputs[layer].T, delta, out=gW[layer])
+            np.sum(delta, axis=0, out=gb[layer])
+            if layer:
+                prev = D[layer - 1]
+                np.matmul(delta, self.coefs[layer].T, out=prev)
+                delta = self.activations[layer - 1].backprop(inputs[layer], prev)
+
+
+def forward_logits(X, coefs, intercepts, activations):
+    """Logits of a network given as per-layer arrays; allocates, never mutates.
+
+    Safe to call from several threads at once on the same arrays.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    coefs : list of ndarray
+        ``coefs[l]`` of shape ``(n_l, n_{l+1})``.
+    intercepts : list of ndarray
+        ``intercepts[l]`` of shape ``(n_{l+1},)``.
+    activations : list of str
+        Hidden activation names, one per hidden layer.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+    """
+    A = X
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        Z = A @ W
+        Z += b
+        if layer < len(activations):
+            ACTIVATIONS[activations[layer]].forward(Z)
+        A = Z
+    return A

@@ -1,0 +1,190 @@
+"""Optimizers: the only code that changes the weights.
+
+Every optimizer works on one flat parameter vector ``w`` and its gradient
+``g`` (both of shape ``(n_params,)``), and keeps its state as plain arrays of
+the same shape in a ``dict``, so the state can be saved, restored and
+inspected like the weights.  ``step(w, g, state)`` updates ``w`` in place:
+
+=========  =================================================================
+name       update (``lr`` is the learning rate)
+=========  =================================================================
+gd         ``w -= lr g`` over the whole training set each step
+sgd        ``w -= lr g`` over each mini-batch
+momentum   ``v = b v + (1 - b) g``;  ``w -= lr v``
+nesterov   ``v = b v + (1 - b) g``;  ``w -= lr (b v + (1 - b) g)``
+rmsprop    ``s = rho s + (1 - rho) g**2``;  ``w -= lr g / (sqrt(s) + eps)``
+adam       ``t += 1``; ``m = b1 m + (1 - b1) g``; ``s = b2 s + (1 - b2) g**2``;
+           ``w -= lr m_hat / (sqrt(s_hat) + eps)`` with
+           ``m_hat = m / (1 - b1**t)``, ``s_hat = s / (1 - b2**t)``
+=========  =================================================================
+
+Nesterov's look-ahead (the gradient taken at ``w - lr b v``) is written in the
+usual re-parametrised form (Bengio et al., 2013), where the stored parameters
+are the look-ahead point: the step is the new velocity looked one step further.
+
+To add an optimizer, subclass :class:`Optimizer`, list the hyperparameters it
+reads in ``hyperparameters`` and add one entry to :data:`OPTIMIZERS`.
+"""
+
+import math
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class: plain gradient descent on whatever batches it is given.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Step size ``lr``.
+    **hyperparameters
+        Values for the names in the class attribute ``hyperparameters``.
+    """
+
+    hyperparameters = ()
+    full_batch = False
+    state_names = ()
+
+    def __init__(self, learning_rate, **hyperparameters):
+        self.learning_rate = float(learning_rate)
+        for name in self.hyperparameters:
+            setattr(self, name, float(hyperparameters[name]))
+
+    def init_state(self, w):
+        """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``."""
+        state = {name: np.zeros_like(w) for name in self.state_names}
+        state["t"] = 0
+        return state
+
+    def _buffer(self, w):
+        # One scratch buffer reused by every step, so a step allocates nothing.
+        scratch = getattr(self, "_scratch", None)
+        if scratch is None or scratch.shape != w.shape or scratch.dtype != w.dtype:
+            self._scratch = scratch = np.empty_like(w)
+        return scratch
+
+    def step(self, w, g, state):
+        """Update ``w`` in place from gradient ``g``; advance ``state``.
+
+        Parameters
+        ----------
+        w : ndarray of shape (n_params,)
+            Parameters, updated in place.
+        g : ndarray of shape (n_params,)
+            Gradient of the loss at ``w``; may be overwritten.
+        state : dict
+            The state returned by :meth:`init_state`, updated in place.
+        """
+        state["t"] += 1
+        g *= self.learning_rate
+        w -= g
+
+
+class GD(Optimizer):
+    """Full-batch gradient descent: one step per epoch on every sample."""
+
+    full_batch = True
+
+
+class SGD(Optimizer):
+    """Mini-batch stochastic gradient descent."""
+
+
+class Momentum(Optimizer):
+    """Gradient descent with an exponentially averaged velocity."""
+
+    hyperparameters = ("momentum",)
+    state_names = ("velocity",)
+
+    def _update_velocity(self, g, state):
+        v = state["velocity"]
+        v *= self.momentum
+        g *= 1 - self.momentum
+        v += g
+        return v
+
+    def step(self, w, g, state):
+        state["t"] += 1
+        tmp = self._buffer(w)
+        v = self._update_velocity(g, state)
+        np.multiply(v, self.learning_rate, out=tmp)
+        w -= tmp
+
+
+class Nesterov(Momentum):
+    """Momentum with Nesterov's look-ahead (re-parametrised form)."""
+
+    def step(self, w, g, state):
+        state["t"] += 1
+        tmp = self._buffer(w)
+        # _update_velocity leaves (1 - b) g in g, which the look-ahead reuses.
+        v = self._update_velocity(g, state)
+        np.multiply(v, self.momentum, out=tmp)
+        tmp += g
+        tmp *= self.learning_rate
+        w -= tmp
+
+
+class RMSProp(Optimizer):
+    """Gradient scaled by a running root mean square of past gradients."""
+
+    hyperparameters = ("rho", "epsilon")
+    state_names = ("square_avg",)
+
+    def step(self, w, g, state):
+        state["t"] += 1
+        tmp = self._buffer(w)
+        s = state["square_avg"]
+        s *= self.rho
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.rho
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.epsilon
+        np.divide(g, tmp, out=tmp)
+        tmp *= self.learning_rate
+        w -= tmp
+
+
+class Adam(Optimizer):
+    """Adaptive moments with bias correction (Kingma & Ba, 2015)."""
+
+    hyperparameters = ("beta_1", "beta_2", "epsilon")
+    state_names = ("m", "s")
+
+    def step(self, w, g, state):
+        state["t"] += 1
+        t = state["t"]
+        tmp = self._buffer(w)
+        m, s = state["m"], state["s"]
+        m *= self.beta_1
+        np.multiply(g, 1 - self.beta_1, out=tmp)
+        m += tmp
+        s *= self.beta_2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.beta_2
+        s += tmp
+        # m_hat / (sqrt(s_hat) + eps) == c1 * m / (sqrt(s) + eps * c2) with
+        # c2 = sqrt(1 - b2**t), c1 = c2 / (1 - b1**t): the same update with two
+        # scalar factors instead of two array-wide divisions.
+        # Python floats keep float32 arithmetic in float32 (NumPy scalars would
+        # promote every ufunc to float64).
+        c2 = math.sqrt(1 - self.beta_2**t)
+        step_size = self.learning_rate * c2 / (1 - self.beta_1**t)
+        np.sqrt(s, out=tmp)
+        tmp += self.epsilon * c2
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        w -= tmp
+
+
+OPTIMIZERS = {
+    "gd": GD,
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+}
+"""Registry of optimizers by name."""

@@ -1,0 +1,170 @@
+"""Epochs of mini-batch training, with safe stops.
+
+:class:`Trainer` owns everything that lives for a whole fit and is reused by
+every batch: the gradient vector, the gathered batch buffers and the
+optimizer state.  One epoch visits the rows named by ``indices`` in an order
+drawn from the fit's single :class:`numpy.random.Generator`; the data itself
+is never shuffled or copied, only gathered batch by batch into one buffer.
+
+Two events end an epoch early, always at a batch boundary so the weights are
+never half-updated:
+
+* a non-finite batch objective raises :class:`Diverged` *before* the step
+  that would spread it into the weights;
+* a Ctrl-C (SIGINT) received inside :func:`deferred_interrupt` sets a flag that
+  the epoch checks after each step; the epoch then raises
+  :class:`KeyboardInterrupt` at once.
+"""
+
+import contextlib
+import math
+import signal
+import threading
+
+import numpy as np
+
+
+class Diverged(ArithmeticError):
+    """The training objective became NaN or infinite."""
+
+
+class _InterruptFlag:
+    requested = False
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Hold SIGINT until the current batch has finished.
+
+    In the main thread, SIGINT inside the block only sets a flag (yielded) that
+    :meth:`Trainer.epoch` polls between batches.  Elsewhere (signal handlers
+    can only be set from the main thread) the flag never fires and Python's own
+    handling applies.
+
+    Yields
+    ------
+    flag : object
+        Its ``requested`` attribute becomes True when SIGINT arrives.
+    """
+    flag = _InterruptFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        flag.requested = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class Trainer:
+    """Run epochs of an :class:`~sknumpynet.nn.network.MLP` with an optimizer.
+
+    Parameters
+    ----------
+    network : MLP
+        Updated in place.
+    optimizer : Optimizer
+    state : dict
+        The optimizer state (see ``Optimizer.init_state``); updated in place.
+    batch_size : int
+        Rows per step; ignored for full-batch optimizers.
+    alpha : float
+        L2 penalty.
+    shuffle : bool
+        Visit rows in a new random order each epoch.
+    rng : numpy.random.Generator
+        Source of the epoch orders.
+    interrupt : object, optional
+        Flag object from :func:`deferred_interrupt`.
+    """
+
+    def __init__(
+        self, network, optimizer, state, *, batch_size, alpha, shuffle, rng,
+        interrupt=None,
+    ):
+        self.network = network
+        self.optimizer = optimizer
+        self.state = state
+        self.batch_size = batch_size
+        self.alpha = alpha
+        self.shuffle = shuffle and not optimizer.full_batch
+        self.rng = rng
+        self.interrupt = interrupt or _InterruptFlag()
+        self.grad = np.empty_like(network.params)
+        self._gathered = None
+
+    def _gather_buffers(self, rows, X, Y, sample_weight):
+        buf = self._gathered
+        if buf is None or buf[0].shape[0] < rows:
+            buf = self._gathered = (
+                np.empty((rows, X.shape[1]), dtype=X.dtype),
+                np.empty((rows, Y.shape[1]), dtype=Y.dtype),
+                None if sample_weight is None else np.empty(rows, dtype=X.dtype),
+            )
+        return buf
+
+    def epoch(self, X, Y, sample_weight=None, indices=None):
+        """Train one pass over the rows ``indices`` of ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        Y : ndarray of shape (n_samples, n_outputs)
+            Encoded targets, same dtype as ``X``.
+        sample_weight : ndarray of shape (n_samples,), optional
+        indices : ndarray of int, optional
+            Rows to train on (default: all).
+
+        Returns
+        -------
+        float
+            Mean of the batch objectives, each weighted by its batch's total
+            sample weight (its row count without weights).
+
+        Raises
+        ------
+        Diverged
+            If a batch objective is not finite; the weights are those before it.
+        KeyboardInterrupt
+            If the interrupt flag was raised; the weights are those after the
+            last completed step.
+        """
+        n = X.shape[0] if indices is None else len(indices)
+        size = n if self.optimizer.full_batch else min(self.batch_size, n)
+        order = indices
+        if self.shuffle:
+            order = self.rng.permutation(n if indices is None else indices)
+        if order is not None:
+            xb, yb, wb = self._gather_buffers(size, X, Y, sample_weight)
+        total_loss, total_weight = 0.0, 0.0
+        net, opt, state, grad = self.network, self.optimizer, self.state, self.grad
+        for start in range(0, n, size):
+            stop = min(start + size, n)
+            if order is None:  # rows in place: slices are views, nothing copied
+                Xb, Yb = X[start:stop], Y[start:stop]
+                wb_ = None if sample_weight is None else sample_weight[start:stop]
+            else:
+                rows, m = order[start:stop], stop - start
+                Xb = np.take(X, rows, axis=0, out=xb[:m])
+                Yb = np.take(Y, rows, axis=0, out=yb[:m])
+                wb_ = None
+                if sample_weight is not None:
+                    wb_ = np.take(sample_weight, rows, out=wb[:m])
+            weight = float(stop - start) if wb_ is None else float(wb_.sum())
+            if weight == 0:
+                continue
+            loss = net.loss_grad(Xb, Yb, grad, wb_, self.alpha)
+            if not math.isfinite(loss):
+                raise Diverged(f"non-finite training loss ({loss}) at batch {start // size}")
+            opt.step(net.params, grad, state)
+            total_loss += loss * weight
+            total_weight += weight
+            if self.interrupt.requested:
+                raise KeyboardInterrupt
+        return total_loss / total_weight
+
