@@ -2,5 +2,6 @@
 
 from ._version import __version__
 from .classifier import ScratchMLPClassifier
+from .plotting import LossCurveDisplay
 
-__all__ = ["ScratchMLPClassifier", "__version__"]
+__all__ = ["LossCurveDisplay", "ScratchMLPClassifier", "__version__"]

@@ -25,7 +25,14 @@ def check_sample_weight(sample_weight, X):
         If the shape is wrong, a weight is negative, NaN or infinite, or all
         weights are zero.
     """
-    sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    try:
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    except (TypeError, ValueError) as exc:
+        # Some of scikit-learn's messages ("Sample weights must be 1D ...",
+        # "could not convert string to float") do not name the argument.
+        if "sample_weight" in str(exc):
+            raise
+        raise type(exc)(f"sample_weight: {exc}") from exc
     if not sw.any():
         raise ValueError("sample_weight: all weights are zero; at least one must be > 0.")
     return sw

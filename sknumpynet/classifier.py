@@ -4,6 +4,7 @@ This module does validation, label encoding, wiring and prediction; every
 piece of math lives in :mod:`sknumpynet.nn`.
 """
 
+import contextlib
 import time
 import warnings
 from numbers import Integral, Real
@@ -19,7 +20,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._sklearn_compat import check_sample_weight
-from .exceptions import DivergenceWarning, TrainingInterruptedWarning
+from ._version import __version__
+from .exceptions import DivergenceWarning, InconsistentVersionWarning, TrainingInterruptedWarning
 from .nn import (
     ACTIVATIONS,
     HEADS,
@@ -57,9 +59,58 @@ _OPTIONS = {
 }
 _FLAGS = ("early_stopping", "shuffle", "warm_start")
 
+# A batch loss this many times the loss at the starting weights (or of a
+# uniform prediction, if larger) counts as divergence: sound training stays
+# near or below both, an exploding learning rate passes it within a few steps.
+_DIVERGENCE_FACTOR = 1e3
+# Rows on which the starting loss is measured (at most one batch).
+_PROBE_ROWS = 256
+
 
 def _allowed(options):
     return ", ".join(repr(o) for o in options)
+
+
+def _bounds(low, high, closed):
+    """Describe a check_scalar interval, e.g. ``">= 0 and < 1"``."""
+    parts = []
+    if low is not None:
+        parts.append((">= " if closed in ("left", "both") else "> ") + str(low))
+    if high is not None:
+        parts.append(("<= " if closed in ("right", "both") else "< ") + str(high))
+    return " and ".join(parts)
+
+
+def _check_int(value, name, min_val):
+    """check_scalar for an int, rejecting bools (``True`` is an Integral)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int >= {min_val}, not a bool; got {value!r}.")
+    return check_scalar(value, name, Integral, min_val=min_val)
+
+
+@contextlib.contextmanager
+def _checking_input(name):
+    """Context for validating ``name``: clear errors and no stray warnings.
+
+    numpy's conversion errors name no argument; they are re-raised naming
+    ``name``.  scikit-learn's fast finiteness check sums the array, which can
+    overflow (inf - inf) for finite values near the dtype's limit; its exact
+    check that follows decides, so numpy's warning about the sum is silenced.
+    """
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            yield
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        if "could not convert" in message or message.startswith("float() argument"):
+            # Keep the type: scikit-learn's check_dtype_object expects the
+            # TypeError of float() on an object such as a dict.
+            raise type(exc)(
+                f"{name} must contain only numbers (int, float or bool); {message}"
+            ) from exc
+        if "inconsistent numbers of samples" in message:
+            raise ValueError(f"X and y must have the same number of samples; {message}") from exc
+        raise
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -225,7 +276,18 @@ default="adam"
         """Check every hyperparameter; return the hidden sizes and activations."""
         for name, (kind, low, high, closed) in _SCALARS.items():
             value = getattr(self, name)
+            # check_scalar lets bools pass as ints and NaN/inf pass any bound.
+            if isinstance(value, (bool, np.bool_)) and name != "verbose":
+                raise TypeError(
+                    f"{name} must be {'an int' if kind is Integral else 'a number'} "
+                    f"{_bounds(low, high, closed)}, not a bool; "
+                    f"got {value!r}."
+                )
             check_scalar(value, name, kind, min_val=low, max_val=high, include_boundaries=closed)
+            if not np.isfinite(value):
+                raise ValueError(
+                    f"{name} must be a finite number {_bounds(low, high, closed)}; got {value!r}."
+                )
         for name, options in _OPTIONS.items():
             value = getattr(self, name)
             if not isinstance(value, str) or value not in options:
@@ -237,11 +299,11 @@ default="adam"
             if self.batch_size != "auto":
                 raise ValueError(f"batch_size must be 'auto' or an int >= 1; got {self.batch_size!r}.")
         else:
-            check_scalar(self.batch_size, "batch_size", Integral, min_val=1)
+            _check_int(self.batch_size, "batch_size", min_val=1)
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else sizes
         try:
-            sizes = [int(check_scalar(s, "hidden_layer_sizes[i]", Integral, min_val=1)) for s in sizes]
+            sizes = [int(_check_int(s, "hidden_layer_sizes[i]", min_val=1)) for s in sizes]
         except (TypeError, ValueError) as exc:
             raise type(exc)(
                 f"hidden_layer_sizes must be an int or a sequence of ints >= 1; "
@@ -265,6 +327,10 @@ default="adam"
                 "random_state must be None, an int, a numpy RandomState or Generator; "
                 f"got {self.random_state!r}."
             )
+        if isinstance(self.random_state, Integral) and not 0 <= self.random_state < 2**32:
+            raise ValueError(
+                f"random_state must be an int in [0, 2**32 - 1]; got {self.random_state!r}."
+            )
         return sizes, list(names)
 
     def _make_rng(self, samples_seen):
@@ -285,7 +351,8 @@ default="adam"
         check_classification_targets(y)
         multilabel = type_of_target(y) == "multilabel-indicator"
         if first_call:
-            if incremental and classes is None:
+            # A multilabel target names every label by its columns already.
+            if incremental and classes is None and not multilabel:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             if multilabel:
                 self.classes_ = np.arange(y.shape[1])
@@ -299,7 +366,9 @@ default="adam"
         elif multilabel != self._multilabel:
             kind = "multilabel" if self._multilabel else "single-label"
             raise ValueError(f"y must be {kind} like the targets of the previous fit.")
-        elif not multilabel:
+        if not multilabel and not (first_call and classes is None):
+            # Also on a first partial_fit: labels outside `classes` would be
+            # encoded as all-zero rows and silently trained on as no class.
             unseen = np.setdiff1d(unique_labels(y), self.classes_)
             if unseen.size:
                 raise ValueError(
@@ -359,11 +428,16 @@ default="adam"
                     f"classes {list(classes)} differ from classes_ {self.classes_.tolist()} "
                     "of the previous partial_fit call."
                 )
-        X, y = validate_data(self, X, y, reset=first_call, dtype=_FLOATS, multi_output=True)
+        with _checking_input("X"):
+            X, y = validate_data(self, X, y, reset=first_call, dtype=_FLOATS, multi_output=True)
         y, multilabel = self._validate_targets(y, classes, first_call, incremental)
         if not first_call:
-            X = X.astype(self.coefs_[0].dtype, copy=False)
-        sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
+            X = self._as_model_dtype(X, training=True)
+        if sample_weight is not None:
+            with _checking_input("sample_weight"):
+                sw = check_sample_weight(sample_weight, X)
+        else:
+            sw = None
         if sw is not None and not multilabel and not incremental:
             kept = unique_labels(y[sw > 0])
             if len(kept) < 2:
@@ -438,46 +512,72 @@ default="adam"
             )
         train_idx = val_idx = None
         early = self.early_stopping and not incremental
+        # A call that stops on the other criterion than the records were set up
+        # for (partial_fit after early stopping, or warm_start toggling
+        # early_stopping) starts that criterion's records afresh.
+        if early and self.validation_scores_ is None:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            self._no_improvement_count = 0
+        elif not early and self.best_loss_ is None:
+            self.best_loss_ = min(self.loss_curve_, default=np.inf)
+            self._no_improvement_count = 0
         if early:
             stratify = None if multilabel else y
-            train_idx, val_idx = train_test_split(
-                np.arange(n),
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=int(rng.integers(np.iinfo(np.int32).max)),
-            )
+            try:
+                train_idx, val_idx = train_test_split(
+                    np.arange(n),
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                    random_state=int(rng.integers(np.iinfo(np.int32).max)),
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    f"early_stopping=True cannot hold out a stratified "
+                    f"validation_fraction={self.validation_fraction} of {n} samples "
+                    f"({exc}). Pass more samples per class, change validation_fraction "
+                    "or set early_stopping=False."
+                ) from exc
             train_idx.sort()
             X_val, y_val = X[val_idx], y[val_idx]
         n_train = n if train_idx is None else len(train_idx)
+        rows = np.arange(n) if train_idx is None else train_idx
+        batch_rows = n_train if optimizer.full_batch else min(batch_size, n_train)
         best_params = net.params.copy()
         epochs = 1 if incremental else self.max_iter
         start = time.perf_counter()
-        stopped = False
-        with deferred_interrupt() as interrupt:
+        stopped = validated = False
+        interrupted = None
+        # Overflow and NaN are expected once a learning rate explodes; they are
+        # caught from the loss and the weights below instead of reported by numpy.
+        with deferred_interrupt() as interrupt, np.errstate(all="ignore"):
             trainer = Trainer(
                 net, optimizer, self._optimizer_state, batch_size=batch_size,
                 alpha=self.alpha, shuffle=self.shuffle, rng=rng, interrupt=interrupt,
+                max_loss=self._divergence_limit(net, X, Y, sw, rows, batch_rows),
             )
             for epoch in range(epochs):
                 try:
                     loss = trainer.epoch(X, Y, sw, train_idx)
+                    # A finite loss can still come with a step that overflowed.
+                    if not np.isfinite(net.params).all():
+                        raise Diverged("the last step made a weight NaN or infinite")
                 except Diverged as exc:
                     net.params[...] = best_params
+                    # The optimizer's moments hold the exploded gradients.
+                    self._optimizer_state.update(optimizer.init_state(net.params))
                     warnings.warn(
                         f"Training diverged in epoch {self.n_iter_ + 1} ({exc}): "
                         f"learning_rate_init={self.learning_rate_init} is too high for "
-                        f"optimizer={self.optimizer!r}; lower it. The best finite "
-                        "weights seen so far are kept.",
+                        f"optimizer={self.optimizer!r} (or the features are on too large a "
+                        "scale); lower it or standardize X. The best finite weights seen "
+                        "so far are kept.",
                         DivergenceWarning,
+                        stacklevel=4,
                     )
                     stopped = True
                     break
                 except KeyboardInterrupt:
-                    warnings.warn(
-                        f"Training interrupted in epoch {self.n_iter_ + 1}; the weights "
-                        "after the last completed mini-batch are kept.",
-                        TrainingInterruptedWarning,
-                    )
+                    interrupted = f"in epoch {self.n_iter_ + 1}"
                     stopped = True
                     break
                 self.n_iter_ += 1
@@ -487,11 +587,17 @@ default="adam"
                 score = None
                 if early:
                     score = accuracy_score(y_val, self._predict_from(net, X_val))
+                    validated = True
                 improved = self._record_progress(loss, score)
                 if improved:
                     best_params[...] = net.params
                 if self.verbose:
                     self._print_progress(epoch, epochs, loss, score, start)
+                if interrupt.requested:
+                    # Ctrl-C after the epoch's last step, e.g. while validating.
+                    interrupted = f"after epoch {self.n_iter_}"
+                    stopped = True
+                    break
                 if self._no_improvement_count > self.n_iter_no_change:
                     stopped = True
                     if self.verbose:
@@ -501,14 +607,48 @@ default="adam"
                             f"{self.n_iter_no_change} consecutive epochs. Stopping."
                         )
                     break
-        if early:
+        if early and validated:
             net.params[...] = best_params
+        if interrupted:
+            kept = (
+                "of the best validation epoch"
+                if early and validated
+                else "after the last completed mini-batch"
+            )
+            warnings.warn(
+                f"Training interrupted {interrupted}; the weights {kept} are kept.",
+                TrainingInterruptedWarning,
+                stacklevel=4,
+            )
         if not stopped and not incremental:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+
+    def _divergence_limit(self, net, X, Y, sw, rows, batch_rows):
+        """Batch loss from which training counts as diverged.
+
+        ``_DIVERGENCE_FACTOR`` times the larger of the loss of a uniform
+        prediction and the loss at the starting weights, measured on up to one
+        batch of evenly spaced ``rows``.
+        """
+        size = min(batch_rows, _PROBE_ROWS, len(rows))
+        probe = rows[np.linspace(0, len(rows) - 1, size).astype(np.intp)]
+        weights = None if sw is None or not sw[probe].any() else sw[probe]
+        start_loss = net.loss_grad(
+            X[probe], Y[probe], np.empty_like(net.params), weights, self.alpha
+        )
+        if not np.isfinite(start_loss):
+            raise ValueError(
+                f"The loss at the starting weights is not finite: X (largest magnitude "
+                f"{np.abs(X).max():.3g}) is too large for {X.dtype} arithmetic in this "
+                "network. Scale the features, e.g. with sklearn.preprocessing.StandardScaler."
+            )
+        zeros = np.zeros((1, Y.shape[1]), dtype=X.dtype)
+        uniform = float(net.head.forward_loss(zeros, Y[:1], zeros.copy())[0])
+        return _DIVERGENCE_FACTOR * max(start_loss, uniform)
 
     def _record_progress(self, loss, score):
         """Update the no-improvement count; return True on a new best."""
@@ -545,12 +685,35 @@ default="adam"
     def _logits(self, X, coefs=None, intercepts=None):
         coefs = self.coefs_ if coefs is None else coefs
         intercepts = self.intercepts_ if intercepts is None else intercepts
-        return forward_logits(X, coefs, intercepts, self.hidden_activations_)
+        # Inputs far outside the training range can overflow to inf/NaN here;
+        # the head's log_proba maps those logits back into the finite range.
+        with np.errstate(all="ignore"):
+            return forward_logits(X, coefs, intercepts, self.hidden_activations_)
+
+    def _as_model_dtype(self, X, training=False):
+        """``X`` in the dtype of the fitted weights (a float32 model stays float32).
+
+        float64 values beyond float32's range become inf in the cast: training
+        refuses them; prediction passes them on to the finite-logit clipping.
+        """
+        dtype = self.coefs_[0].dtype
+        if X.dtype == dtype:
+            return X
+        with np.errstate(over="ignore"):
+            X = X.astype(dtype)
+        if training and not np.isfinite(X).all():
+            raise ValueError(
+                f"X has values beyond the range of {dtype}, the dtype this model was "
+                "first fitted with; scale the features, e.g. with "
+                "sklearn.preprocessing.StandardScaler."
+            )
+        return X
 
     def _validated_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=_FLOATS)
-        return X.astype(self.coefs_[0].dtype, copy=False)
+        with _checking_input("X"):
+            X = validate_data(self, X, reset=False, dtype=_FLOATS)
+        return self._as_model_dtype(X)
 
     def _log_proba_from_logits(self, Z):
         return HEADS[self.out_activation_].log_proba(Z, self._multilabel)
@@ -592,7 +755,9 @@ default="adam"
             sigmoid unit). For multilabel targets, column ``k`` is the
             probability of label ``k`` on its own.
         """
-        return np.exp(self.predict_log_proba(X))
+        log_proba = self.predict_log_proba(X)
+        with np.errstate(under="ignore"):
+            return np.exp(log_proba)
 
     def predict(self, X):
         """Predicted class labels.
@@ -607,6 +772,24 @@ default="adam"
             Labels from ``classes_``; a 0/1 indicator matrix for multilabel.
         """
         return self._labels_from_log_proba(self.predict_log_proba(X))
+
+    def __getstate__(self):
+        # A copy: BaseEstimator may hand back the instance's own __dict__.
+        return dict(super().__getstate__(), _sknumpynet_version=__version__)
+
+    def __setstate__(self, state):
+        state = dict(state)
+        version = state.pop("_sknumpynet_version", "unknown")
+        if version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=__version__,
+                    original_version=version,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

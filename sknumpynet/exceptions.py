@@ -4,10 +4,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 
 class DivergenceWarning(ConvergenceWarning):
-    """Training stopped because the loss became NaN or infinite.
+    """Training stopped because the loss became NaN, infinite or exploded.
 
     The estimator keeps the best finite weights seen before the divergence;
-    the usual cause is a learning rate that is too high.
+    the usual cause is a learning rate that is too high (or features on a
+    very large scale).
     """
 
 
@@ -16,4 +17,41 @@ class TrainingInterruptedWarning(UserWarning):
     mini-batch are kept and the estimator can predict or resume."""
 
 
-__all__ = ["ConvergenceWarning", "DivergenceWarning", "TrainingInterruptedWarning"]
+class InconsistentVersionWarning(UserWarning):
+    """An estimator is unpickled with a sknumpynet version other than the one
+    that pickled it.
+
+    Like scikit-learn's warning of the same name, this says the model may
+    behave differently or break; refit it, or load it with the version that
+    saved it.
+
+    Parameters
+    ----------
+    estimator_name : str
+        Class name of the unpickled estimator.
+    current_version : str
+        The installed sknumpynet version.
+    original_version : str
+        The version that pickled the estimator (``"unknown"`` if it did not
+        record one).
+    """
+
+    def __init__(self, *, estimator_name, current_version, original_version):
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+
+    def __str__(self):
+        return (
+            f"Trying to unpickle estimator {self.estimator_name} from sknumpynet version "
+            f"{self.original_version} when using version {self.current_version}. This might "
+            "lead to breaking code or invalid results. Use at your own risk."
+        )
+
+
+__all__ = [
+    "ConvergenceWarning",
+    "DivergenceWarning",
+    "InconsistentVersionWarning",
+    "TrainingInterruptedWarning",
+]

@@ -30,11 +30,27 @@ def _log_sigmoid(Z):
     return -np.logaddexp(0, -Z)
 
 
+def _finite_logits(Z):
+    """A copy of ``Z`` with NaN as 0 and values clipped to a quarter of the dtype's range.
+
+    Logits overflow to inf, and ``inf - inf`` to NaN, only for inputs far
+    outside anything a network was trained on.  Clipped logits keep every log
+    probability finite and every probability row summing to 1; the quarter of
+    the largest float leaves room for the differences and sums of
+    :func:`_log_normalize`.  A NaN logit carries no evidence, hence 0.
+    """
+    bound = np.finfo(Z.dtype).max / 4
+    return np.nan_to_num(np.clip(Z, -bound, bound), copy=False, nan=0.0)
+
+
 def _log_normalize(L):
     """Subtract ``logsumexp`` of each row: rows of ``exp(L)`` then sum to 1."""
-    shift = L.max(axis=1, keepdims=True)
-    lse = np.log(np.exp(L - shift).sum(axis=1, keepdims=True)) + shift
-    return L - lse
+    # Shift first, then subtract the small log of the sum: adding that log to a
+    # large shift (and subtracting it back) would round it away, and float32
+    # rows of large logits would no longer sum to 1.
+    L = L - L.max(axis=1, keepdims=True)
+    L -= np.log(np.exp(L).sum(axis=1, keepdims=True))
+    return L
 
 
 class SigmoidHead:
@@ -94,12 +110,15 @@ class SigmoidHead:
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            Finite for any ``Z``, even with inf or NaN entries.
         """
-        if multilabel:
-            return _log_sigmoid(Z)
-        if Z.shape[1] == 1:
-            return np.hstack([_log_sigmoid(-Z), _log_sigmoid(Z)])
-        return _log_normalize(_log_sigmoid(Z))
+        Z = _finite_logits(Z)
+        with np.errstate(under="ignore"):
+            if multilabel:
+                return _log_sigmoid(Z)
+            if Z.shape[1] == 1:
+                return np.hstack([_log_sigmoid(-Z), _log_sigmoid(Z)])
+            return _log_normalize(_log_sigmoid(Z))
 
 
 class SoftmaxHead:
@@ -153,8 +172,12 @@ class SoftmaxHead:
 
     @staticmethod
     def log_proba(Z, multilabel=False):
-        """Log softmax of the logits, shape (n_samples, n_outputs)."""
-        return _log_normalize(Z)
+        """Log softmax of the logits, shape (n_samples, n_outputs).
+
+        Finite for any ``Z``, even with inf or NaN entries.
+        """
+        with np.errstate(under="ignore"):
+            return _log_normalize(_finite_logits(Z))
 
 
 HEADS = {"sigmoid": SigmoidHead, "softmax": SoftmaxHead}

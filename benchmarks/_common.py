@@ -1,0 +1,236 @@
+"""Shared pieces of the benchmarks: data, contenders, timing, tables.
+
+Every contender trains the same float32 data with the same settings: ReLU
+hidden layers, a softmax output, Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8),
+an L2 penalty ``alpha = 1e-4`` on the weights, shuffled mini-batches and a
+fixed number of epochs (no early stop).
+"""
+
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from sknumpynet import ScratchMLPClassifier
+from sknumpynet._sklearn_mlp import sklearn_equivalent
+from sknumpynet.datasets import MNIST_DIR_ENV, load_mnist
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+# During development the MNIST IDX files sit beside the checkout.
+DEFAULT_MNIST_DIR = ROOT.parent / "shared" / "data"
+
+ALPHA, LR = 1e-4, 1e-3
+
+try:  # PyTorch is optional: its column is left out when it is absent.
+    import torch
+except ImportError:  # pragma: no cover - depends on the machine
+    torch = None
+
+
+# ---- data ------------------------------------------------------------------
+
+
+def real_images():
+    """Real digit images as float32 ``(n, 784)`` in [0, 1], labels and a source name.
+
+    The 10,000 MNIST test images when their IDX files are found (in
+    ``$SKNUMPYNET_MNIST_DIR``, else ``../shared/data``); otherwise
+    scikit-learn's 1,797 8x8 digits, upscaled 3x and padded to 28x28.
+    """
+    data_dir = os.environ.get(MNIST_DIR_ENV) or DEFAULT_MNIST_DIR
+    bunch = load_mnist(data_dir, verbose=False)
+    if bunch.source == "mnist":
+        return bunch.data, bunch.target, "MNIST t10k"
+    small = bunch.data.reshape(-1, 8, 8)
+    big = np.pad(small.repeat(3, axis=1).repeat(3, axis=2), ((0, 0), (2, 2), (2, 2)))
+    return np.ascontiguousarray(big.reshape(len(big), -1)), bunch.target, "digits 28x28"
+
+
+def training_set(n_samples, seed=0):
+    """``n_samples`` MNIST-shaped rows: the real images, each copy shifted by up to 2 pixels.
+
+    Returns float32 C-contiguous ``X`` of shape (n_samples, 784), int labels
+    and a description of the source.
+    """
+    images, labels, source = real_images()
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(images), n_samples)
+    X = images[picks].reshape(n_samples, 28, 28)
+    shift = rng.integers(-2, 3, size=(n_samples, 2))
+    for dy, dx in np.unique(shift, axis=0):
+        rows = (shift[:, 0] == dy) & (shift[:, 1] == dx)
+        X[rows] = np.roll(X[rows], (dy, dx), axis=(1, 2))
+    return X.reshape(n_samples, -1), labels[picks], f"{source}, shifted copies"
+
+
+def held_out_split(seed=0):
+    """A stratified 80/20 split of the real images (never shifted copies)."""
+    images, labels, source = real_images()
+    return (*train_test_split(images, labels, test_size=0.2, stratify=labels, random_state=seed),
+            source)
+
+
+# ---- contenders ------------------------------------------------------------
+
+
+def scratch(hidden, batch_size, epochs, seed):
+    """ScratchMLPClassifier at the benchmark settings, training exactly ``epochs``."""
+    return ScratchMLPClassifier(
+        hidden_layer_sizes=hidden, activation="relu", optimizer="adam",
+        learning_rate_init=LR, alpha=ALPHA, batch_size=batch_size, max_iter=epochs,
+        tol=0.0, n_iter_no_change=epochs + 1, shuffle=True, random_state=seed,
+    )
+
+
+def sklearn_mlp(hidden, batch_size, epochs, seed):
+    """scikit-learn's MLPClassifier at the same settings."""
+    mlp, _ = sklearn_equivalent(scratch(hidden, batch_size, epochs, seed))
+    return mlp
+
+
+def fit_quietly(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+class TorchMLP:
+    """A PyTorch CPU equivalent with ``fit``/``predict_proba``: same layers, loss and Adam.
+
+    scikit-learn adds ``alpha / batch_rows * W`` to each batch gradient;
+    ``weight_decay = alpha / batch_size`` is the same for full batches (torch
+    also decays the biases, a negligible difference at this alpha).
+    """
+
+    def __init__(self, hidden, batch_size, epochs, seed):
+        self.hidden, self.batch_size, self.epochs, self.seed = hidden, batch_size, epochs, seed
+
+    def fit(self, X, y):
+        torch.manual_seed(self.seed)
+        sizes = [X.shape[1], *self.hidden, int(y.max()) + 1]
+        layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
+        self.model = torch.nn.Sequential(*layers[:-1])
+        opt = torch.optim.Adam(
+            self.model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8,
+            weight_decay=ALPHA / self.batch_size,
+        )
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
+        loss_fn = torch.nn.CrossEntropyLoss()
+        for _ in range(self.epochs):
+            order = torch.randperm(len(Xt))
+            for start in range(0, len(Xt), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                opt.zero_grad(set_to_none=True)
+                loss_fn(self.model(Xt[rows]), yt[rows]).backward()
+                opt.step()
+        return self
+
+    def predict_proba(self, X):
+        with torch.no_grad():
+            return torch.softmax(self.model(torch.from_numpy(X)), dim=1).numpy()
+
+    def score(self, X, y):
+        return float(np.mean(self.predict_proba(X).argmax(axis=1) == y))
+
+
+CONTENDERS = {"scratch": scratch, "sklearn": sklearn_mlp}
+if torch is not None:
+    CONTENDERS["torch"] = TorchMLP
+LABELS = {"floor": "GEMM floor", "scratch": "ScratchMLPClassifier",
+          "sklearn": "MLPClassifier", "torch": "PyTorch CPU"}
+
+
+# ---- timing ----------------------------------------------------------------
+
+
+def gemm_floor_epoch(sizes, batch_size, n_samples, seed=0):
+    """Seconds for exactly the matrix products of one epoch, nothing else.
+
+    Per batch of ``m`` rows: the forward ``A_{l-1} @ W_l`` of every layer, the
+    weight gradient ``A_{l-1}^T @ D_l`` of every layer and the backpropagated
+    ``D_l @ W_l^T`` of every layer but the first; float32, preallocated.
+    """
+    rng = np.random.default_rng(seed)
+    W = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    A = [rng.random((batch_size, n), dtype=np.float32) for n in sizes]
+    D = [rng.standard_normal((batch_size, n), dtype=np.float32) for n in sizes]
+    G = [np.empty_like(w) for w in W]
+    batches = [batch_size] * (n_samples // batch_size)
+    batches += [n_samples % batch_size] if n_samples % batch_size else []
+    start = time.perf_counter()
+    for m in batches:
+        for layer, w in enumerate(W):
+            np.matmul(A[layer][:m], w, out=A[layer + 1][:m])
+        for layer in range(len(W) - 1, -1, -1):
+            np.matmul(A[layer][:m].T, D[layer + 1][:m], out=G[layer])
+            if layer:
+                np.matmul(D[layer + 1][:m], W[layer].T, out=D[layer][:m])
+    return time.perf_counter() - start
+
+
+def timed_fit(model, X, y):
+    start = time.perf_counter()
+    fit_quietly(model, X, y)
+    return time.perf_counter() - start
+
+
+# ---- machine and tables ----------------------------------------------------
+
+
+def machine():
+    """Core count, CPU model, BLAS and library versions, as a dict of strings."""
+    import sklearn
+    from threadpoolctl import threadpool_info
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    blas = [
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads)"
+        for p in threadpool_info() if p.get("user_api") == "blas"
+    ]
+    info = {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu,
+        "blas": "; ".join(blas) or "unknown",
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+    if torch is not None:
+        info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
+    return info
+
+
+def table(header, rows):
+    """A Markdown-style table with padded columns (also valid RST grid-free text)."""
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    fmt = "| " + " | ".join(f"{{:{w}}}" for w in widths) + " |"
+    lines = [fmt.format(*header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    return "\n".join(lines + [fmt.format(*row) for row in cells[1:]])
+
+
+def rst_table(header, rows):
+    """The same table as a reStructuredText simple table."""
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+    fmt = "  ".join(f"{{:{w}}}" for w in widths)
+    body = [fmt.format(*row).rstrip() for row in cells[1:]]
+    return "\n".join([rule, fmt.format(*header).rstrip(), rule, *body, rule])
+
+
+def median(values):
+    return float(np.median(values)) if len(values) else float("nan")

@@ -1,0 +1,203 @@
+"""Training speed, memory and accuracy of ScratchMLPClassifier against its floor and rivals.
+
+Run from the repository root::
+
+    python benchmarks/bench_fit.py            # everything, ~10 minutes on 2 cores
+    python benchmarks/bench_fit.py --quick    # smoke test, under 2 minutes
+
+Sections (``--sections`` picks some):
+
+fit
+    Seconds per epoch of ScratchMLPClassifier, MLPClassifier and (when
+    importable) PyTorch on CPU, beside the *GEMM floor*: the forward and
+    backward matrix products of the same architecture and batches, on
+    preallocated float32 arrays, and nothing else.  Same float32 MNIST-shaped
+    data and settings for all; contenders run in alternation, ``--repeats``
+    times, and the median is reported.
+memory
+    Peak memory added by ``fit`` (tracemalloc, which sees NumPy's buffers but
+    not PyTorch's) against the bytes of ``X``.
+accuracy
+    Test accuracy on a held-out split of real images at the same architecture,
+    optimizer and epochs, mean and standard deviation over seeds.
+predict, gridsearch
+    See ``bench_predict.py`` and ``bench_gridsearch.py``.
+
+Tables are printed and saved, with the machine's description, to
+``benchmarks/results/latest.{json,md,rst}`` (git-ignored).
+"""
+
+import argparse
+import gc
+import json
+import time
+import tracemalloc
+
+import numpy as np
+from _common import (
+    CONTENDERS,
+    LABELS,
+    RESULTS,
+    fit_quietly,
+    gemm_floor_epoch,
+    held_out_split,
+    machine,
+    median,
+    rst_table,
+    table,
+    timed_fit,
+    training_set,
+)
+
+# (name, hidden layers, batch size); the first one is the issue's target configuration.
+CONFIGS = [
+    ("784-128-10, batch 128", (128,), 128),
+    ("784-128-10, batch 32", (128,), 32),
+    ("784-128-10, batch 512", (128,), 512),
+    ("784-512-256-10, batch 128", (512, 256), 128),
+]
+
+
+def bench_fit(X, y, configs, repeats, epochs):
+    """Median seconds per epoch of the floor and every contender, per configuration."""
+    rows, raw = [], {}
+    for name, hidden, batch_size in configs:
+        sizes = [X.shape[1], *hidden, int(y.max()) + 1]
+        runners = {"floor": lambda: gemm_floor_epoch(sizes, batch_size, len(X)) * epochs}
+        for key, make in CONTENDERS.items():
+            runners[key] = lambda make=make, rep=0: timed_fit(
+                make(hidden, batch_size, epochs, seed=rep), X, y
+            )
+        # Warm-up: BLAS threads, first-call imports, torch's thread pool.
+        for key, make in CONTENDERS.items():
+            fit_quietly(make(hidden, batch_size, 1, seed=0), X[: 4 * batch_size], y[: 4 * batch_size])
+        times = {key: [] for key in runners}
+        order = list(runners)
+        for rep in range(repeats):
+            # Rotate the order so no contender always runs right after another.
+            for key in order[rep % len(order):] + order[: rep % len(order)]:
+                gc.collect()
+                times[key].append(runners[key]() / epochs)
+        per_epoch = {key: median(values) for key, values in times.items()}
+        raw[name] = {"times": times, "median": per_epoch}
+        floor = per_epoch["floor"]
+        for key, seconds in per_epoch.items():
+            rows.append([
+                name, LABELS[key], f"{seconds:.3f}", f"{seconds / floor:.2f}x",
+                "" if key == "floor" else f"{per_epoch['sklearn'] / seconds:.2f}x",
+            ])
+        print(table(FIT_HEADER, rows[-len(per_epoch):]), flush=True)
+    return rows, raw
+
+
+FIT_HEADER = ["configuration", "model", "s/epoch", "vs floor", "speed-up vs sklearn"]
+
+
+def bench_memory(X, y, hidden, batch_size):
+    """Peak bytes allocated during one epoch of ``fit``, for the NumPy-based contenders."""
+    rows, raw = [], {}
+    for key in ("scratch", "sklearn"):
+        model = CONTENDERS[key](hidden, batch_size, 1, seed=0)
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        fit_quietly(model, X, y)
+        peak = tracemalloc.get_traced_memory()[1] - before
+        tracemalloc.stop()
+        n_params = sum(w.size + b.size for w, b in zip(model.coefs_, model.intercepts_))
+        params_mb = n_params * model.coefs_[0].itemsize / 1e6
+        raw[key] = {"peak_bytes": peak, "X_bytes": X.nbytes, "n_params": n_params}
+        rows.append([
+            LABELS[key], f"{X.nbytes / 1e6:.1f}", f"{peak / 1e6:.1f}",
+            f"{100 * peak / X.nbytes:.1f}%", f"{params_mb:.2f}",
+        ])
+    return rows, raw
+
+
+MEMORY_HEADER = ["model", "X (MB)", "peak added by fit (MB)", "peak / X", "params (MB)"]
+
+
+def bench_accuracy(hidden, batch_size, epochs, seeds):
+    """Held-out accuracy of every contender, mean and std over ``seeds``."""
+    X_train, X_test, y_train, y_test, source = held_out_split(seed=0)
+    rows, raw = [], {}
+    for key, make in CONTENDERS.items():
+        scores = [
+            fit_quietly(make(hidden, batch_size, epochs, seed), X_train, y_train).score(
+                X_test, y_test
+            )
+            for seed in range(seeds)
+        ]
+        raw[key] = scores
+        rows.append([LABELS[key], f"{np.mean(scores):.4f}", f"{np.std(scores):.4f}", seeds])
+    return rows, raw, f"{source}: {len(X_train)} train / {len(X_test)} test, {epochs} epochs"
+
+
+ACCURACY_HEADER = ["model", "test accuracy", "std", "seeds"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--sections", default="fit,memory,accuracy,predict,gridsearch")
+    parser.add_argument("--samples", type=int, help="training rows (default 60000, quick 10000)")
+    parser.add_argument("--repeats", type=int, help="timed runs per contender (default 5)")
+    parser.add_argument("--epochs", type=int, help="epochs per timed fit (default 2)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    n = args.samples or (10_000 if quick else 60_000)
+    repeats = args.repeats or (3 if quick else 5)
+    epochs = args.epochs or (1 if quick else 2)
+    sections = args.sections.split(",")
+
+    info = machine()
+    out = {"machine": info, "settings": {"samples": n, "repeats": repeats, "epochs": epochs}}
+    report = ["Machine: " + ", ".join(f"{k} {v}" for k, v in info.items())]
+    rst = []
+    print(report[0], flush=True)
+    start = time.perf_counter()
+    name, hidden, batch_size = CONFIGS[0]
+    X = y = None
+    if {"fit", "memory"} & set(sections):
+        X, y, source = training_set(n)
+        report.append(f"Data: {n} x {X.shape[1]} float32 ({source}); Adam, alpha 1e-4, ReLU.")
+        print(report[-1], flush=True)
+
+    def add(title, header, rows):
+        report.extend(["", f"## {title}", "", table(header, rows)])
+        rst.extend(["", title, "-" * len(title), "", rst_table(header, rows)])
+        print("\n".join(report[-4:]), flush=True)
+
+    if "fit" in sections:
+        rows, out["fit"] = bench_fit(X, y, CONFIGS, repeats, epochs)
+        add(f"Seconds per epoch ({n} samples, median of {repeats})", FIT_HEADER, rows)
+    if "memory" in sections:
+        rows, out["memory"] = bench_memory(X, y, hidden, batch_size)
+        add(f"Memory, one epoch at {name}", MEMORY_HEADER, rows)
+    del X, y
+    if "accuracy" in sections:
+        rows, out["accuracy"], what = bench_accuracy(
+            hidden, batch_size, epochs=5 if quick else 20, seeds=1 if quick else 3
+        )
+        add(f"Held-out accuracy, {name} ({what})", ACCURACY_HEADER, rows)
+    if "predict" in sections:
+        import bench_predict
+
+        rows, out["predict"] = bench_predict.run(quick)
+        add("Prediction (predict_proba)", bench_predict.HEADER, rows)
+    if "gridsearch" in sections:
+        import bench_gridsearch
+
+        rows, out["gridsearch"], what = bench_gridsearch.run(quick)
+        add(f"GridSearchCV on digits ({what})", bench_gridsearch.HEADER, rows)
+    report.append(f"\nTotal benchmark time: {time.perf_counter() - start:.0f} s")
+    print(report[-1])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(out, indent=1, default=str))
+    (RESULTS / "latest.md").write_text("\n".join(report) + "\n")
+    (RESULTS / "latest.rst").write_text("\n".join([report[0], *rst]) + "\n")
+    print(f"Saved {RESULTS / 'latest.md'} (and .json, .rst).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Plots of training progress, following scikit-learn's Display conventions.
+
+matplotlib is an optional dependency (``pip install sknumpynet[plot]``): it
+is imported only when something is drawn, so importing this module never
+needs it.
+"""
+
+import weakref
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+# Validation twin axes of each loss axes, so curves overlaid on one axes share
+# one right-hand scale; weak keys let closed figures be collected.
+_VALIDATION_AXES = weakref.WeakKeyDictionary()
+
+
+def _final_estimator(estimator):
+    """The last step of a Pipeline, or the estimator itself."""
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
+class LossCurveDisplay:
+    """Training loss per epoch, with the validation score when there is one.
+
+    Works for any estimator with a ``loss_curve_`` attribute (and optionally
+    ``validation_scores_``): :class:`~sknumpynet.ScratchMLPClassifier`,
+    scikit-learn's ``MLPClassifier``, or a ``Pipeline`` ending in either.
+    Create it with :meth:`from_estimator`, or with the constructor from saved
+    curves and then call :meth:`plot`.  Calling :meth:`plot` again with the
+    same ``ax`` overlays several curves, e.g. one per optimizer.
+
+    Parameters
+    ----------
+    loss_curve : array-like of shape (n_epochs,)
+        Training loss of each epoch.
+    validation_scores : array-like of shape (n_epochs,), default=None
+        Validation score of each epoch (``early_stopping=True``).
+    estimator_name : str, default=None
+        Name for the legend.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        Axes with the loss curve.
+    figure_ : matplotlib Figure
+        Figure holding ``ax_``.
+    line_ : matplotlib Line2D
+        The loss curve.
+    validation_ax_ : matplotlib Axes or None
+        Twin axes (right-hand scale) with the validation scores, or None.
+    validation_line_ : matplotlib Line2D or None
+        The validation curve, or None.
+
+    See Also
+    --------
+    LossCurveDisplay.from_estimator : Plot the curves of a fitted estimator.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from sknumpynet import ScratchMLPClassifier
+    >>> from sknumpynet.plotting import LossCurveDisplay
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = ScratchMLPClassifier(max_iter=5, random_state=0).fit(X / 16, y)
+    >>> display = LossCurveDisplay.from_estimator(clf)
+    >>> len(display.line_.get_ydata()) == clf.n_iter_
+    True
+    """
+
+    def __init__(self, *, loss_curve, validation_scores=None, estimator_name=None):
+        self.loss_curve = loss_curve
+        self.validation_scores = validation_scores
+        self.estimator_name = estimator_name
+
+    def plot(self, ax=None, *, name=None, show_validation=True, log_scale=False, **kwargs):
+        """Draw the curves.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None creates a new figure.
+        name : str, default=None
+            Legend label; defaults to ``estimator_name``.
+        show_validation : bool, default=True
+            Also draw ``validation_scores`` (if any) on a twin axis.
+        log_scale : bool, default=False
+            Logarithmic loss axis.
+        **kwargs : dict
+            Passed to ``ax.plot`` for the loss curve.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+            ``self``, with ``ax_``, ``figure_``, ``line_``, ``validation_ax_``
+            and ``validation_line_`` set.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        name = self.estimator_name if name is None else name
+        loss = np.asarray(self.loss_curve, dtype=float)
+        epochs = np.arange(1, loss.size + 1)
+        kwargs.setdefault("label", name if name is not None else "training loss")
+        (self.line_,) = ax.plot(epochs, loss, **kwargs)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("training loss")
+        if log_scale:
+            ax.set_yscale("log")
+        self.validation_ax_ = self.validation_line_ = None
+        if show_validation and self.validation_scores is not None:
+            scores = np.asarray(self.validation_scores, dtype=float)
+            twin = _VALIDATION_AXES.get(ax)
+            if twin is None:
+                twin = _VALIDATION_AXES[ax] = ax.twinx()
+                twin.set_ylabel("validation score")
+            label = "validation score" if name is None else f"{name} (validation)"
+            (self.validation_line_,) = twin.plot(
+                np.arange(1, scores.size + 1),
+                scores,
+                linestyle="--",
+                color=self.line_.get_color(),
+                label=label,
+            )
+            self.validation_ax_ = twin
+        handles, labels = ax.get_legend_handles_labels()
+        if self.validation_ax_ is not None:
+            more_handles, more_labels = self.validation_ax_.get_legend_handles_labels()
+            handles, labels = handles + more_handles, labels + more_labels
+        ax.legend(handles, labels)
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, *, ax=None, name=None, show_validation=True, log_scale=False, **kwargs
+    ):
+        """Plot the loss curve of a fitted estimator.
+
+        Parameters
+        ----------
+        estimator : estimator or Pipeline
+            Fitted, with a ``loss_curve_`` attribute (the last step of a
+            Pipeline is used).
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None creates a new figure.
+        name : str, default=None
+            Legend label; defaults to the estimator's class name.
+        show_validation : bool, default=True
+            Also draw ``validation_scores_`` when the estimator has them.
+        log_scale : bool, default=False
+            Logarithmic loss axis.
+        **kwargs : dict
+            Passed to ``ax.plot`` for the loss curve.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        TypeError
+            If the estimator records no loss curve.
+        """
+        model = _final_estimator(estimator)
+        check_is_fitted(model)
+        if not hasattr(model, "loss_curve_"):
+            raise TypeError(
+                f"{type(model).__name__} has no loss_curve_ attribute; LossCurveDisplay needs "
+                "an estimator trained by gradient steps, such as ScratchMLPClassifier."
+            )
+        display = cls(
+            loss_curve=list(model.loss_curve_),
+            validation_scores=getattr(model, "validation_scores_", None),
+            estimator_name=type(model).__name__ if name is None else name,
+        )
+        return display.plot(ax=ax, show_validation=show_validation, log_scale=log_scale, **kwargs)

@@ -1,0 +1,526 @@
+"""ScratchMLPClassifier end to end: learning, labels, dtypes, incremental fits,
+fitted attributes, warnings, progress output and hyperparameter validation."""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from sknumpynet import ScratchMLPClassifier
+from sknumpynet.nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS
+
+# Settings under which each optimizer learns digits and breast_cancer in a
+# fraction of a second: gd takes one full-batch step per epoch, so it needs a
+# larger step and more epochs.  A new optimizer needs an entry here.
+LEARNS = {
+    "gd": {"learning_rate_init": 0.5, "max_iter": 150},
+    "sgd": {"learning_rate_init": 0.1, "max_iter": 15},
+    "momentum": {"learning_rate_init": 0.1, "max_iter": 15},
+    "nesterov": {"learning_rate_init": 0.1, "max_iter": 15},
+    "rmsprop": {"learning_rate_init": 0.003, "max_iter": 15},
+    "adam": {"learning_rate_init": 0.01, "max_iter": 15},
+}
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    """300 digits scaled to [0, 1]: enough to train a few epochs quickly."""
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16.0, y[:300]
+
+
+def _quiet_fit(clf, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(*args, **kwargs)
+
+
+def _small(**kwargs):
+    params = {
+        "hidden_layer_sizes": (8,),
+        "max_iter": 5,
+        "learning_rate_init": 0.01,
+        "batch_size": 32,
+        "random_state": 0,
+    }
+    params.update(kwargs)
+    return ScratchMLPClassifier(**params)
+
+
+# ---- learning -------------------------------------------------------------
+
+
+def test_every_optimizer_has_learning_settings():
+    assert set(LEARNS) == set(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("head", sorted(HEADS))
+@pytest.mark.parametrize("dataset", ["digits_split", "cancer_split"])
+def test_learns_real_dataset(optimizer, head, dataset, request):
+    X_train, X_test, y_train, y_test = request.getfixturevalue(dataset)
+    clf = ScratchMLPClassifier(
+        (16,), optimizer=optimizer, head=head, batch_size=32, random_state=0, **LEARNS[optimizer]
+    )
+    _quiet_fit(clf, X_train, y_train)
+    assert clf.out_activation_ == head
+    assert clf.score(X_test, y_test) > 0.9
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_same_random_state_gives_identical_fits(optimizer, small_digits):
+    X, y = small_digits
+    fits = [_quiet_fit(_small(optimizer=optimizer, random_state=seed), X, y) for seed in (3, 3, 4)]
+    first, second = fits[0], fits[1]
+    for a, b in zip(
+        first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_, strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    assert not np.array_equal(fits[0].coefs_[0], fits[2].coefs_[0])
+
+
+def test_random_state_generator_and_randomstate_are_accepted(small_digits):
+    X, y = small_digits
+    for state in (np.random.default_rng(0), np.random.RandomState(0)):
+        clf = _quiet_fit(_small(random_state=state, max_iter=15), X, y)
+        assert clf.score(X, y) > 0.5
+
+
+# ---- labels and outputs ---------------------------------------------------
+
+
+def test_string_and_int_labels_give_the_same_model(small_digits):
+    X, y = small_digits
+    names = np.array([f"digit_{d}" for d in range(10)])
+    by_int = _quiet_fit(_small(), X, y)
+    by_str = _quiet_fit(_small(), X, names[y])
+    np.testing.assert_array_equal(by_str.classes_, names)
+    np.testing.assert_array_equal(by_int.classes_, np.arange(10))
+    np.testing.assert_array_equal(by_int.coefs_[0], by_str.coefs_[0])
+    np.testing.assert_array_equal(by_str.predict(X), names[by_int.predict(X)])
+    assert by_str.predict(X).dtype == names.dtype
+
+
+def test_binary_string_labels(cancer_split):
+    X, _, y, _ = cancer_split
+    labels = np.array(["benign", "malignant"])[y]
+    clf = _quiet_fit(_small(), X, labels)
+    assert set(clf.predict(X)) <= {"benign", "malignant"}
+    assert clf.score(X, labels) > 0.9
+
+
+def _multilabel_targets(y):
+    return np.column_stack([y >= 5, y % 2 == 1, y % 3 == 0]).astype(int)
+
+
+def test_multilabel_indicator_targets(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    Y_train, Y_test = _multilabel_targets(y_train), _multilabel_targets(y_test)
+    clf = _quiet_fit(
+        _small(hidden_layer_sizes=(32,), max_iter=40, learning_rate_init=0.01), X_train, Y_train
+    )
+    assert clf.out_activation_ == "sigmoid"
+    np.testing.assert_array_equal(clf.classes_, np.arange(3))
+    assert clf.n_outputs_ == 3
+    pred = clf.predict(X_test)
+    assert pred.shape == Y_test.shape
+    assert set(np.unique(pred)) <= {0, 1}
+    proba = clf.predict_proba(X_test)
+    assert proba.shape == Y_test.shape
+    assert ((proba >= 0) & (proba <= 1)).all()
+    np.testing.assert_array_equal(pred, (proba > 0.5).astype(int))
+    assert (pred == Y_test).mean(axis=0).min() > 0.85
+    # log(proba) itself loses digits where proba is within 1e-7 of 1.
+    np.testing.assert_allclose(clf.predict_log_proba(X_test), np.log(proba), rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_head_rejects_multilabel(small_digits):
+    X, y = small_digits
+    with pytest.raises(ValueError, match="multilabel"):
+        _small(head="softmax").fit(X, _multilabel_targets(y))
+
+
+@pytest.mark.parametrize("head", ["auto", *sorted(HEADS)])
+def test_binary_predict_proba_has_two_columns(head, cancer_split):
+    X, _, y, _ = cancer_split
+    clf = _quiet_fit(_small(head=head), X, y)
+    assert clf.n_outputs_ == (2 if clf.out_activation_ == "softmax" else 1)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+@pytest.mark.parametrize("head", sorted(HEADS))
+@pytest.mark.parametrize("dataset", ["digits_split", "cancer_split"])
+def test_predict_log_proba_is_log_of_predict_proba(head, dataset, request):
+    X, X_test, y, _ = request.getfixturevalue(dataset)
+    clf = _quiet_fit(_small(head=head), X, y)
+    proba = clf.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    log_proba = clf.predict_log_proba(X_test)
+    assert np.isfinite(log_proba).all()
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-10, atol=1e-12)
+
+
+def test_no_hidden_layers_is_a_linear_model(cancer_split):
+    X, X_test, y, y_test = cancer_split
+    clf = _quiet_fit(_small(hidden_layer_sizes=(), max_iter=20), X, y)
+    assert clf.n_layers_ == 2
+    assert [W.shape for W in clf.coefs_] == [(X.shape[1], 1)]
+    assert clf.hidden_activations_ == []
+    assert clf.score(X_test, y_test) > 0.9
+
+
+def test_auto_head_is_softmax_for_multiclass_and_sigmoid_for_binary(small_digits):
+    X, y = small_digits
+    assert _quiet_fit(_small(), X, y).out_activation_ == "softmax"
+    assert _quiet_fit(_small(), X, y % 2).out_activation_ == "sigmoid"
+
+
+# ---- dtypes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cast", "expected"),
+    [
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.int64, np.float64),
+        (np.int32, np.float64),
+    ],
+)
+def test_dtype_of_weights_and_probabilities(cast, expected):
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200].astype(cast), y[:200]
+    clf = _quiet_fit(_small(), X, y)
+    assert all(a.dtype == expected for a in clf.coefs_ + clf.intercepts_)
+    assert clf.predict_proba(X).dtype == expected
+    assert clf.predict_log_proba(X).dtype == expected
+
+
+def test_float32_model_predicts_float64_input_in_float32(small_digits):
+    X, y = small_digits
+    clf = _quiet_fit(_small(), X.astype(np.float32), y)
+    assert clf.predict_proba(X).dtype == np.float32
+    np.testing.assert_allclose(
+        clf.predict_proba(X), clf.predict_proba(X.astype(np.float32)), rtol=1e-6
+    )
+
+
+# ---- incremental training -------------------------------------------------
+
+
+def test_partial_fit_requires_classes_first(small_digits):
+    X, y = small_digits
+    with pytest.raises(ValueError, match="classes"):
+        _small().partial_fit(X, y)
+
+
+def test_partial_fit_trains_one_epoch_per_call_and_keeps_state(small_digits):
+    X, y = small_digits
+    clf = _small(batch_size=50)
+    batches_per_epoch = int(np.ceil(len(X) / 50))
+    losses = []
+    for call in range(1, 4):
+        clf.partial_fit(X, y, classes=np.arange(10))
+        assert clf.n_iter_ == call
+        assert clf.t_ == call * len(X)
+        assert len(clf.loss_curve_) == call
+        # The optimizer state (its step count t) carries over between calls.
+        assert clf._optimizer_state["t"] == call * batches_per_epoch
+        losses.append(clf.loss_)
+    assert losses[-1] < losses[0]
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X, y + 20)
+
+
+def test_partial_fit_continues_like_adam_with_state(small_digits):
+    # Two partial_fit calls continue one run: the second starts where the
+    # first left the weights, so its loss is below the first call's.
+    X, y = small_digits
+    clf = _small(optimizer="adam", learning_rate_init=0.01)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    coefs_after_one = clf.coefs_[0].copy()
+    m_after_one = clf._optimizer_state["m"].copy()
+    clf.partial_fit(X, y)
+    assert clf.loss_curve_[1] < clf.loss_curve_[0]
+    assert not np.array_equal(clf.coefs_[0], coefs_after_one)
+    assert not np.array_equal(clf._optimizer_state["m"], m_after_one)
+    assert np.any(m_after_one)
+
+
+def test_partial_fit_multilabel_needs_no_classes(small_digits):
+    X, y = small_digits
+    clf = _small().partial_fit(X, _multilabel_targets(y))
+    assert clf.predict(X).shape == (len(X), 3)
+
+
+def test_warm_start_continues_training(small_digits):
+    X, y = small_digits
+    clf = _quiet_fit(_small(max_iter=4, tol=0.0), X, y)
+    first_curve = list(clf.loss_curve_)
+    clf.set_params(warm_start=True)
+    _quiet_fit(clf, X, y)
+    assert clf.n_iter_ == 8
+    assert clf.t_ == 8 * len(X)
+    assert clf.loss_curve_[:4] == first_curve
+    assert clf.loss_curve_[4] < first_curve[0]
+    clf.set_params(warm_start=False)
+    _quiet_fit(clf, X, y)
+    assert clf.n_iter_ == 4
+    assert clf.loss_curve_ == first_curve
+
+
+def test_partial_fit_after_early_stopping_fit(small_digits):
+    # Regression: best_loss_ is None after an early-stopping fit, and the
+    # loss-based stopping of partial_fit compared against it.
+    X, y = small_digits
+    clf = _quiet_fit(_small(early_stopping=True, max_iter=3), X, y)
+    clf.partial_fit(X, y)
+    assert clf.n_iter_ == 4
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert len(clf.validation_scores_) == 3
+
+
+def test_partial_fit_ignores_early_stopping(small_digits):
+    X, y = small_digits
+    clf = _small(early_stopping=True).partial_fit(X, y, classes=np.arange(10))
+    # Nothing is held out: partial_fit trains one epoch on every row.
+    assert clf.n_iter_ == 1 and clf.t_ == len(X)
+
+
+@pytest.mark.parametrize("first, second", [(False, True), (True, False)])
+def test_warm_start_may_toggle_early_stopping(first, second, small_digits):
+    X, y = small_digits
+    clf = _quiet_fit(_small(early_stopping=first, max_iter=3, tol=0.0), X, y)
+    clf.set_params(warm_start=True, early_stopping=second)
+    _quiet_fit(clf, X, y)
+    assert clf.n_iter_ == 6
+    if second:
+        assert len(clf.validation_scores_) == 3
+        assert clf.best_validation_score_ == max(clf.validation_scores_)
+    else:
+        assert clf.best_loss_ == min(clf.loss_curve_)
+
+
+def test_warm_start_rejects_a_new_architecture(small_digits):
+    X, y = small_digits
+    clf = _quiet_fit(_small(warm_start=True), X, y)
+    clf.set_params(hidden_layer_sizes=(9,))
+    with pytest.raises(ValueError, match="architecture"):
+        clf.fit(X, y)
+
+
+# ---- fitted attributes ----------------------------------------------------
+
+
+def test_fitted_attributes_are_consistent(small_digits):
+    X, y = small_digits
+    clf = _quiet_fit(
+        _small(hidden_layer_sizes=(8, 6), activation=["relu", "tanh"], max_iter=6), X, y
+    )
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    assert clf.n_features_in_ == 64
+    assert not hasattr(clf, "feature_names_in_")
+    assert [W.shape for W in clf.coefs_] == [(64, 8), (8, 6), (6, 10)]
+    assert [b.shape for b in clf.intercepts_] == [(8,), (6,), (10,)]
+    assert clf.n_layers_ == 4
+    assert clf.n_outputs_ == 10
+    assert clf.out_activation_ == "softmax"
+    assert clf.hidden_activations_ == ["relu", "tanh"]
+    assert clf.n_iter_ == 6 == len(clf.loss_curve_)
+    assert clf.t_ == 6 * len(X)
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.validation_scores_ is None
+    assert clf.best_validation_score_ is None
+
+
+def test_feature_names_from_a_dataframe(small_digits):
+    pd = pytest.importorskip("pandas", reason="feature names need a DataFrame")
+    X, y = small_digits
+    columns = [f"pixel_{i}" for i in range(X.shape[1])]
+    clf = _quiet_fit(_small(), pd.DataFrame(X, columns=columns), y)
+    np.testing.assert_array_equal(clf.feature_names_in_, columns)
+    by_frame = clf.predict(pd.DataFrame(X, columns=columns))
+    with pytest.warns(UserWarning, match="feature names"):
+        by_array = clf.predict(X)
+    np.testing.assert_array_equal(by_frame, by_array)
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(pd.DataFrame(X, columns=columns[::-1]))
+
+
+def test_convergence_warning_when_max_iter_ends_training(small_digits):
+    X, y = small_digits
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        _small(max_iter=2).fit(X, y)
+
+
+def test_no_convergence_warning_when_loss_stops_improving(small_digits):
+    X, y = small_digits
+    clf = _small(max_iter=100, tol=10.0, n_iter_no_change=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y)
+    # The first epoch is an improvement over inf; then 3 epochs without one.
+    assert clf.n_iter_ == 4
+
+
+def test_early_stopping_fills_validation_scores(small_digits):
+    X, y = small_digits
+    clf = _quiet_fit(
+        _small(early_stopping=True, validation_fraction=0.2, max_iter=12, learning_rate_init=0.01),
+        X,
+        y,
+    )
+    assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.loss_curve_)
+    assert all(0 <= s <= 1 for s in clf.validation_scores_)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_validation_score_ > 0.5
+    assert clf.best_loss_ is None
+    assert clf.t_ == clf.n_iter_ * (len(X) - 60)
+
+
+# ---- progress output ------------------------------------------------------
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_verbose_prints_one_line_per_epoch(early_stopping, small_digits, capsys):
+    X, y = small_digits
+    _quiet_fit(_small(max_iter=3, verbose=1, early_stopping=early_stopping), X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    # max_iter ends this fit, so there is no closing "Stopping" line either.
+    assert len(lines) == 3
+    for n, line in enumerate(lines, start=1):
+        assert re.search(rf"Iteration {n}\b", line)
+        assert re.search(r"loss = \d+\.\d+", line)
+        assert re.search(r"elapsed \d+\.\ds", line)
+        assert re.search(r"ETA \d+\.\ds", line)
+        assert ("validation score = " in line) == early_stopping
+
+
+def test_verbose_says_why_training_stopped(small_digits, capsys):
+    X, y = small_digits
+    _small(max_iter=50, tol=10.0, n_iter_no_change=1, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 + 1
+    assert "did not improve more than tol=10.0 for 1 consecutive epochs" in lines[-1]
+
+
+def test_silent_by_default(small_digits, capsys):
+    X, y = small_digits
+    _quiet_fit(_small(max_iter=2), X, y)
+    assert capsys.readouterr().out == ""
+
+
+# ---- hyperparameter validation ----------------------------------------------
+
+# One or more bad values for every hyperparameter.
+BAD_NUMBERS = {
+    "hidden_layer_sizes": [0, (8, 0), (8, -2), "8", (2.5,)],
+    "learning_rate_init": [0, -0.1, "0.1"],
+    "momentum": [1.0, -0.1],
+    "rho": [1.0, -0.5],
+    "beta_1": [1.0, -0.1],
+    "beta_2": [1.0, 2.0],
+    "epsilon": [0.0, -1e-8],
+    "alpha": [-1.0, "big"],
+    "batch_size": [0, -5, 2.5, "large"],
+    "max_iter": [0, 1.5],
+    "tol": [-1e-3],
+    "n_iter_no_change": [0, 2.0],
+    "validation_fraction": [0.0, 1.0, -0.1],
+    "verbose": [-1, 0.5],
+    "early_stopping": ["yes", None],
+    "shuffle": ["no"],
+    "warm_start": ["true"],
+    "random_state": ["seed", 1.5],
+    "activation": [["relu"], ["relu", "relu", "relu"]],
+}
+# String options: a bad value must be answered with the allowed values, which
+# come from the registries.
+STRING_OPTIONS = {
+    "activation": sorted(ACTIVATIONS),
+    "head": ["auto", *sorted(HEADS)],
+    "init": list(INIT_OPTIONS),
+    "optimizer": sorted(OPTIMIZERS),
+}
+
+
+def test_every_hyperparameter_has_bad_values():
+    assert set(BAD_NUMBERS) | set(STRING_OPTIONS) == set(ScratchMLPClassifier().get_params())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [(name, value) for name, values in BAD_NUMBERS.items() for value in values],
+    ids=lambda v: repr(v),
+)
+def test_invalid_hyperparameter_is_named(name, value, small_digits):
+    X, y = small_digits
+    # Two hidden layers, so that a list of one or three activations is wrong.
+    clf = _small(**{"hidden_layer_sizes": (8, 8), name: value})
+    with pytest.raises((ValueError, TypeError), match=re.escape(name)):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize("name", sorted(STRING_OPTIONS))
+@pytest.mark.parametrize("value", ["not_a_name", 3, None])
+def test_invalid_string_option_lists_allowed_values(name, value, small_digits):
+    X, y = small_digits
+    clf = _small(**{name: value})
+    with pytest.raises((ValueError, TypeError)) as info:
+        clf.fit(X, y)
+    message = str(info.value)
+    assert name in message
+    for option in STRING_OPTIONS[name]:
+        assert repr(option) in message or f'"{option}"' in message, (option, message)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_log_proba"])
+def test_predict_before_fit_raises(method, small_digits):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        getattr(_small(), method)(small_digits[0])
+
+
+# ---- sample weights -------------------------------------------------------
+
+
+def test_zero_sample_weight_equals_dropping_the_rows(small_digits):
+    # gd visits all rows in order in one step, so the two fits see the same
+    # objective: zero-weight rows add nothing to the loss, gradient or penalty.
+    X, y = small_digits
+    keep = np.arange(len(X)) % 3 != 0
+    params = {"optimizer": "gd", "learning_rate_init": 0.5, "max_iter": 10, "alpha": 0.01}
+    weighted = _quiet_fit(_small(**params), X, y, sample_weight=keep.astype(float))
+    dropped = _quiet_fit(_small(**params), X[keep], y[keep])
+    np.testing.assert_allclose(weighted.loss_curve_, dropped.loss_curve_, rtol=1e-10)
+    for a, b in zip(weighted.coefs_, dropped.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+
+
+def test_integer_sample_weight_equals_repeating_rows(small_digits):
+    X, y = small_digits
+    counts = 1 + np.arange(len(X)) % 3
+    params = {"optimizer": "gd", "learning_rate_init": 0.5, "max_iter": 10}
+    weighted = _quiet_fit(_small(**params), X, y, sample_weight=counts)
+    repeated = _quiet_fit(_small(**params), np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(weighted.coefs_[0], repeated.coefs_[0], rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "sample_weight", [np.ones(3), -np.ones(300), np.zeros(300), np.full(300, np.nan)]
+)
+def test_invalid_sample_weight_is_named(sample_weight, small_digits):
+    X, y = small_digits
+    with pytest.raises(ValueError, match="sample_weight"):
+        _small().fit(X, y, sample_weight=sample_weight)

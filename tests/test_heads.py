@@ -1,0 +1,171 @@
+"""Output heads: loss from logits, stability, output delta and log-probabilities.
+
+Parametrized over the keys of ``HEADS``; a new head also needs a naive loss in
+``NAIVE_LOSS``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from sknumpynet.nn import HEADS
+from sknumpynet.nn.heads import output_delta
+
+NAMES = sorted(HEADS)
+
+
+def _naive_sigmoid_loss(Z, Y):
+    P = 1 / (1 + np.exp(-Z))
+    return -(Y * np.log(P) + (1 - Y) * np.log(1 - P)).sum(axis=1)
+
+
+def _naive_softmax_loss(Z, Y):
+    E = np.exp(Z)
+    P = E / E.sum(axis=1, keepdims=True)
+    return -(Y * np.log(P)).sum(axis=1)
+
+
+NAIVE_LOSS = {"sigmoid": _naive_sigmoid_loss, "softmax": _naive_softmax_loss}
+
+
+def _saturated_logsumexp(Z):
+    # Only the tied maxima contribute once every other exp underflows.
+    top = Z.max(axis=1)
+    return top + np.log((Z == top[:, None]).sum(axis=1))
+
+
+# For |z| so large that every exp saturates: softplus(z) = max(z, 0).
+SATURATED_LOSS = {
+    "sigmoid": lambda Z, Y: (np.maximum(Z, 0) - Y * Z).sum(axis=1),
+    "softmax": lambda Z, Y: _saturated_logsumexp(Z) - (Y * Z).sum(axis=1),
+}
+
+
+def _targets(name, rng, n=6, k=4):
+    """Indicator targets the head accepts: 0/1 labels or one-hot rows."""
+    if HEADS[name].supports_multilabel:
+        return rng.integers(0, 2, size=(n, k)).astype(float)
+    return np.eye(k)[rng.integers(0, k, size=n)]
+
+
+def test_every_head_has_a_naive_loss():
+    assert set(NAIVE_LOSS) == set(HEADS) == set(SATURATED_LOSS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_loss_matches_naive_formula(name, rng):
+    Y = _targets(name, rng)
+    Z = rng.normal(scale=3.0, size=Y.shape)
+    P = np.empty_like(Z)
+    loss = HEADS[name].forward_loss(Z.copy(), Y, P)
+    assert loss.shape == (Y.shape[0],)
+    np.testing.assert_allclose(loss, NAIVE_LOSS[name](Z, Y), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_probabilities_in_place_over_logits(name, rng):
+    Y = _targets(name, rng)
+    Z = rng.normal(size=Y.shape)
+    P_separate = np.empty_like(Z)
+    loss_separate = HEADS[name].forward_loss(Z.copy(), Y, P_separate)
+    Z_in_place = Z.copy()
+    loss_in_place = HEADS[name].forward_loss(Z_in_place, Y, Z_in_place)
+    np.testing.assert_allclose(loss_in_place, loss_separate, rtol=1e-12)
+    np.testing.assert_allclose(Z_in_place, P_separate, rtol=1e-12)
+    assert ((P_separate >= 0) & (P_separate <= 1)).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_logits_are_finite_without_warnings(name, scale, dtype, rng):
+    Y = _targets(name, rng).astype(dtype)
+    Z = (scale * rng.choice([-1.0, 1.0], size=Y.shape)).astype(dtype)
+    P = np.empty_like(Z)
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        loss = HEADS[name].forward_loss(Z.copy(), Y, P)
+        log_p = HEADS[name].log_proba(Z.copy(), HEADS[name].supports_multilabel)
+    assert np.isfinite(loss).all() and np.isfinite(P).all() and np.isfinite(log_p).all()
+    assert (log_p <= 0).all()
+    expected = SATURATED_LOSS[name](Z.astype(np.float64), Y.astype(np.float64))
+    # Differences of logits this large are only resolved to a few ulps of them.
+    np.testing.assert_allclose(loss, expected, rtol=1e-6, atol=8 * np.finfo(dtype).eps * scale)
+    assert loss.dtype == dtype and P.dtype == dtype
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_output_delta_is_p_minus_y_and_the_loss_gradient(name, rng):
+    head = HEADS[name]
+    Y = _targets(name, rng)
+    Z = rng.normal(size=Y.shape)
+    P = np.empty_like(Z)
+    head.forward_loss(Z.copy(), Y, P)
+    expected = P - Y
+    delta = output_delta(P, Y)
+    assert delta is P
+    np.testing.assert_allclose(delta, expected)
+    # dloss/dZ by central differences on the summed loss.
+    h = 1e-6
+    numeric = np.empty_like(Z)
+    scratch = np.empty_like(Z)
+    for idx in np.ndindex(Z.shape):
+        Zp, Zm = Z.copy(), Z.copy()
+        Zp[idx] += h
+        Zm[idx] -= h
+        plus = head.forward_loss(Zp, Y, scratch).sum()
+        minus = head.forward_loss(Zm, Y, scratch).sum()
+        numeric[idx] = (plus - minus) / (2 * h)
+    np.testing.assert_allclose(delta, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_single_label_log_proba_rows_normalised(name, n_classes, rng):
+    head = HEADS[name]
+    # A binary target is one indicator column, a multiclass one a column per class.
+    n_units = head.n_outputs(1 if n_classes == 2 else n_classes)
+    Z = rng.normal(scale=4.0, size=(8, n_units))
+    log_p = head.log_proba(Z, False)
+    assert log_p.shape == (8, n_classes)
+    np.testing.assert_allclose(np.exp(log_p).sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_softmax_log_proba_is_log_softmax(rng):
+    Z = rng.normal(size=(5, 3))
+    E = np.exp(Z)
+    np.testing.assert_allclose(
+        HEADS["softmax"].log_proba(Z), np.log(E / E.sum(axis=1, keepdims=True)), rtol=1e-12
+    )
+
+
+def test_sigmoid_log_proba_binary_and_multilabel(rng):
+    Z = rng.normal(size=(5, 1))
+    p = 1 / (1 + np.exp(-Z))
+    np.testing.assert_allclose(
+        HEADS["sigmoid"].log_proba(Z, False), np.log(np.hstack([1 - p, p])), rtol=1e-12
+    )
+    Z3 = rng.normal(size=(5, 3))
+    np.testing.assert_allclose(
+        HEADS["sigmoid"].log_proba(Z3, True), np.log(1 / (1 + np.exp(-Z3))), rtol=1e-12
+    )
+    # One-vs-rest scores are normalised, keeping the order of the units.
+    ovr = np.exp(HEADS["sigmoid"].log_proba(Z3, False))
+    sig = 1 / (1 + np.exp(-Z3))
+    np.testing.assert_allclose(ovr, sig / sig.sum(axis=1, keepdims=True), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_encode_and_n_outputs_agree(name):
+    head = HEADS[name]
+    for n_columns in (1, 3):
+        Y = np.eye(max(n_columns, 2))[:, :n_columns][[0, 1, 1, 0]]
+        if n_columns == 1:
+            Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+        encoded = head.encode(Y)
+        assert encoded.shape[1] == head.n_outputs(n_columns)
+    assert HEADS["softmax"].n_outputs(1) == 2
+    np.testing.assert_array_equal(
+        HEADS["softmax"].encode(np.array([[0.0], [1.0]])), [[1.0, 0.0], [0.0, 1.0]]
+    )

@@ -1,0 +1,176 @@
+"""The MLP: whole-network gradient check, layout, dtype and the predict forward.
+
+The gradient check runs for every activation x head pair of the registries,
+with and without sample weights and an L2 penalty, on two hidden layers.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from sknumpynet.nn import ACTIVATIONS, HEADS, MLP, OPTIMIZERS, check_gradients, forward_logits
+
+PAIRS = list(itertools.product(sorted(ACTIVATIONS), sorted(HEADS)))
+
+
+def _problem(head, rng, n=9, n_features=4, n_columns=3, dtype=np.float64):
+    X = rng.normal(size=(n, n_features)).astype(dtype)
+    if HEADS[head].supports_multilabel:
+        Y = rng.integers(0, 2, size=(n, n_columns))
+    else:
+        Y = np.eye(n_columns)[rng.integers(0, n_columns, size=n)]
+    return X, HEADS[head].encode(Y.astype(dtype))
+
+
+def _network(activations, head, rng, n_features=4, n_outputs=3, dtype=np.float64):
+    hidden = [5, 4, 3][: len(activations)]
+    net = MLP([n_features, *hidden, n_outputs], activations, head, dtype=dtype)
+    net.initialize("auto", rng)
+    # Non-zero biases so that their gradients are exercised too.
+    net.params[net.n_weights :] = rng.normal(scale=0.1, size=net.params.size - net.n_weights)
+    return net
+
+
+def _naive_logits(X, net):
+    A = X
+    for layer, (W, b) in enumerate(zip(net.coefs, net.intercepts, strict=True)):
+        Z = A @ W + b
+        if layer < len(net.activation_names):
+            Z = ACTIVATIONS[net.activation_names[layer]].forward(Z.copy())
+        A = Z
+    return A
+
+
+@pytest.mark.parametrize(("activation", "head"), PAIRS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_gradient_matches_finite_differences(activation, head, weighted, alpha, rng):
+    net = _network([activation, activation], head, rng)
+    X, Y = _problem(head, rng)
+    sw = rng.uniform(0.2, 3.0, size=X.shape[0]) if weighted else None
+    if weighted:
+        sw[0] = 0.0  # a zero weight must simply drop the sample
+    params_before = net.params.copy()
+    analytic, numeric, rel_error = check_gradients(net, X, Y, sw, alpha)
+    assert rel_error < 1e-7, (rel_error, np.abs(analytic - numeric).max())
+    np.testing.assert_array_equal(net.params, params_before)
+    assert np.abs(analytic).max() > 1e-3  # the check compared something
+
+
+@pytest.mark.parametrize("activations", [["relu", "tanh"], ["sigmoid", "leaky_relu", "identity"]])
+def test_per_layer_activations(activations, rng):
+    net = _network(activations, "softmax", rng)
+    assert net.activation_names == activations
+    assert net.activations == [ACTIVATIONS[a] for a in activations]
+    X, Y = _problem("softmax", rng)
+    _, _, rel_error = check_gradients(net, X, Y, alpha=0.1)
+    assert rel_error < 1e-7
+    np.testing.assert_allclose(net.logits(X), _naive_logits(X, net), rtol=1e-12)
+
+
+def test_linear_network_without_hidden_layers(rng):
+    net = _network([], "sigmoid", rng)
+    assert net.n_layers == 1
+    X, Y = _problem("sigmoid", rng)
+    np.testing.assert_allclose(net.logits(X), X @ net.coefs[0] + net.intercepts[0])
+    assert check_gradients(net, X, Y)[2] < 1e-7
+
+
+def test_wrong_number_of_activations_raises():
+    with pytest.raises(ValueError, match="one name per hidden layer"):
+        MLP([4, 5, 3], ["relu", "relu"], "softmax")
+
+
+def test_params_layout_weights_then_biases(rng):
+    net = MLP([4, 5, 3, 2], ["relu", "tanh"], "softmax")
+    shapes = [(4, 5), (5, 3), (3, 2)]
+    assert [W.shape for W in net.coefs] == shapes
+    assert [b.shape for b in net.intercepts] == [(5,), (3,), (2,)]
+    assert net.n_weights == 20 + 15 + 6
+    assert net.params.size == net.n_weights + 10
+    net.params[:] = np.arange(net.params.size)
+    # Views, not copies: writing params shows in every layer and vice versa.
+    np.testing.assert_array_equal(net.coefs[1].ravel(), np.arange(20, 35))
+    np.testing.assert_array_equal(net.intercepts[0], np.arange(41, 46))
+    net.intercepts[2][:] = -1
+    np.testing.assert_array_equal(net.params[-2:], -1)
+
+
+@pytest.mark.parametrize(("activation", "head"), PAIRS)
+def test_forward_logits_equals_training_forward(activation, head, rng):
+    net = _network([activation, activation], head, rng)
+    X, Y = _problem(head, rng)
+    X_before, Y_before = X.copy(), Y.copy()
+    grad = np.empty_like(net.params)
+    J = net.loss_grad(X, Y, grad)
+    Z = forward_logits(X, net.coefs, net.intercepts, net.activation_names)
+    loss = HEADS[head].forward_loss(Z.copy(), Y, np.empty_like(Z))
+    assert J == pytest.approx(loss.mean(), rel=1e-12)
+    np.testing.assert_allclose(Z, _naive_logits(X, net), rtol=1e-12)
+    # Neither pass writes to its inputs.
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(Y, Y_before)
+
+
+def test_loss_grad_objective_with_weights_and_penalty(rng):
+    net = _network(["tanh"], "softmax", rng)
+    X, Y = _problem("softmax", rng)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    alpha = 0.7
+    loss = HEADS["softmax"].forward_loss(net.logits(X), Y, np.empty_like(Y))
+    W = net.params[: net.n_weights]
+    expected = (sw @ loss) / sw.sum() + alpha / (2 * sw.sum()) * (W @ W)
+    J = net.loss_grad(X, Y, np.empty_like(net.params), sw, alpha)
+    assert J == pytest.approx(expected, rel=1e-12)
+
+
+def test_integer_sample_weights_equal_repeated_rows(rng):
+    net = _network(["relu"], "sigmoid", rng)
+    X, Y = _problem("sigmoid", rng)
+    sw = np.array([1, 2, 0, 1, 3, 1, 1, 2, 1], dtype=float)
+    g_weighted, g_repeated = np.empty_like(net.params), np.empty_like(net.params)
+    J_w = net.loss_grad(X, Y, g_weighted, sw, alpha=0.2)
+    rows = np.repeat(np.arange(X.shape[0]), sw.astype(int))
+    J_r = net.loss_grad(X[rows], Y[rows], g_repeated, alpha=0.2)
+    assert J_w == pytest.approx(J_r, rel=1e-12)
+    np.testing.assert_allclose(g_weighted, g_repeated, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize(("activation", "head"), PAIRS)
+def test_float32_network_stays_float32(activation, head, rng):
+    net64 = _network([activation, activation], head, rng)
+    net32 = MLP(net64.layer_sizes, net64.activation_names, head, dtype=np.float32)
+    net32.initialize("auto", rng)
+    assert net32.params.dtype == np.float32  # drawn straight in float32
+    net32.params[:] = net64.params
+    X, Y = _problem(head, rng)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    sw = rng.uniform(0.5, 2.0, size=X.shape[0])
+    assert net32.params.dtype == np.float32
+    assert all(W.dtype == np.float32 for W in net32.coefs + net32.intercepts)
+    g32, g64 = np.empty_like(net32.params), np.empty_like(net64.params)
+    J32 = net32.loss_grad(X32, Y32, g32, sw.astype(np.float32), alpha=0.1)
+    J64 = net64.loss_grad(X, Y, g64, sw, alpha=0.1)
+    assert g32.dtype == np.float32
+    assert J32 == pytest.approx(J64, rel=1e-5)
+    np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-5)
+    assert net32.logits(X32).dtype == np.float32
+    for name, cls in OPTIMIZERS.items():
+        opt = cls(0.01, momentum=0.9, rho=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+        state = opt.init_state(net32.params)
+        opt.step(net32.params, g32.copy(), state)
+        assert net32.params.dtype == np.float32, name
+
+
+def test_loss_grad_reuses_buffers_for_smaller_batches(rng):
+    net = _network(["relu"], "softmax", rng)
+    X, Y = _problem("softmax", rng, n=12)
+    g_full, g_part, g_fresh = (np.empty_like(net.params) for _ in range(3))
+    net.loss_grad(X, Y, g_full)
+    J_part = net.loss_grad(X[:5], Y[:5], g_part)
+    fresh = MLP(net.layer_sizes, net.activation_names, net.head_name)
+    fresh.params[:] = net.params
+    J_fresh = fresh.loss_grad(X[:5], Y[:5], g_fresh)
+    assert J_part == J_fresh
+    np.testing.assert_array_equal(g_part, g_fresh)

@@ -1,0 +1,159 @@
+"""Optimizers: each update against its formula worked by hand, state and dtype.
+
+Parametrized over the keys of ``OPTIMIZERS``; a new optimizer also needs a
+reference update in ``REFERENCE`` (``test_every_optimizer_has_a_reference``).
+"""
+
+import numpy as np
+import pytest
+
+from sknumpynet.nn import OPTIMIZERS, Optimizer
+
+NAMES = sorted(OPTIMIZERS)
+LR = 0.1
+# Large decays and epsilon so that a misplaced factor changes the result.
+HYPER = {"momentum": 0.8, "rho": 0.7, "beta_1": 0.6, "beta_2": 0.75, "epsilon": 0.05}
+
+
+def _plain(w, g, s, t):
+    return w - LR * g
+
+
+def _momentum(w, g, s, t):
+    b = HYPER["momentum"]
+    s["v"] = b * s.get("v", 0.0) + (1 - b) * g
+    return w - LR * s["v"]
+
+
+def _nesterov(w, g, s, t):
+    b = HYPER["momentum"]
+    s["v"] = b * s.get("v", 0.0) + (1 - b) * g
+    return w - LR * (b * s["v"] + (1 - b) * g)
+
+
+def _rmsprop(w, g, s, t):
+    rho, eps = HYPER["rho"], HYPER["epsilon"]
+    s["sq"] = rho * s.get("sq", 0.0) + (1 - rho) * g**2
+    return w - LR * g / (np.sqrt(s["sq"]) + eps)
+
+
+def _adam(w, g, s, t):
+    b1, b2, eps = HYPER["beta_1"], HYPER["beta_2"], HYPER["epsilon"]
+    s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+    s["s"] = b2 * s.get("s", 0.0) + (1 - b2) * g**2
+    m_hat = s["m"] / (1 - b1**t)
+    s_hat = s["s"] / (1 - b2**t)
+    return w - LR * m_hat / (np.sqrt(s_hat) + eps)
+
+
+REFERENCE = {
+    "gd": _plain,
+    "sgd": _plain,
+    "momentum": _momentum,
+    "nesterov": _nesterov,
+    "rmsprop": _rmsprop,
+    "adam": _adam,
+}
+
+W0 = np.array([0.5, -1.0, 2.0])
+GRADS = [np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.1, -1.5]), np.array([-0.7, 0.0, 0.2])]
+
+
+def _make(name):
+    cls = OPTIMIZERS[name]
+    return cls(LR, **{h: HYPER[h] for h in cls.hyperparameters})
+
+
+def test_every_optimizer_has_a_reference():
+    assert set(REFERENCE) == set(OPTIMIZERS)
+
+
+def test_adam_first_step_by_hand():
+    # t=1: m_hat = g and s_hat = g**2, so the step is lr * g / (|g| + eps).
+    opt = _make("adam")
+    w = W0.copy()
+    opt.step(w, GRADS[0].copy(), opt.init_state(w))
+    np.testing.assert_allclose(
+        w, W0 - LR * GRADS[0] / (np.abs(GRADS[0]) + HYPER["epsilon"]), rtol=1e-12
+    )
+
+
+def test_momentum_two_steps_by_hand():
+    # v1 = 0.2 g1, v2 = 0.8 v1 + 0.2 g2 with lr = 0.1.
+    opt = _make("momentum")
+    w = W0.copy()
+    state = opt.init_state(w)
+    opt.step(w, GRADS[0].copy(), state)
+    opt.step(w, GRADS[1].copy(), state)
+    v1 = 0.2 * GRADS[0]
+    v2 = 0.8 * v1 + 0.2 * GRADS[1]
+    np.testing.assert_allclose(w, W0 - 0.1 * v1 - 0.1 * v2, rtol=1e-12)
+    np.testing.assert_allclose(state["velocity"], v2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_three_steps_match_the_formula(name):
+    opt = _make(name)
+    w = W0.copy()
+    state = opt.init_state(w)
+    expected, ref_state = W0.copy(), {}
+    for t, g in enumerate(GRADS, start=1):
+        expected = REFERENCE[name](expected, g, ref_state, t)
+        opt.step(w, g.copy(), state)
+        assert state["t"] == t
+        np.testing.assert_allclose(w, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_state_arrays_are_aligned_with_params(name, dtype):
+    opt = _make(name)
+    w = W0.astype(dtype)
+    state = opt.init_state(w)
+    assert state["t"] == 0
+    arrays = {k: v for k, v in state.items() if k != "t"}
+    assert set(arrays) == set(type(opt).state_names)
+    for value in arrays.values():
+        assert value.shape == w.shape and value.dtype == dtype
+        assert not np.shares_memory(value, w)
+        np.testing.assert_array_equal(value, 0)
+    opt.step(w, GRADS[0].astype(dtype), state)
+    assert w.dtype == dtype
+    for value in arrays.values():
+        assert value.dtype == dtype
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_steps_agree_with_float64(name):
+    opt32, opt64 = _make(name), _make(name)
+    w32, w64 = W0.astype(np.float32), W0.copy()
+    s32, s64 = opt32.init_state(w32), opt64.init_state(w64)
+    for g in GRADS:
+        opt32.step(w32, g.astype(np.float32), s32)
+        opt64.step(w64, g.copy(), s64)
+    assert w32.dtype == np.float32
+    np.testing.assert_allclose(w32, w64, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_only_step_changes_the_weights(name):
+    opt = _make(name)
+    w = W0.copy()
+    state = opt.init_state(w)
+    np.testing.assert_array_equal(w, W0)
+    opt.step(w, np.zeros_like(w), state)
+    # A zero gradient moves nothing: no optimizer has a drift of its own.
+    np.testing.assert_array_equal(w, W0)
+    opt.step(w, GRADS[0].copy(), state)
+    assert not np.array_equal(w, W0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_registry_entries_are_optimizers(name):
+    cls = OPTIMIZERS[name]
+    assert issubclass(cls, Optimizer)
+    assert cls.full_batch == (name == "gd")
+    opt = _make(name)
+    assert opt.learning_rate == LR
+    for h in cls.hyperparameters:
+        assert getattr(opt, h) == HYPER[h]

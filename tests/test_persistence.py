@@ -1,0 +1,260 @@
+"""Saving and loading ScratchMLPClassifier.
+
+* pickle and joblib round-trips predict bit-identically and resume training
+  exactly where the original would;
+* a model pickled by another sknumpynet version warns on loading
+  (InconsistentVersionWarning), as scikit-learn does for its own estimators;
+* the fitted state is plain arrays, lists, dicts and scalars, so skops.io
+  (optional) loads it trusting no type other than the estimator itself.
+"""
+
+import copy
+import io
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+
+import sknumpynet.classifier
+from sknumpynet import ScratchMLPClassifier, __version__
+from sknumpynet.exceptions import InconsistentVersionWarning
+
+pytestmark = pytest.mark.filterwarnings(
+    "error::RuntimeWarning", "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+ESTIMATOR_TYPE = "sknumpynet.classifier.ScratchMLPClassifier"
+
+
+def _data(n_classes=3):
+    X, y = make_classification(
+        n_samples=90,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    return X, y
+
+
+def _fitted(kind):
+    """A fitted model and its training data, for each kind of fitted state."""
+    X, y = _data()
+    params = dict(hidden_layer_sizes=(6, 5), max_iter=4, random_state=0)
+    if kind == "multiclass":
+        return ScratchMLPClassifier(**params).fit(X, y), X, y
+    if kind == "binary-sigmoid":
+        y = y % 2
+        return ScratchMLPClassifier(**params).fit(X, y), X, y
+    if kind == "string-labels":
+        y = np.array(["cat", "dog", "eel"])[y]
+        return ScratchMLPClassifier(**params).fit(X, y), X, y
+    if kind == "object-labels":
+        y = np.array(["cat", "dog", "eel"], dtype=object)[y]
+        return ScratchMLPClassifier(**params).fit(X, y), X, y
+    if kind == "multilabel":
+        Y = np.column_stack([y == 0, y == 1, X[:, 0] > 0]).astype(int)
+        return ScratchMLPClassifier(**params).fit(X, Y), X, Y
+    if kind == "float32-rmsprop":
+        X = X.astype(np.float32)
+        return ScratchMLPClassifier(optimizer="rmsprop", **params).fit(X, y), X, y
+    if kind == "early-stopping":
+        return ScratchMLPClassifier(early_stopping=True, **params).fit(X, y), X, y
+    if kind == "partial-fit-sgd":
+        clf = ScratchMLPClassifier(optimizer="momentum", **params)
+        return clf.partial_fit(X, y, classes=[0, 1, 2]), X, y
+    if kind == "dataframe":
+        pd = pytest.importorskip("pandas", reason="feature names need a pandas DataFrame")
+        X = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+        return ScratchMLPClassifier(**params).fit(X, y), X, y
+    raise ValueError(kind)
+
+
+KINDS = [
+    "multiclass",
+    "binary-sigmoid",
+    "string-labels",
+    "object-labels",
+    "multilabel",
+    "float32-rmsprop",
+    "early-stopping",
+    "partial-fit-sgd",
+    "dataframe",
+]
+
+
+def _pickle_roundtrip(clf):
+    return pickle.loads(pickle.dumps(clf))
+
+
+def _joblib_roundtrip(clf):
+    buffer = io.BytesIO()
+    joblib.dump(clf, buffer)
+    buffer.seek(0)
+    return joblib.load(buffer)
+
+
+def _assert_same_predictions(a, b, X):
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    np.testing.assert_array_equal(a.predict_log_proba(X), b.predict_log_proba(X))
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert a.predict_proba(X).dtype == b.predict_proba(X).dtype
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "roundtrip", [_pickle_roundtrip, _joblib_roundtrip], ids=["pickle", "joblib"]
+)
+def test_roundtrip_predicts_bit_identically(kind, roundtrip):
+    clf, X, _ = _fitted(kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # same version: no InconsistentVersionWarning
+        loaded = roundtrip(clf)
+    assert loaded is not clf
+    _assert_same_predictions(clf, loaded, X)
+    np.testing.assert_array_equal(loaded.classes_, clf.classes_)
+    assert loaded.get_params() == clf.get_params()
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "float32-rmsprop", "partial-fit-sgd"])
+def test_loaded_model_resumes_training_exactly_like_the_original(kind):
+    # The optimizer state travels with the weights: one more partial_fit on
+    # the original and on its copy gives the same bits.
+    clf, X, y = _fitted(kind)
+    loaded = _pickle_roundtrip(clf)
+    clf.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    for a, b in zip(clf.coefs_ + clf.intercepts_, loaded.coefs_ + loaded.intercepts_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.t_ == clf.t_ and loaded._optimizer_state["t"] == clf._optimizer_state["t"]
+
+
+def test_pickle_records_the_sknumpynet_version_without_changing_the_estimator():
+    clf, _, _ = _fitted("multiclass")
+    state = clf.__getstate__()
+    assert state["_sknumpynet_version"] == __version__
+    assert "_sknumpynet_version" not in vars(clf)
+    pickle.dumps(clf)
+    assert "_sknumpynet_version" not in vars(clf)
+    assert "_sknumpynet_version" not in vars(_pickle_roundtrip(clf))
+
+
+def test_loading_a_pickle_from_another_version_warns(monkeypatch):
+    clf, X, _ = _fitted("multiclass")
+    monkeypatch.setattr(sknumpynet.classifier, "__version__", "0.0.1")
+    data = pickle.dumps(clf)
+    monkeypatch.undo()
+    with pytest.warns(InconsistentVersionWarning) as record:
+        loaded = pickle.loads(data)
+    warning = record[0].message
+    assert warning.estimator_name == "ScratchMLPClassifier"
+    assert warning.original_version == "0.0.1"
+    assert warning.current_version == __version__
+    assert f"from sknumpynet version 0.0.1 when using version {__version__}" in str(warning)
+    # It still loads: the warning only says the model may behave differently.
+    _assert_same_predictions(clf, loaded, X)
+
+
+def test_loading_a_state_without_a_version_warns():
+    clf, _, _ = _fitted("multiclass")
+    state = clf.__getstate__()
+    del state["_sknumpynet_version"]
+    blank = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
+    with pytest.warns(InconsistentVersionWarning, match="version unknown"):
+        blank.__setstate__(state)
+    np.testing.assert_array_equal(blank.coefs_[0], clf.coefs_[0])
+
+
+def test_copy_and_clone_do_not_warn():
+    clf, X, _ = _fitted("multiclass")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        copied = copy.deepcopy(clf)
+        cloned = clone(clf)
+    _assert_same_predictions(clf, copied, X)
+    assert not hasattr(cloned, "coefs_")
+
+
+_PLAIN_SCALARS = (bool, int, float, str, type(None))
+
+
+def _assert_plain(value, where):
+    """Fitted state is plain Python scalars, containers and numeric/str arrays."""
+    if isinstance(value, np.ndarray):
+        assert value.dtype.kind in "biufUO", where
+        if value.dtype.kind == "O":
+            for i, item in enumerate(value.ravel()):
+                _assert_plain(item, f"{where}[{i}]")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _assert_plain(item, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            assert isinstance(key, str), where
+            _assert_plain(item, f"{where}[{key!r}]")
+    else:
+        assert type(value) in _PLAIN_SCALARS, f"{where} is a {type(value)}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fitted_state_is_plain_data(kind):
+    clf, _, _ = _fitted(kind)
+    for name, value in vars(clf).items():
+        _assert_plain(value, name)
+
+
+def test_diverged_model_state_is_plain_and_pickles():
+    from sknumpynet.exceptions import DivergenceWarning
+
+    X, y = _data()
+    with pytest.warns(DivergenceWarning):
+        clf = ScratchMLPClassifier(optimizer="sgd", learning_rate_init=10.0, random_state=0)
+        clf.fit(X, y)
+    for name, value in vars(clf).items():
+        _assert_plain(value, name)
+    _assert_same_predictions(clf, _pickle_roundtrip(clf), X)
+
+
+# ---- skops ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sio():
+    return pytest.importorskip("skops.io", reason="skops is an optional extra (pip install skops)")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_skops_needs_to_trust_only_the_estimator(sio, kind, tmp_path):
+    clf, X, _ = _fitted(kind)
+    path = tmp_path / "model.skops"
+    sio.dump(clf, path)
+    assert sio.get_untrusted_types(file=path) == [ESTIMATOR_TYPE]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # same version: no InconsistentVersionWarning
+        loaded = sio.load(path, trusted=[ESTIMATOR_TYPE])
+    assert isinstance(loaded, ScratchMLPClassifier)
+    _assert_same_predictions(clf, loaded, X)
+    loaded_state = vars(loaded)
+    assert "_sknumpynet_version" not in loaded_state
+    assert set(loaded_state) == set(vars(clf))
+
+
+def test_skops_refuses_to_load_without_trusting_the_estimator(sio):
+    clf, _, _ = _fitted("multiclass")
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="ScratchMLPClassifier"):
+        sio.loads(sio.dumps(clf))
+
+
+def test_skops_loaded_model_resumes_training(sio):
+    clf, X, y = _fitted("float32-rmsprop")
+    loaded = sio.loads(sio.dumps(clf), trusted=[ESTIMATOR_TYPE])
+    clf.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    np.testing.assert_array_equal(loaded.coefs_[0], clf.coefs_[0])
+    assert loaded.coefs_[0].dtype == np.float32

@@ -1,0 +1,674 @@
+"""Reliability guarantees of ScratchMLPClassifier (docs/guarantees.rst).
+
+* bad input: every invalid argument gets a ValueError/TypeError naming it and
+  what is allowed, never a silent wrong answer;
+* numerics: huge or extreme inputs and saturated units give finite
+  probabilities whose rows sum to 1, with no RuntimeWarning (every test here
+  turns RuntimeWarning into an error);
+* divergence: an exploding learning rate stops training with a
+  DivergenceWarning and keeps the best finite weights;
+* interruption: Ctrl-C stops at a batch boundary and leaves a usable model;
+* reproducibility and thread safety.
+"""
+
+import _thread
+import re
+import signal
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from sknumpynet import ScratchMLPClassifier
+from sknumpynet.exceptions import DivergenceWarning, TrainingInterruptedWarning
+from sknumpynet.nn import HEADS, OPTIMIZERS, Trainer
+
+pytestmark = pytest.mark.filterwarnings(
+    "error::RuntimeWarning", "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+
+def _data(n=120, n_features=5, n_classes=3, seed=0):
+    X, y = make_classification(
+        n_samples=n,
+        n_features=n_features,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=seed,
+    )
+    return X, y
+
+
+def _small(**params):
+    return ScratchMLPClassifier(
+        **{"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, **params}
+    )
+
+
+def _flat(clf):
+    """The fitted weights laid out like the network's flat ``params``."""
+    return np.concatenate([a.ravel() for a in [*clf.coefs_, *clf.intercepts_]])
+
+
+def _assert_probabilities(P, n_rows, n_classes):
+    assert P.shape == (n_rows, n_classes)
+    assert np.all(np.isfinite(P))
+    assert np.all((P >= 0) & (P <= 1))
+    np.testing.assert_allclose(P.sum(axis=1), 1, rtol=0, atol=10 * np.finfo(P.dtype).eps)
+
+
+# ---- bad input ---------------------------------------------------------------
+
+X_OK, Y_OK = _data(n=20, n_features=3, n_classes=2)
+
+
+def _with(X=None, y=None, where=(0, 0), value=np.nan):
+    arr = np.array(X_OK if X is None else X, dtype=float, copy=True)
+    arr[where] = value
+    return arr
+
+
+BAD_FIT_INPUTS = {
+    "X NaN": (dict(X=_with()), r"Input X contains NaN"),
+    "X +inf": (dict(X=_with(value=np.inf)), r"Input X contains infinity"),
+    "X -inf": (dict(X=_with(value=-np.inf)), r"Input X contains infinity"),
+    "X strings": (dict(X=np.full((20, 3), "a")), r"X must contain only numbers"),
+    "X objects": (
+        dict(X=np.array([[1.0, "b", None]] * 20, dtype=object)),
+        r"X must contain only numbers",
+    ),
+    "X 1-D": (dict(X=X_OK[:, 0]), r"Expected 2D array, got 1D array"),
+    "X 3-D": (dict(X=X_OK[:, :, None]), r"dim 3"),
+    "X no samples": (dict(X=X_OK[:0], y=Y_OK[:0]), r"0 sample\(s\)"),
+    "X no features": (dict(X=X_OK[:, :0]), r"0 feature\(s\)"),
+    "y NaN": (dict(y=np.where(np.arange(20) == 0, np.nan, Y_OK)), r"Input y contains NaN"),
+    "y inf": (dict(y=np.where(np.arange(20) == 0, np.inf, Y_OK)), r"Input y contains infinity"),
+    "y too short": (dict(y=Y_OK[:-1]), r"X and y must have the same number of samples"),
+    "y one class": (dict(y=np.zeros(20)), r"at least 2 classes"),
+    "y continuous": (dict(y=np.linspace(0, 1, 20)), r"Unknown label type: continuous"),
+    "sample_weight NaN": (
+        dict(sample_weight=np.where(np.arange(20) == 0, np.nan, 1.0)),
+        r"sample_weight contains NaN",
+    ),
+    "sample_weight inf": (
+        dict(sample_weight=np.where(np.arange(20) == 0, np.inf, 1.0)),
+        r"sample_weight contains infinity",
+    ),
+    "sample_weight negative": (
+        dict(sample_weight=np.where(np.arange(20) == 0, -1.0, 1.0)),
+        r"Negative values in data passed to `sample_weight`",
+    ),
+    "sample_weight all zero": (dict(sample_weight=np.zeros(20)), r"(?i)sample.weights?.*non-zero"),
+    "sample_weight wrong length": (dict(sample_weight=np.ones(19)), r"sample_weight\.shape"),
+    "sample_weight strings": (
+        dict(sample_weight=["a"] * 20),
+        r"sample_weight must contain only numbers",
+    ),
+    "sample_weight keeps one class": (
+        dict(sample_weight=(Y_OK == 1).astype(float)),
+        r"sample_weight leaves only one class",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FIT_INPUTS), ids=list(BAD_FIT_INPUTS))
+def test_bad_fit_input_names_the_argument(case):
+    kwargs, message = BAD_FIT_INPUTS[case]
+    X = kwargs.pop("X", X_OK)
+    y = kwargs.pop("y", Y_OK)
+    with pytest.raises(ValueError, match=message):
+        _small().fit(X, y, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (_with(), r"Input X contains NaN"),
+        (_with(value=np.inf), r"Input X contains infinity"),
+        (np.full((4, 3), "x"), r"X must contain only numbers"),
+        (X_OK[0], r"Expected 2D array"),
+        (X_OK[:0], r"0 sample\(s\)"),
+        (X_OK[:, :2], r"X has 2 features, but ScratchMLPClassifier is expecting 3"),
+    ],
+)
+def test_bad_predict_input_names_the_argument(X, message):
+    clf = _small().fit(X_OK, Y_OK)
+    for method in (clf.predict, clf.predict_proba, clf.predict_log_proba):
+        with pytest.raises(ValueError, match=message):
+            method(X)
+
+
+def test_predict_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        _small().predict_proba(X_OK)
+
+
+def test_partial_fit_needs_classes_on_the_first_call():
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        _small().partial_fit(X_OK, Y_OK)
+
+
+def test_first_partial_fit_rejects_labels_outside_classes():
+    # Before the check, label 1 was encoded as an all-zero row and trained on silently.
+    with pytest.raises(ValueError, match=re.escape("labels not in classes_ [0, 2]: [1]")):
+        _small().partial_fit(X_OK, Y_OK, classes=[0, 2])
+
+
+def test_partial_fit_rejects_unseen_labels_and_other_classes():
+    clf = _small().partial_fit(X_OK, Y_OK, classes=[0, 1])
+    before = _flat(clf)
+    y_new = np.where(np.arange(20) == 3, 7, Y_OK)
+    with pytest.raises(ValueError, match=re.escape("labels not in classes_ [0, 1]: [7]")):
+        clf.partial_fit(X_OK, y_new)
+    with pytest.raises(ValueError, match=r"classes \[0, 1, 2\] differ from classes_ \[0, 1\]"):
+        clf.partial_fit(X_OK, Y_OK, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"X has 2 features"):
+        clf.partial_fit(X_OK[:, :2], Y_OK)
+    with pytest.raises(ValueError, match=r"y must be single-label"):
+        clf.partial_fit(X_OK, np.column_stack([Y_OK, 1 - Y_OK]))
+    np.testing.assert_array_equal(_flat(clf), before)
+
+
+def test_early_stopping_split_that_cannot_be_made_names_validation_fraction():
+    X, y = _data(n=30, n_classes=3)
+    y = y.copy()
+    y[0] = 5  # a class with one member cannot be stratified
+    with pytest.raises(ValueError, match=r"early_stopping=True.*validation_fraction=0.1"):
+        _small(early_stopping=True).fit(X, y)
+
+
+# (name, invalid value, exception, text that says what is allowed)
+BAD_HYPERPARAMETERS = [
+    ("hidden_layer_sizes", 0, ValueError, "an int or a sequence of ints >= 1"),
+    ("hidden_layer_sizes", (8, 0), ValueError, "an int or a sequence of ints >= 1"),
+    ("hidden_layer_sizes", (8.5,), TypeError, "an int or a sequence of ints >= 1"),
+    ("hidden_layer_sizes", "8", TypeError, "an int or a sequence of ints >= 1"),
+    ("hidden_layer_sizes", (True,), TypeError, "an int or a sequence of ints >= 1"),
+    ("hidden_layer_sizes", None, TypeError, "an int or a sequence of ints >= 1"),
+    ("activation", "softmax", ValueError, "one of 'identity', 'relu'"),
+    ("activation", ["relu", "tanh"], ValueError, "a list of 1 of them"),
+    ("activation", None, ValueError, "one of 'identity'"),
+    ("head", "tanh", ValueError, "one of 'auto', 'sigmoid', 'softmax'"),
+    ("init", "zeros", ValueError, "one of 'auto', 'random', 'xavier', 'he'"),
+    ("optimizer", "lbfgs", ValueError, "one of 'gd', 'sgd', 'momentum'"),
+    ("optimizer", None, ValueError, "one of 'gd', 'sgd'"),
+    ("learning_rate_init", 0, ValueError, "must be > 0"),
+    ("learning_rate_init", -1.0, ValueError, "must be > 0"),
+    ("learning_rate_init", np.nan, ValueError, "finite number > 0"),
+    ("learning_rate_init", np.inf, ValueError, "finite number > 0"),
+    ("learning_rate_init", "0.1", TypeError, "instance of float"),
+    ("momentum", 1.0, ValueError, "must be < 1"),
+    ("momentum", -0.1, ValueError, "must be >= 0"),
+    ("momentum", np.nan, ValueError, "finite number >= 0 and < 1"),
+    ("rho", 1.5, ValueError, "must be < 1"),
+    ("beta_1", 1.0, ValueError, "must be < 1"),
+    ("beta_2", np.nan, ValueError, "finite number >= 0 and < 1"),
+    ("beta_2", -0.5, ValueError, "must be >= 0"),
+    ("epsilon", 0, ValueError, "must be > 0"),
+    ("epsilon", np.inf, ValueError, "finite number > 0"),
+    ("alpha", -1e-4, ValueError, "must be >= 0"),
+    ("alpha", np.inf, ValueError, "finite number >= 0"),
+    ("alpha", np.nan, ValueError, "finite number >= 0"),
+    ("batch_size", 0, ValueError, "must be >= 1"),
+    ("batch_size", 2.0, TypeError, "instance of int"),
+    ("batch_size", True, TypeError, "an int >= 1"),
+    ("batch_size", "big", ValueError, "'auto' or an int >= 1"),
+    ("max_iter", 0, ValueError, "must be >= 1"),
+    ("max_iter", 1.5, TypeError, "instance of int"),
+    ("max_iter", True, TypeError, "an int >= 1"),
+    ("tol", -1.0, ValueError, "must be >= 0"),
+    ("tol", np.nan, ValueError, "finite number >= 0"),
+    ("n_iter_no_change", 0, ValueError, "must be >= 1"),
+    ("n_iter_no_change", 2.5, TypeError, "instance of int"),
+    ("early_stopping", 1, TypeError, "True or False"),
+    ("validation_fraction", 0.0, ValueError, "must be > 0"),
+    ("validation_fraction", 1.0, ValueError, "must be < 1"),
+    ("validation_fraction", np.nan, ValueError, "finite number > 0 and < 1"),
+    ("shuffle", "yes", TypeError, "True or False"),
+    ("random_state", "0", TypeError, "None, an int, a numpy RandomState or Generator"),
+    ("random_state", 1.5, TypeError, "None, an int, a numpy RandomState or Generator"),
+    ("random_state", -1, ValueError, r"an int in [0, 2**32 - 1]"),
+    ("warm_start", None, TypeError, "True or False"),
+    ("verbose", -1, ValueError, "must be >= 0"),
+    ("verbose", 0.5, TypeError, "instance of int"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, value, error, allowed",
+    BAD_HYPERPARAMETERS,
+    ids=[f"{name}={value!r}" for name, value, _, _ in BAD_HYPERPARAMETERS],
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_invalid_hyperparameter_is_named_with_what_is_allowed(name, value, error, allowed, method):
+    clf = ScratchMLPClassifier(max_iter=2).set_params(**{name: value})
+    with pytest.raises(error) as info:
+        if method == "fit":
+            clf.fit(X_OK, Y_OK)
+        else:
+            clf.partial_fit(X_OK, Y_OK, classes=[0, 1])
+    message = str(info.value)
+    assert name in message
+    assert allowed in message
+    assert not hasattr(clf, "coefs_")
+
+
+def test_every_hyperparameter_has_an_invalid_value_case():
+    covered = {name for name, *_ in BAD_HYPERPARAMETERS}
+    assert covered == set(ScratchMLPClassifier().get_params())
+
+
+# ---- numerics ----------------------------------------------------------------
+
+MODELS = {
+    "softmax-relu": dict(hidden_layer_sizes=(8,), activation="relu"),
+    "sigmoid-ovr-tanh": dict(hidden_layer_sizes=(8,), activation="tanh", head="sigmoid"),
+    "sigmoid-hidden": dict(hidden_layer_sizes=(8, 8), activation="sigmoid"),
+    "leaky-deep": dict(hidden_layer_sizes=(16, 16, 16), activation="leaky_relu"),
+    "linear": dict(hidden_layer_sizes=(), activation="identity"),
+}
+
+
+@pytest.fixture(scope="module", params=[2, 3], ids=["binary", "multiclass"])
+def fitted_models(request):
+    X, y = _data(n=150, n_classes=request.param)
+    models = {}
+    for name, params in MODELS.items():
+        for dtype in (np.float64, np.float32):
+            clf = _small(max_iter=20, **params).fit(X.astype(dtype), y)
+            models[name, np.dtype(dtype).name] = clf
+    return X, y, models
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e6, 1e30, 1e300])
+def test_prediction_stays_finite_for_extreme_inputs(fitted_models, scale):
+    X, _, models = fitted_models
+    for clf in models.values():
+        Xs = X[:40] * scale
+        P = clf.predict_proba(Xs)
+        _assert_probabilities(P, 40, len(clf.classes_))
+        L = clf.predict_log_proba(Xs)
+        assert np.all(np.isfinite(L)) and np.all(L <= 0)
+        assert np.isin(clf.predict(Xs), clf.classes_).all()
+
+
+def test_prediction_of_float32_model_for_float64_beyond_float32_range(fitted_models):
+    X, _, models = fitted_models
+    clf = models["leaky-deep", "float32"]
+    X_huge = X[:10] * 1e300  # inf once cast to the model's float32
+    P = clf.predict_proba(X_huge)
+    assert P.dtype == np.float32
+    _assert_probabilities(P, 10, len(clf.classes_))
+
+
+def test_saturated_units_give_hard_but_valid_probabilities(fitted_models):
+    X, y, models = fitted_models
+    for clf in models.values():
+        clf = clone(clf).fit(X.astype(clf.coefs_[0].dtype), y)
+        for W in clf.coefs_:
+            W *= 1e4  # every sigmoid/tanh unit and the head saturate
+        P = clf.predict_proba(X)
+        _assert_probabilities(P, len(X), len(clf.classes_))
+        assert np.mean(P.max(axis=1) > 1 - 1e-6) > 0.5
+
+
+@pytest.mark.parametrize(
+    "head, multilabel", [("softmax", False), ("sigmoid", False), ("sigmoid", True)]
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_head_log_proba_is_finite_for_non_finite_logits(head, multilabel, dtype):
+    big = np.finfo(dtype).max
+    Z = np.array(
+        [[np.inf, -np.inf, 0.0], [np.nan, 1.0, -1.0], [big, big, -big], [np.nan] * 3],
+        dtype=dtype,
+    )
+    L = HEADS[head].log_proba(Z, multilabel)
+    assert L.shape == Z.shape and L.dtype == dtype
+    assert np.all(np.isfinite(L)) and np.all(L <= 0)
+    P = np.exp(L)
+    if not multilabel:
+        _assert_probabilities(P, 4, 3)
+        assert P[0, 0] == P[0].max() and P[0, 1] == 0
+        assert P[3] == pytest.approx([1 / 3] * 3)
+    else:
+        assert P[0, 0] == 1 and P[0, 1] == 0 and P[3] == pytest.approx([0.5] * 3)
+
+
+def test_head_log_proba_does_not_modify_the_logits():
+    Z = np.array([[np.inf, np.nan, 1.0]])
+    for head in HEADS.values():
+        head.log_proba(Z, False)
+    assert np.isposinf(Z[0, 0]) and np.isnan(Z[0, 1])
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e30])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_training_on_unscaled_data_trains_or_diverges_cleanly(scale, optimizer, dtype):
+    X, y = _data()
+    Xs = (X * scale).astype(dtype)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("error", RuntimeWarning)
+        clf = _small(optimizer=optimizer, max_iter=10).fit(Xs, y)
+    diverged = [w for w in caught if issubclass(w.category, DivergenceWarning)]
+    for w in diverged:
+        assert "too high" in str(w.message)
+    assert all(np.all(np.isfinite(c)) for c in clf.coefs_ + clf.intercepts_)
+    _assert_probabilities(clf.predict_proba(Xs), len(X), 3)
+    if optimizer == "adam":
+        # Adam's step is bounded by the learning rate: it trains, whatever the scale.
+        assert not diverged
+        assert clf.n_iter_ == 10
+
+
+def test_training_refuses_data_whose_loss_overflows_at_the_start():
+    X, y = _data()
+    X_huge = (X / np.abs(X).max() * 3e38).astype(np.float32)  # near float32's largest
+    # 64 units: some unit's weighted sum surely passes 3.4e38 and overflows.
+    with pytest.raises(ValueError, match=r"not finite.*Scale the features"):
+        _small(hidden_layer_sizes=(64,)).fit(X_huge, y)
+
+
+def test_partial_fit_refuses_float64_beyond_the_float32_model_range():
+    X, y = _data()
+    clf = _small().fit(X.astype(np.float32), y)
+    before = _flat(clf)
+    with pytest.raises(ValueError, match=r"beyond the range of float32"):
+        clf.partial_fit(X * 1e300, y)
+    np.testing.assert_array_equal(_flat(clf), before)
+
+
+# ---- divergence --------------------------------------------------------------
+
+
+def _fit_diverging(**params):
+    X, y = _data()
+    with pytest.warns(DivergenceWarning) as record:
+        clf = _small(optimizer="sgd", learning_rate_init=10.0, max_iter=50, **params).fit(X, y)
+    return X, y, clf, [w for w in record if w.category is DivergenceWarning]
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_exploding_learning_rate_stops_with_a_divergence_warning(early_stopping):
+    X, y, clf, diverged = _fit_diverging(early_stopping=early_stopping)
+    assert len(diverged) == 1
+    message = str(diverged[0].message)
+    assert "learning_rate_init=10.0 is too high for optimizer='sgd'" in message
+    assert "best finite weights" in message
+    assert clf.n_iter_ < 50
+    assert all(np.all(np.isfinite(c)) for c in clf.coefs_ + clf.intercepts_)
+    _assert_probabilities(clf.predict_proba(X), len(X), 3)
+    assert np.all(np.isfinite(clf.predict_log_proba(X)))
+    state = clf._optimizer_state
+    assert state["t"] == 0  # restarted: the old moments held the exploded gradients
+    assert all(np.all(np.isfinite(v)) for v in state.values() if isinstance(v, np.ndarray))
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_divergence_keeps_the_weights_of_the_best_epoch(early_stopping):
+    X, y, clf, _ = _fit_diverging(early_stopping=early_stopping)
+    if early_stopping:
+        best_epoch = int(np.argmax(clf.validation_scores_)) + 1
+    else:
+        best_epoch = int(np.argmin(clf.loss_curve_)) + 1
+    # The same seed replays the same epochs: stopping after the best one
+    # must give exactly the weights that were kept.
+    replay = _small(
+        optimizer="sgd", learning_rate_init=10.0, max_iter=best_epoch, early_stopping=early_stopping
+    ).fit(X, y)
+    np.testing.assert_array_equal(_flat(clf), _flat(replay))
+
+
+def test_divergence_in_partial_fit_keeps_the_previous_weights():
+    X, y = _data()
+    clf = _small(optimizer="sgd", learning_rate_init=0.01, batch_size=20)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    before = _flat(clf)
+    clf.set_params(learning_rate_init=1e4)
+    with pytest.warns(DivergenceWarning, match="learning_rate_init=10000.0 is too high"):
+        clf.partial_fit(X, y)
+    np.testing.assert_array_equal(_flat(clf), before)
+    # Lowering the learning rate resumes from the kept weights.
+    clf.set_params(learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        clf.partial_fit(X, y)
+    assert not np.array_equal(_flat(clf), before)
+    _assert_probabilities(clf.predict_proba(X), len(X), 3)
+
+
+def test_divergence_caught_from_non_finite_weights_after_a_finite_loss(monkeypatch):
+    # An overflow in the last step of an epoch leaves the loss finite but the
+    # weights not: the estimator must notice and restore the best weights.
+    X, y = _data()
+    real_epoch = Trainer.epoch
+    calls = []
+
+    def epoch_then_overflow(self, *args, **kwargs):
+        loss = real_epoch(self, *args, **kwargs)
+        calls.append(self.network.params.copy())
+        if len(calls) == 3:
+            self.network.params[0] = np.inf
+        return loss
+
+    monkeypatch.setattr(Trainer, "epoch", epoch_then_overflow)
+    with pytest.warns(DivergenceWarning, match="NaN or infinite"):
+        clf = _small(max_iter=10, tol=0.0).fit(X, y)
+    assert clf.n_iter_ == 2
+    np.testing.assert_array_equal(_flat(clf), calls[1])
+
+
+def test_sane_learning_rates_do_not_trigger_divergence():
+    X, y = _data()
+    for optimizer, lr in [("sgd", 0.5), ("momentum", 0.1), ("adam", 0.01), ("gd", 1.0)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DivergenceWarning)
+            clf = _small(optimizer=optimizer, learning_rate_init=lr, max_iter=40).fit(X, y)
+        assert clf.n_iter_ > 10
+        assert min(clf.loss_curve_) < clf.loss_curve_[0]
+
+
+# ---- interruption ------------------------------------------------------------
+
+
+class _StepRecorder:
+    """Wraps an optimizer's step: keeps a copy of the weights after every
+    step and runs ``on_step(n_steps)`` after each one."""
+
+    def __init__(self, monkeypatch, name, on_step):
+        cls = OPTIMIZERS[name]
+        real_step = cls.step
+        self.snapshots = []
+
+        def step(opt, w, g, state):
+            real_step(opt, w, g, state)
+            self.snapshots.append(w.copy())
+            on_step(len(self.snapshots))
+
+        monkeypatch.setattr(cls, "step", step)
+
+
+def _sigint_at(step_number):
+    def on_step(n):
+        if n == step_number:
+            signal.raise_signal(signal.SIGINT)
+
+    return on_step
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="SIGINT handlers exist only in the main thread",
+)
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_ctrl_c_stops_at_a_batch_boundary_and_keeps_the_weights(monkeypatch, optimizer):
+    X, y = _data(n=100)
+    batches_per_epoch = 4  # batch_size 25
+    interrupt_step = 2 * batches_per_epoch + 3  # the third batch of epoch 3
+    recorder = _StepRecorder(monkeypatch, optimizer, _sigint_at(interrupt_step))
+    handler_before = signal.getsignal(signal.SIGINT)
+    clf = _small(optimizer=optimizer, batch_size=25, max_iter=20, tol=0.0)
+    with pytest.warns(TrainingInterruptedWarning, match="interrupted in epoch 3") as record:
+        clf.fit(X, y)
+    messages = [str(w.message) for w in record if w.category is TrainingInterruptedWarning]
+    assert len(messages) == 1 and "last completed mini-batch" in messages[0]
+    assert signal.getsignal(signal.SIGINT) is handler_before
+    # Stopped right after the step during which Ctrl-C arrived, not mid-step.
+    assert len(recorder.snapshots) == interrupt_step
+    np.testing.assert_array_equal(_flat(clf), recorder.snapshots[-1])
+    assert np.all(np.isfinite(_flat(clf)))
+    # Only whole epochs are counted.
+    assert clf.n_iter_ == 2 and clf.t_ == 2 * len(X) and len(clf.loss_curve_) == 2
+    assert clf._optimizer_state["t"] == interrupt_step
+    _assert_probabilities(clf.predict_proba(X), len(X), 3)
+    # It resumes: one more epoch from the kept weights and optimizer state.
+    monkeypatch.undo()
+    clf.partial_fit(X, y)
+    assert clf.n_iter_ == 3 and clf.t_ == 3 * len(X)
+    assert clf._optimizer_state["t"] == interrupt_step + batches_per_epoch
+    assert not np.array_equal(_flat(clf), recorder.snapshots[-1])
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="SIGINT handlers exist only in the main thread",
+)
+def test_ctrl_c_from_another_thread_during_a_long_fit(monkeypatch):
+    # A real asynchronous Ctrl-C: a timer thread calls interrupt_main while the
+    # main thread trains; the timer starts inside the fit, so the signal cannot
+    # arrive before the handler is installed or after the fit has returned.
+    X, y = _data(n=200)
+    timers = []
+
+    def on_step(n):
+        if n == 1:
+            timers.append(threading.Timer(0.2, _thread.interrupt_main))
+            timers[0].start()
+
+    recorder = _StepRecorder(monkeypatch, "adam", on_step)
+    clf = _small(batch_size=10, max_iter=100_000, tol=0.0, n_iter_no_change=100_000)
+    with pytest.warns(TrainingInterruptedWarning, match="Training interrupted"):
+        clf.fit(X, y)
+    timers[0].join()
+    assert clf.n_iter_ < 100_000
+    np.testing.assert_array_equal(_flat(clf), recorder.snapshots[-1])
+    assert clf.t_ == clf.n_iter_ * len(X)
+    assert clf._optimizer_state["t"] == len(recorder.snapshots)
+    _assert_probabilities(clf.predict_proba(X), len(X), 3)
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="SIGINT handlers exist only in the main thread",
+)
+def test_ctrl_c_with_early_stopping_keeps_the_best_validated_weights(monkeypatch):
+    X, y = _data(n=100)
+    _StepRecorder(monkeypatch, "adam", _sigint_at(12))  # 3 batches per epoch: epoch 4
+    clf = _small(batch_size=30, early_stopping=True, max_iter=20, tol=0.0)
+    with pytest.warns(TrainingInterruptedWarning, match="best validation epoch"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 3 and len(clf.validation_scores_) == 3
+    monkeypatch.undo()
+    best = int(np.argmax(clf.validation_scores_)) + 1
+    replay = _small(batch_size=30, early_stopping=True, max_iter=best, tol=0.0).fit(X, y)
+    np.testing.assert_array_equal(_flat(clf), _flat(replay))
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="SIGINT handlers exist only in the main thread",
+)
+def test_ctrl_c_between_epochs_is_not_lost(monkeypatch):
+    # Ctrl-C while the validation score is computed, after the epoch's last step.
+    X, y = _data(n=100)
+    real_predict_from = ScratchMLPClassifier._predict_from
+
+    def predict_then_sigint(self, net, X_val):
+        labels = real_predict_from(self, net, X_val)
+        signal.raise_signal(signal.SIGINT)
+        return labels
+
+    monkeypatch.setattr(ScratchMLPClassifier, "_predict_from", predict_then_sigint)
+    with pytest.warns(TrainingInterruptedWarning, match="interrupted after epoch 1"):
+        clf = _small(early_stopping=True, max_iter=20).fit(X, y)
+    assert clf.n_iter_ == 1
+
+
+def test_fit_in_a_worker_thread_leaves_sigint_alone():
+    X, y = _data()
+    handler_before = signal.getsignal(signal.SIGINT)
+    with ThreadPoolExecutor(1) as pool:
+        clf = pool.submit(_small().fit, X, y).result()
+    assert signal.getsignal(signal.SIGINT) is handler_before
+    assert clf.n_iter_ == 5
+
+
+# ---- reproducibility and thread safety --------------------------------------
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_same_random_state_gives_bit_identical_weights(optimizer, dtype):
+    X, y = _data()
+    X = X.astype(dtype)
+    params = dict(optimizer=optimizer, batch_size=16, max_iter=3)
+    a = _small(random_state=7, **params).fit(X, y)
+    b = _small(random_state=7, **params).fit(X, y)
+    c = _small(random_state=8, **params).fit(X, y)
+    np.testing.assert_array_equal(_flat(a), _flat(b))
+    assert a.loss_curve_ == b.loss_curve_
+    assert not np.array_equal(_flat(a), _flat(c))
+    assert _flat(a).dtype == dtype
+
+
+def test_reproducible_with_random_state_instances_early_stopping_and_partial_fit():
+    X, y = _data()
+    fits = []
+    for _ in range(2):
+        es = _small(random_state=np.random.RandomState(3), early_stopping=True).fit(X, y)
+        pf = _small(random_state=11)
+        for chunk in np.array_split(np.arange(len(X)), 3):
+            pf.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        fits.append((_flat(es), _flat(pf)))
+    np.testing.assert_array_equal(fits[0][0], fits[1][0])
+    np.testing.assert_array_equal(fits[0][1], fits[1][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_concurrent_predict_proba_equals_serial(dtype):
+    X, y = _data(n=400)
+    X = X.astype(dtype)
+    clf = _small(hidden_layer_sizes=(32, 16)).fit(X, y)
+    chunks = [X[i::7] for i in range(7)] + [X] * 5
+    serial = [clf.predict_proba(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        concurrent = list(pool.map(clf.predict_proba, chunks * 4))
+    for i, P in enumerate(concurrent):
+        np.testing.assert_array_equal(P, serial[i % len(chunks)])
+
+
+def test_concurrent_fits_of_clones_equal_serial_fits():
+    X, y = _data()
+    base = _small(max_iter=4)
+    seeds = [0, 1, 2, 3]
+    serial = [_flat(clone(base).set_params(random_state=s).fit(X, y)) for s in seeds]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        fitted = list(pool.map(lambda s: clone(base).set_params(random_state=s).fit(X, y), seeds))
+    for clf, expected in zip(fitted, serial, strict=True):
+        np.testing.assert_array_equal(_flat(clf), expected)
+
+
+def test_convergence_warning_is_still_a_warning_not_an_error():
+    # The module-wide filter ignores ConvergenceWarning; make sure a capped fit
+    # really emits one (so that filter is not hiding a change of category).
+    X, y = _data()
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        _small(max_iter=1).fit(X, y)

@@ -1,0 +1,199 @@
+"""Trainer epochs: every row once, shuffled indices, divergence and interrupts."""
+
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+from sknumpynet.nn import MLP, OPTIMIZERS, Diverged, Trainer, deferred_interrupt
+
+
+class RecordingMLP(MLP):
+    """An MLP that remembers the rows of every batch it is asked about."""
+
+    def __init__(self, *args, on_batch=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batches = []
+        self.on_batch = on_batch
+
+    def loss_grad(self, X, Y, grad, sample_weight=None, alpha=0.0):
+        # Column 0 of X holds the row id; Y and the weights are keyed by it too.
+        self.batches.append(
+            (
+                X[:, 0].astype(int).copy(),
+                Y[:, 0].copy(),
+                None if sample_weight is None else sample_weight.copy(),
+            )
+        )
+        if self.on_batch is not None:
+            self.on_batch(len(self.batches))
+        return super().loss_grad(X, Y, grad, sample_weight, alpha)
+
+
+def _data(n=23, rng=None):
+    rng = rng or np.random.default_rng(0)
+    X = np.column_stack([np.arange(n), rng.normal(size=(n, 2))])
+    Y = np.column_stack([np.arange(n) % 2, np.arange(n) / n])
+    sw = 1.0 + np.arange(n) / 10
+    return X, Y, sw
+
+
+def _trainer(
+    optimizer="sgd", batch_size=5, shuffle=True, lr=0.01, seed=0, interrupt=None, **kwargs
+):
+    net = RecordingMLP([3, 4, 2], ["tanh"], "sigmoid", **kwargs)
+    net.initialize("auto", np.random.default_rng(1))
+    opt = OPTIMIZERS[optimizer](lr, momentum=0.9, rho=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+    trainer = Trainer(
+        net,
+        opt,
+        opt.init_state(net.params),
+        batch_size=batch_size,
+        alpha=0.0,
+        shuffle=shuffle,
+        rng=np.random.default_rng(seed),
+        interrupt=interrupt,
+    )
+    return net, trainer
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_epoch_uses_every_row_once(optimizer, shuffle):
+    X, Y, sw = _data()
+    X_before = X.copy()
+    net, trainer = _trainer(optimizer, shuffle=shuffle)
+    trainer.epoch(X, Y, sw)
+    rows = np.concatenate([b[0] for b in net.batches])
+    np.testing.assert_array_equal(np.sort(rows), np.arange(len(X)))
+    # Targets and weights travel with their rows.
+    for ids, y0, w in net.batches:
+        np.testing.assert_array_equal(y0, ids % 2)
+        np.testing.assert_array_equal(w, sw[ids])
+    full_batch = OPTIMIZERS[optimizer].full_batch
+    sizes = [len(b[0]) for b in net.batches]
+    assert sizes == ([23] if full_batch else [5, 5, 5, 5, 3])
+    assert trainer.state["t"] == len(sizes)
+    if shuffle and not full_batch:
+        assert not np.array_equal(rows, np.arange(len(X)))
+    else:
+        np.testing.assert_array_equal(rows, np.arange(len(X)))
+    # The data is read, never reordered or written.
+    np.testing.assert_array_equal(X, X_before)
+
+
+def test_each_epoch_draws_a_new_order_from_the_rng():
+    X, Y, _ = _data()
+    orders = []
+    for seed in (0, 0, 1):
+        net, trainer = _trainer(seed=seed)
+        trainer.epoch(X, Y)
+        trainer.epoch(X, Y)
+        first = np.concatenate([b[0] for b in net.batches[:5]])
+        second = np.concatenate([b[0] for b in net.batches[5:]])
+        assert not np.array_equal(first, second)
+        orders.append(first)
+    np.testing.assert_array_equal(orders[0], orders[1])
+    assert not np.array_equal(orders[0], orders[2])
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_epoch_visits_only_given_indices(shuffle):
+    X, Y, sw = _data()
+    indices = np.array([0, 3, 4, 9, 10, 11, 15, 22])
+    net, trainer = _trainer(batch_size=3, shuffle=shuffle)
+    trainer.epoch(X, Y, sw, indices)
+    rows = np.concatenate([b[0] for b in net.batches])
+    np.testing.assert_array_equal(np.sort(rows), indices)
+    assert [len(b[0]) for b in net.batches] == [3, 3, 2]
+
+
+def test_epoch_loss_is_the_weighted_mean_of_batches():
+    # With a zero learning rate the weights stay put, so the mean of the batch
+    # objectives (weighted by each batch's total weight) is the full objective.
+    X, Y, sw = _data()
+    net, trainer = _trainer(lr=0.0, batch_size=4)
+    params = net.params.copy()
+    loss = trainer.epoch(X, Y, sw)
+    np.testing.assert_array_equal(net.params, params)
+    full = net.loss_grad(X, Y, np.empty_like(net.params), sw)
+    assert loss == pytest.approx(full, rel=1e-12)
+
+
+def test_zero_weight_batch_is_skipped():
+    X, Y, sw = _data(n=10)
+    sw[:5] = 0.0
+    net, trainer = _trainer(batch_size=5, shuffle=False)
+    trainer.epoch(X, Y, sw)
+    assert len(net.batches) == 1 and trainer.state["t"] == 1
+    np.testing.assert_array_equal(net.batches[0][0], np.arange(5, 10))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_diverged_is_raised_before_the_bad_step(optimizer):
+    X, Y, _ = _data(n=10)
+    X[7, 1] = np.nan  # second batch has a non-finite objective
+    net, trainer = _trainer(optimizer, batch_size=5, shuffle=False)
+    ref_net, ref_trainer = _trainer(optimizer, batch_size=5, shuffle=False)
+    ref_trainer.epoch(X[:5], Y[:5])
+    with np.errstate(all="ignore"), pytest.raises(Diverged, match="batch 1"):
+        trainer.epoch(X, Y)
+    assert len(net.batches) == 2
+    assert trainer.state["t"] == 1
+    np.testing.assert_array_equal(net.params, ref_net.params)
+    assert np.isfinite(net.params).all()
+
+
+def test_diverged_on_first_batch_leaves_weights_untouched():
+    X, Y, _ = _data(n=10)
+    X[0, 2] = np.nan
+    net, trainer = _trainer("momentum", batch_size=10)
+    params = net.params.copy()
+    with np.errstate(all="ignore"), pytest.raises(Diverged):
+        trainer.epoch(X, Y)
+    np.testing.assert_array_equal(net.params, params)
+    assert trainer.state["t"] == 0
+    np.testing.assert_array_equal(trainer.state["velocity"], 0)
+
+
+def test_interrupt_flag_stops_at_a_batch_boundary():
+    X, Y, _ = _data()
+    flag = type("Flag", (), {"requested": False})()
+
+    def raise_flag(n_batches):
+        if n_batches == 2:
+            flag.requested = True  # arrives in the middle of batch 2
+
+    net, trainer = _trainer(batch_size=5, shuffle=False, interrupt=flag, on_batch=raise_flag)
+    ref_net, ref_trainer = _trainer(batch_size=5, shuffle=False)
+    ref_trainer.epoch(X[:10], Y[:10])
+    with pytest.raises(KeyboardInterrupt):
+        trainer.epoch(X, Y)
+    # Batch 2 was completed, batch 3 never started.
+    assert len(net.batches) == 2 and trainer.state["t"] == 2
+    np.testing.assert_array_equal(net.params, ref_net.params)
+
+
+def test_deferred_interrupt_turns_sigint_into_a_flag():
+    before = signal.getsignal(signal.SIGINT)
+    with deferred_interrupt() as flag:
+        assert not flag.requested
+        signal.raise_signal(signal.SIGINT)
+        assert flag.requested
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_deferred_interrupt_outside_main_thread_is_inert():
+    seen = {}
+
+    def work():
+        with deferred_interrupt() as flag:
+            seen["requested"] = flag.requested
+            seen["handler"] = signal.getsignal(signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen == {"requested": False, "handler": before}
