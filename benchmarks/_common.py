@@ -27,6 +27,9 @@ DEFAULT_MNIST_DIR = ROOT.parent / "shared" / "data"
 
 ALPHA, LR = 1e-4, 1e-3
 
+# PyTorch's OpenMP threads otherwise spin after each parallel region and starve
+# NumPy's BLAS threads that run next in this process (seen: 50x slower GEMMs).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 try:  # PyTorch is optional: its column is left out when it is absent.
     import torch
 except ImportError:  # pragma: no cover - depends on the machine

@@ -140,12 +140,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--sections", default="fit,memory,accuracy,predict,gridsearch")
-    parser.add_argument("--samples", type=int, help="training rows (default 60000, quick 10000)")
+    parser.add_argument("--samples", type=int, help="training rows (default 60000, quick 6000)")
     parser.add_argument("--repeats", type=int, help="timed runs per contender (default 5)")
     parser.add_argument("--epochs", type=int, help="epochs per timed fit (default 2)")
     args = parser.parse_args(argv)
     quick = args.quick
-    n = args.samples or (10_000 if quick else 60_000)
+    n = args.samples or (6_000 if quick else 60_000)
     repeats = args.repeats or (3 if quick else 5)
     epochs = args.epochs or (1 if quick else 2)
     sections = args.sections.split(",")
@@ -177,7 +177,7 @@ def main(argv=None):
     del X, y
     if "accuracy" in sections:
         rows, out["accuracy"], what = bench_accuracy(
-            hidden, batch_size, epochs=5 if quick else 20, seeds=1 if quick else 3
+            hidden, batch_size, epochs=3 if quick else 20, seeds=1 if quick else 3
         )
         add(f"Held-out accuracy, {name} ({what})", ACCURACY_HEADER, rows)
     if "predict" in sections:

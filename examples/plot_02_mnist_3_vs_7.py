@@ -30,9 +30,7 @@ from sknumpynet.datasets import load_mnist
 mnist = load_mnist()
 keep = np.isin(mnist.target, [3, 7])
 X, y = mnist.data[keep], mnist.target[keep]
-X_train, X_test, y_train, y_test = train_test_split(
-    X, y, test_size=0.3, stratify=y, random_state=0
-)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
 print(f"{mnist.source}: {X_train.shape[0]} training and {X_test.shape[0]} test images of 3 and 7")
 
 # %%
@@ -58,7 +56,7 @@ for optimizer, learning_rate in settings.items():
         random_state=0,
     )
     accuracy[optimizer] = []
-    for epoch in range(EPOCHS):
+    for _ in range(EPOCHS):
         clf.partial_fit(X_train, y_train, classes=[3, 7])
         accuracy[optimizer].append(clf.score(X_test, y_test))
     models[optimizer] = clf

@@ -183,7 +183,7 @@ default="adam"
     classes_ : ndarray of shape (n_classes,)
         Class labels (``arange(n_labels)`` for multilabel targets).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` had string column names.
     coefs_ : list of ndarray
         ``coefs_[i]`` of shape ``(n_units_i, n_units_{i+1})``.
@@ -482,6 +482,7 @@ default="adam"
         self.n_outputs_ = net.layer_sizes[-1]
         self.n_iter_ = 0
         self.t_ = 0
+        self._loss_reference = None
         self.loss_curve_ = []
         self._no_improvement_count = 0
         self.best_loss_ = None if self.early_stopping else np.inf
@@ -542,6 +543,9 @@ default="adam"
         n_train = n if train_idx is None else len(train_idx)
         rows = np.arange(n) if train_idx is None else train_idx
         batch_rows = n_train if optimizer.full_batch else min(batch_size, n_train)
+        # Up to one batch of evenly spaced rows on which whole weight vectors are
+        # scored: the starting weights, and those after every epoch.
+        probe = rows[np.linspace(0, n_train - 1, min(batch_rows, _PROBE_ROWS)).astype(np.intp)]
         best_params = net.params.copy()
         epochs = 1 if incremental else self.max_iter
         start = time.perf_counter()
@@ -550,17 +554,25 @@ default="adam"
         # Overflow and NaN are expected once a learning rate explodes; they are
         # caught from the loss and the weights below instead of reported by numpy.
         with deferred_interrupt() as interrupt, np.errstate(all="ignore"):
+            limit = _DIVERGENCE_FACTOR * self._reference_loss(net, X, Y, sw, probe)
             trainer = Trainer(
                 net, optimizer, self._optimizer_state, batch_size=batch_size,
                 alpha=self.alpha, shuffle=self.shuffle, rng=rng, interrupt=interrupt,
-                max_loss=self._divergence_limit(net, X, Y, sw, rows, batch_rows),
+                max_loss=limit,
             )
             for epoch in range(epochs):
                 try:
                     loss = trainer.epoch(X, Y, sw, train_idx)
-                    # A finite loss can still come with a step that overflowed.
+                    # No batch of the epoch scores its last step, and the weights
+                    # after it may be kept as the best: score them here.
                     if not np.isfinite(net.params).all():
                         raise Diverged("the last step made a weight NaN or infinite")
+                    end_loss = self._probe_loss(net, X, Y, sw, probe)
+                    if not end_loss < limit:
+                        raise Diverged(
+                            f"training loss {end_loss:.4g} after the last step is not "
+                            f"below {limit:.4g}"
+                        )
                 except Diverged as exc:
                     net.params[...] = best_params
                     # The optimizer's moments hold the exploded gradients.
@@ -627,28 +639,41 @@ default="adam"
                 ConvergenceWarning,
             )
 
-    def _divergence_limit(self, net, X, Y, sw, rows, batch_rows):
-        """Batch loss from which training counts as diverged.
+    def _probe_loss(self, net, X, Y, sw, probe):
+        """The training objective of the network's weights on the rows ``probe``.
 
-        ``_DIVERGENCE_FACTOR`` times the larger of the loss of a uniform
-        prediction and the loss at the starting weights, measured on up to one
-        batch of evenly spaced ``rows``.
+        The objective of :class:`~sknumpynet.nn.MLP` (weighted mean loss plus
+        the L2 term), from a forward pass only.
         """
-        size = min(batch_rows, _PROBE_ROWS, len(rows))
-        probe = rows[np.linspace(0, len(rows) - 1, size).astype(np.intp)]
-        weights = None if sw is None or not sw[probe].any() else sw[probe]
-        start_loss = net.loss_grad(
-            X[probe], Y[probe], np.empty_like(net.params), weights, self.alpha
-        )
-        if not np.isfinite(start_loss):
-            raise ValueError(
-                f"The loss at the starting weights is not finite: X (largest magnitude "
-                f"{np.abs(X).max():.3g}) is too large for {X.dtype} arithmetic in this "
-                "network. Scale the features, e.g. with sklearn.preprocessing.StandardScaler."
-            )
-        zeros = np.zeros((1, Y.shape[1]), dtype=X.dtype)
-        uniform = float(net.head.forward_loss(zeros, Y[:1], zeros.copy())[0])
-        return _DIVERGENCE_FACTOR * max(start_loss, uniform)
+        Z = forward_logits(X[probe], net.coefs, net.intercepts, net.activation_names)
+        losses = net.head.forward_loss(Z, Y[probe], Z)
+        weights = None if sw is None else sw[probe]
+        if weights is None or not weights.any():
+            total, data_loss = len(probe), float(losses.sum())
+        else:
+            total, data_loss = float(weights.sum()), float(losses @ weights)
+        W = net.params[: net.n_weights]
+        return (data_loss + 0.5 * self.alpha * float(W @ W)) / total
+
+    def _reference_loss(self, net, X, Y, sw, probe):
+        """The scale of a sound training loss, for the divergence limit.
+
+        The larger of a uniform prediction's loss and the loss at the starting
+        weights of the first fit; later partial_fit and warm-started calls
+        reuse it, so weights that drift upwards never raise their own limit.
+        """
+        if getattr(self, "_loss_reference", None) is None:
+            start_loss = self._probe_loss(net, X, Y, sw, probe)
+            if not np.isfinite(start_loss):
+                raise ValueError(
+                    "The loss at the starting weights is not finite: X (largest magnitude "
+                    f"{np.abs(X).max():.3g}) is too large for {X.dtype} arithmetic in this "
+                    "network. Scale the features, e.g. with sklearn.preprocessing.StandardScaler."
+                )
+            zeros = np.zeros((1, Y.shape[1]), dtype=X.dtype)
+            uniform = float(net.head.forward_loss(zeros, Y[:1], zeros.copy())[0])
+            self._loss_reference = max(start_loss, uniform)
+        return self._loss_reference
 
     def _record_progress(self, loss, score):
         """Update the no-improvement count; return True on a new best."""

@@ -131,7 +131,11 @@ class LossCurveDisplay:
         if self.validation_ax_ is not None:
             more_handles, more_labels = self.validation_ax_.get_legend_handles_labels()
             handles, labels = handles + more_handles, labels + more_labels
-        ax.legend(handles, labels)
+        # Loss falls and validation scores rise: the right-hand middle is
+        # usually clear of both.
+        ax.legend(
+            handles, labels, loc="center right" if self.validation_ax_ is not None else "best"
+        )
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

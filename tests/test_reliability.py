@@ -23,6 +23,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import log_loss
 
 from sknumpynet import ScratchMLPClassifier
 from sknumpynet.exceptions import DivergenceWarning, TrainingInterruptedWarning
@@ -389,19 +390,32 @@ def test_partial_fit_refuses_float64_beyond_the_float32_model_range():
 # ---- divergence --------------------------------------------------------------
 
 
+DIVERGING = {
+    # The example; 120 rows make one batch an epoch.
+    "sgd-lr10": dict(optimizer="sgd", learning_rate_init=10.0),
+    # Six batches an epoch: caught from a batch loss inside an epoch.
+    "sgd-lr5-batches": dict(optimizer="sgd", learning_rate_init=5.0, batch_size=20),
+    # Full batch: caught from the loss after an epoch's only step.
+    "gd-lr10": dict(optimizer="gd", learning_rate_init=10.0),
+}
+
+
 def _fit_diverging(**params):
     X, y = _data()
     with pytest.warns(DivergenceWarning) as record:
-        clf = _small(optimizer="sgd", learning_rate_init=10.0, max_iter=50, **params).fit(X, y)
+        clf = _small(max_iter=50, **params).fit(X, y)
     return X, y, clf, [w for w in record if w.category is DivergenceWarning]
 
 
+@pytest.mark.parametrize("case", list(DIVERGING))
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_exploding_learning_rate_stops_with_a_divergence_warning(early_stopping):
-    X, y, clf, diverged = _fit_diverging(early_stopping=early_stopping)
+def test_exploding_learning_rate_stops_with_a_divergence_warning(case, early_stopping):
+    params = DIVERGING[case]
+    X, y, clf, diverged = _fit_diverging(early_stopping=early_stopping, **params)
     assert len(diverged) == 1
     message = str(diverged[0].message)
-    assert "learning_rate_init=10.0 is too high for optimizer='sgd'" in message
+    lr, optimizer = params["learning_rate_init"], params["optimizer"]
+    assert f"learning_rate_init={lr} is too high for optimizer={optimizer!r}" in message
     assert "best finite weights" in message
     assert clf.n_iter_ < 50
     assert all(np.all(np.isfinite(c)) for c in clf.coefs_ + clf.intercepts_)
@@ -412,24 +426,46 @@ def test_exploding_learning_rate_stops_with_a_divergence_warning(early_stopping)
     assert all(np.all(np.isfinite(v)) for v in state.values() if isinstance(v, np.ndarray))
 
 
+@pytest.mark.parametrize("case", list(DIVERGING))
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_divergence_keeps_the_weights_of_the_best_epoch(early_stopping):
-    X, y, clf, _ = _fit_diverging(early_stopping=early_stopping)
+def test_divergence_keeps_the_weights_of_the_best_epoch(case, early_stopping):
+    params = DIVERGING[case]
+    X, y, clf, _ = _fit_diverging(early_stopping=early_stopping, **params)
+    assert clf.n_iter_ >= 1  # the cases diverge after at least one sound epoch
     if early_stopping:
         best_epoch = int(np.argmax(clf.validation_scores_)) + 1
     else:
         best_epoch = int(np.argmin(clf.loss_curve_)) + 1
     # The same seed replays the same epochs: stopping after the best one
     # must give exactly the weights that were kept.
-    replay = _small(
-        optimizer="sgd", learning_rate_init=10.0, max_iter=best_epoch, early_stopping=early_stopping
-    ).fit(X, y)
+    replay = _small(max_iter=best_epoch, early_stopping=early_stopping, **params).fit(X, y)
     np.testing.assert_array_equal(_flat(clf), _flat(replay))
+    # Kept weights are sound, not those of the exploding step (their loss > 1e3).
+    assert log_loss(y, clf.predict_proba(X)) < 30
 
 
-def test_divergence_in_partial_fit_keeps_the_previous_weights():
+def test_a_first_step_that_explodes_keeps_the_starting_weights():
+    # Full-batch gd: the loss of epoch 1 is measured before its only step, so
+    # it looks fine; the weights after that step must not be kept as "best".
     X, y = _data()
-    clf = _small(optimizer="sgd", learning_rate_init=0.01, batch_size=20)
+    with pytest.warns(DivergenceWarning, match="after the last step"):
+        clf = _small(optimizer="gd", learning_rate_init=100.0).fit(X, y)
+    assert clf.n_iter_ == 0 and clf.loss_curve_ == []
+    # The same seed draws the same starting weights, which a step of 1e-300
+    # leaves as they are; biases start at zero.
+    start = _small(optimizer="gd", learning_rate_init=1e-300, max_iter=1).fit(X, y)
+    for kept, drawn in zip(clf.coefs_, start.coefs_, strict=True):
+        np.testing.assert_array_equal(kept, drawn)
+    assert not any(b.any() for b in clf.intercepts_)
+    assert log_loss(y, clf.predict_proba(X)) < 30
+
+
+@pytest.mark.parametrize("batch_size", [20, "auto"], ids=["6-batches", "one-batch"])
+def test_divergence_in_partial_fit_keeps_the_previous_weights(batch_size):
+    # With one batch a call, only the check after the call's last step can
+    # see the explosion.
+    X, y = _data()
+    clf = _small(optimizer="sgd", learning_rate_init=0.01, batch_size=batch_size)
     clf.partial_fit(X, y, classes=[0, 1, 2])
     before = _flat(clf)
     clf.set_params(learning_rate_init=1e4)
