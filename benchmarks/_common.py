@@ -10,6 +10,7 @@ import os
 import platform
 import time
 import warnings
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +76,10 @@ def training_set(n_samples, seed=0):
 def held_out_split(seed=0):
     """A stratified 80/20 split of the real images (never shifted copies)."""
     images, labels, source = real_images()
-    return (*train_test_split(images, labels, test_size=0.2, stratify=labels, random_state=seed),
-            source)
+    return (
+        *train_test_split(images, labels, test_size=0.2, stratify=labels, random_state=seed),
+        source,
+    )
 
 
 # ---- contenders ------------------------------------------------------------
@@ -85,9 +88,17 @@ def held_out_split(seed=0):
 def scratch(hidden, batch_size, epochs, seed):
     """ScratchMLPClassifier at the benchmark settings, training exactly ``epochs``."""
     return ScratchMLPClassifier(
-        hidden_layer_sizes=hidden, activation="relu", optimizer="adam",
-        learning_rate_init=LR, alpha=ALPHA, batch_size=batch_size, max_iter=epochs,
-        tol=0.0, n_iter_no_change=epochs + 1, shuffle=True, random_state=seed,
+        hidden_layer_sizes=hidden,
+        activation="relu",
+        optimizer="adam",
+        learning_rate_init=LR,
+        alpha=ALPHA,
+        batch_size=batch_size,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=epochs + 1,
+        shuffle=True,
+        random_state=seed,
     )
 
 
@@ -118,11 +129,14 @@ class TorchMLP:
         torch.manual_seed(self.seed)
         sizes = [X.shape[1], *self.hidden, int(y.max()) + 1]
         layers = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in pairwise(sizes):
             layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
         self.model = torch.nn.Sequential(*layers[:-1])
         opt = torch.optim.Adam(
-            self.model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8,
+            self.model.parameters(),
+            lr=LR,
+            betas=(0.9, 0.999),
+            eps=1e-8,
             weight_decay=ALPHA / self.batch_size,
         )
         Xt, yt = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
@@ -130,7 +144,7 @@ class TorchMLP:
         for _ in range(self.epochs):
             order = torch.randperm(len(Xt))
             for start in range(0, len(Xt), self.batch_size):
-                rows = order[start:start + self.batch_size]
+                rows = order[start : start + self.batch_size]
                 opt.zero_grad(set_to_none=True)
                 loss_fn(self.model(Xt[rows]), yt[rows]).backward()
                 opt.step()
@@ -147,8 +161,12 @@ class TorchMLP:
 CONTENDERS = {"scratch": scratch, "sklearn": sklearn_mlp}
 if torch is not None:
     CONTENDERS["torch"] = TorchMLP
-LABELS = {"floor": "GEMM floor", "scratch": "ScratchMLPClassifier",
-          "sklearn": "MLPClassifier", "torch": "PyTorch CPU"}
+LABELS = {
+    "floor": "GEMM floor",
+    "scratch": "ScratchMLPClassifier",
+    "sklearn": "MLPClassifier",
+    "torch": "PyTorch CPU",
+}
 
 
 # ---- timing ----------------------------------------------------------------
@@ -162,7 +180,7 @@ def gemm_floor_epoch(sizes, batch_size, n_samples, seed=0):
     ``D_l @ W_l^T`` of every layer but the first; float32, preallocated.
     """
     rng = np.random.default_rng(seed)
-    W = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    W = [rng.standard_normal(shape, dtype=np.float32) for shape in pairwise(sizes)]
     A = [rng.random((batch_size, n), dtype=np.float32) for n in sizes]
     D = [rng.standard_normal((batch_size, n), dtype=np.float32) for n in sizes]
     G = [np.empty_like(w) for w in W]
@@ -201,7 +219,8 @@ def machine():
         pass
     blas = [
         f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads)"
-        for p in threadpool_info() if p.get("user_api") == "blas"
+        for p in threadpool_info()
+        if p.get("user_api") == "blas"
     ]
     info = {
         "cores": str(os.cpu_count()),

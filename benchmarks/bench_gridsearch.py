@@ -29,7 +29,7 @@ HEADER = ["model", "candidates x folds", "seconds", "speed-up vs sklearn", "best
 def run(quick=False):
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
-    epochs = 10 if quick else 40
+    epochs = 5 if quick else 40
     repeats = 1 if quick else 2
     times = {key: [] for key in ("scratch", "sklearn")}
     best = {}
@@ -46,10 +46,15 @@ def run(quick=False):
     rows, raw = [], {}
     for key, values in times.items():
         raw[key] = {"seconds": values, "best_score": best[key]}
-        rows.append([
-            LABELS[key], f"{n_candidates} x 3", f"{median(values):.1f}",
-            f"{median(times['sklearn']) / median(values):.2f}x", f"{best[key]:.4f}",
-        ])
+        rows.append(
+            [
+                LABELS[key],
+                f"{n_candidates} x 3",
+                f"{median(values):.1f}",
+                f"{median(times['sklearn']) / median(values):.2f}x",
+                f"{best[key]:.4f}",
+            ]
+        )
     return rows, raw, f"{n_candidates} candidates, {epochs} epochs per fit"
 
 

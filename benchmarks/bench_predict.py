@@ -41,8 +41,14 @@ def run(quick=False):
     for key in models:
         seconds, latency = median(bulk[key]), median(single[key])
         raw[key] = {"bulk_s": seconds, "single_s": latency}
-        rows.append([LABELS[key], f"{1e3 * seconds:.1f}", f"{len(X) / seconds:,.0f}",
-                     f"{1e6 * latency:.0f}"])
+        rows.append(
+            [
+                LABELS[key],
+                f"{1e3 * seconds:.1f}",
+                f"{len(X) / seconds:,.0f}",
+                f"{1e6 * latency:.0f}",
+            ]
+        )
     return rows, raw
 
 

@@ -177,6 +177,16 @@ def test_partial_fit_rejects_unseen_labels_and_other_classes():
     np.testing.assert_array_equal(_flat(clf), before)
 
 
+def test_partial_fit_rejects_another_number_of_label_columns():
+    Y = np.column_stack([Y_OK, 1 - Y_OK, X_OK[:, 0] > 0]).astype(int)
+    clf = _small().partial_fit(X_OK, Y)
+    with pytest.raises(ValueError, match="y has 2 label columns; the model was fitted with 3"):
+        clf.partial_fit(X_OK, Y[:, :2])
+    with pytest.raises(ValueError, match="y must be multilabel"):
+        clf.partial_fit(X_OK, Y_OK)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+
+
 def test_early_stopping_split_that_cannot_be_made_names_validation_fraction():
     X, y = _data(n=30, n_classes=3)
     y = y.copy()
