@@ -4,10 +4,8 @@ This module does validation, label encoding, wiring and prediction; every
 piece of math lives in :mod:`sknumpynet.nn`.
 """
 
-import contextlib
 import time
 import warnings
-from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -15,17 +13,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import label_binarize
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._sklearn_compat import check_sample_weight
+from ._validation import FLOATS, checking_input, validate_hyperparameters
 from ._version import __version__
 from .exceptions import DivergenceWarning, InconsistentVersionWarning, TrainingInterruptedWarning
 from .nn import (
-    ACTIVATIONS,
     HEADS,
-    INIT_OPTIONS,
     MLP,
     OPTIMIZERS,
     Diverged,
@@ -34,83 +31,12 @@ from .nn import (
     forward_logits,
 )
 
-_FLOATS = (np.float64, np.float32)
-
-# Numeric hyperparameters: (type, lower, upper, closed sides) for check_scalar.
-_SCALARS = {
-    "learning_rate_init": (Real, 0, None, "neither"),
-    "momentum": (Real, 0, 1, "left"),
-    "rho": (Real, 0, 1, "left"),
-    "beta_1": (Real, 0, 1, "left"),
-    "beta_2": (Real, 0, 1, "left"),
-    "epsilon": (Real, 0, None, "neither"),
-    "alpha": (Real, 0, None, "left"),
-    "max_iter": (Integral, 1, None, "left"),
-    "tol": (Real, 0, None, "left"),
-    "n_iter_no_change": (Integral, 1, None, "left"),
-    "validation_fraction": (Real, 0, 1, "neither"),
-    "verbose": (Integral, 0, None, "left"),
-}
-# String hyperparameters, each resolved through its registry.
-_OPTIONS = {
-    "head": ("auto", *HEADS),
-    "init": INIT_OPTIONS,
-    "optimizer": tuple(OPTIMIZERS),
-}
-_FLAGS = ("early_stopping", "shuffle", "warm_start")
-
 # A batch loss this many times the loss at the starting weights (or of a
 # uniform prediction, if larger) counts as divergence: sound training stays
 # near or below both, an exploding learning rate passes it within a few steps.
 _DIVERGENCE_FACTOR = 1e3
 # Rows on which the starting loss is measured (at most one batch).
 _PROBE_ROWS = 256
-
-
-def _allowed(options):
-    return ", ".join(repr(o) for o in options)
-
-
-def _bounds(low, high, closed):
-    """Describe a check_scalar interval, e.g. ``">= 0 and < 1"``."""
-    parts = []
-    if low is not None:
-        parts.append((">= " if closed in ("left", "both") else "> ") + str(low))
-    if high is not None:
-        parts.append(("<= " if closed in ("right", "both") else "< ") + str(high))
-    return " and ".join(parts)
-
-
-def _check_int(value, name, min_val):
-    """check_scalar for an int, rejecting bools (``True`` is an Integral)."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int >= {min_val}, not a bool; got {value!r}.")
-    return check_scalar(value, name, Integral, min_val=min_val)
-
-
-@contextlib.contextmanager
-def _checking_input(name):
-    """Context for validating ``name``: clear errors and no stray warnings.
-
-    numpy's conversion errors name no argument; they are re-raised naming
-    ``name``.  scikit-learn's fast finiteness check sums the array, which can
-    overflow (inf - inf) for finite values near the dtype's limit; its exact
-    check that follows decides, so numpy's warning about the sum is silenced.
-    """
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            yield
-    except (TypeError, ValueError) as exc:
-        message = str(exc)
-        if "could not convert" in message or message.startswith("float() argument"):
-            # Keep the type: scikit-learn's check_dtype_object expects the
-            # TypeError of float() on an object such as a dict.
-            raise type(exc)(
-                f"{name} must contain only numbers (int, float or bool); {message}"
-            ) from exc
-        if "inconsistent numbers of samples" in message:
-            raise ValueError(f"X and y must have the same number of samples; {message}") from exc
-        raise
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -270,69 +196,6 @@ default="adam"
         self.warm_start = warm_start
         self.verbose = verbose
 
-    # ---- validation ------------------------------------------------------
-
-    def _validate_hyperparameters(self):
-        """Check every hyperparameter; return the hidden sizes and activations."""
-        for name, (kind, low, high, closed) in _SCALARS.items():
-            value = getattr(self, name)
-            # check_scalar lets bools pass as ints and NaN/inf pass any bound.
-            if isinstance(value, (bool, np.bool_)) and name != "verbose":
-                raise TypeError(
-                    f"{name} must be {'an int' if kind is Integral else 'a number'} "
-                    f"{_bounds(low, high, closed)}, not a bool; "
-                    f"got {value!r}."
-                )
-            check_scalar(value, name, kind, min_val=low, max_val=high, include_boundaries=closed)
-            if not np.isfinite(value):
-                raise ValueError(
-                    f"{name} must be a finite number {_bounds(low, high, closed)}; got {value!r}."
-                )
-        for name, options in _OPTIONS.items():
-            value = getattr(self, name)
-            if not isinstance(value, str) or value not in options:
-                raise ValueError(f"{name} must be one of {_allowed(options)}; got {value!r}.")
-        for name in _FLAGS:
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False; got {getattr(self, name)!r}.")
-        if isinstance(self.batch_size, str):
-            if self.batch_size != "auto":
-                raise ValueError(f"batch_size must be 'auto' or an int >= 1; got {self.batch_size!r}.")
-        else:
-            _check_int(self.batch_size, "batch_size", min_val=1)
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else sizes
-        try:
-            sizes = [int(_check_int(s, "hidden_layer_sizes[i]", min_val=1)) for s in sizes]
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(
-                f"hidden_layer_sizes must be an int or a sequence of ints >= 1; "
-                f"got {self.hidden_layer_sizes!r}."
-            ) from None
-        names = self.activation
-        names = [names] * len(sizes) if isinstance(names, str) else names
-        if (
-            not isinstance(names, (list, tuple))
-            or len(names) != len(sizes)
-            or not all(isinstance(n, str) and n in ACTIVATIONS for n in names)
-        ):
-            raise ValueError(
-                f"activation must be one of {_allowed(ACTIVATIONS)}, or a list of "
-                f"{len(sizes)} of them (one per hidden layer); got {self.activation!r}."
-            )
-        if self.random_state is not None and not isinstance(
-            self.random_state, (Integral, np.random.RandomState, np.random.Generator)
-        ):
-            raise TypeError(
-                "random_state must be None, an int, a numpy RandomState or Generator; "
-                f"got {self.random_state!r}."
-            )
-        if isinstance(self.random_state, Integral) and not 0 <= self.random_state < 2**32:
-            raise ValueError(
-                f"random_state must be an int in [0, 2**32 - 1]; got {self.random_state!r}."
-            )
-        return sizes, list(names)
-
     def _make_rng(self, samples_seen):
         """The one generator of this call, derived from ``random_state``.
 
@@ -377,8 +240,7 @@ default="adam"
                 )
         if multilabel and len(self.classes_) != y.shape[1]:
             raise ValueError(
-                f"y has {y.shape[1]} label columns; the model was fitted with "
-                f"{len(self.classes_)}."
+                f"y has {y.shape[1]} label columns; the model was fitted with {len(self.classes_)}."
             )
         return y, multilabel
 
@@ -419,7 +281,7 @@ default="adam"
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
-        hidden, activations = self._validate_hyperparameters()
+        hidden, activations = validate_hyperparameters(self)
         fitted = hasattr(self, "coefs_")
         first_call = not fitted or not (incremental or self.warm_start)
         if incremental and classes is not None and fitted and first_call is False:
@@ -428,13 +290,13 @@ default="adam"
                     f"classes {list(classes)} differ from classes_ {self.classes_.tolist()} "
                     "of the previous partial_fit call."
                 )
-        with _checking_input("X"):
-            X, y = validate_data(self, X, y, reset=first_call, dtype=_FLOATS, multi_output=True)
+        with checking_input("X"):
+            X, y = validate_data(self, X, y, reset=first_call, dtype=FLOATS, multi_output=True)
         y, multilabel = self._validate_targets(y, classes, first_call, incremental)
         if not first_call:
             X = self._as_model_dtype(X, training=True)
         if sample_weight is not None:
-            with _checking_input("sample_weight"):
+            with checking_input("sample_weight"):
                 sw = check_sample_weight(sample_weight, X)
         else:
             sw = None
@@ -556,8 +418,14 @@ default="adam"
         with deferred_interrupt() as interrupt, np.errstate(all="ignore"):
             limit = _DIVERGENCE_FACTOR * self._reference_loss(net, X, Y, sw, probe)
             trainer = Trainer(
-                net, optimizer, self._optimizer_state, batch_size=batch_size,
-                alpha=self.alpha, shuffle=self.shuffle, rng=rng, interrupt=interrupt,
+                net,
+                optimizer,
+                self._optimizer_state,
+                batch_size=batch_size,
+                alpha=self.alpha,
+                shuffle=self.shuffle,
+                rng=rng,
+                interrupt=interrupt,
                 max_loss=limit,
             )
             for epoch in range(epochs):
@@ -736,8 +604,8 @@ default="adam"
 
     def _validated_X(self, X):
         check_is_fitted(self)
-        with _checking_input("X"):
-            X = validate_data(self, X, reset=False, dtype=_FLOATS)
+        with checking_input("X"):
+            X = validate_data(self, X, reset=False, dtype=FLOATS)
         return self._as_model_dtype(X)
 
     def _log_proba_from_logits(self, Z):

@@ -1,0 +1,166 @@
+"""Validation of hyperparameters and inputs for the estimator.
+
+The string options are checked against the registries of :mod:`sknumpynet.nn`,
+so a new activation, head, initializer or optimizer is accepted (and named in
+the error messages) as soon as it is registered.
+"""
+
+import contextlib
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import check_scalar
+
+from .nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS
+
+FLOATS = (np.float64, np.float32)
+
+# Numeric hyperparameters: (type, lower, upper, closed sides) for check_scalar.
+_SCALARS = {
+    "learning_rate_init": (Real, 0, None, "neither"),
+    "momentum": (Real, 0, 1, "left"),
+    "rho": (Real, 0, 1, "left"),
+    "beta_1": (Real, 0, 1, "left"),
+    "beta_2": (Real, 0, 1, "left"),
+    "epsilon": (Real, 0, None, "neither"),
+    "alpha": (Real, 0, None, "left"),
+    "max_iter": (Integral, 1, None, "left"),
+    "tol": (Real, 0, None, "left"),
+    "n_iter_no_change": (Integral, 1, None, "left"),
+    "validation_fraction": (Real, 0, 1, "neither"),
+    "verbose": (Integral, 0, None, "left"),
+}
+# String hyperparameters, each resolved through its registry.
+_OPTIONS = {
+    "head": ("auto", *HEADS),
+    "init": INIT_OPTIONS,
+    "optimizer": tuple(OPTIMIZERS),
+}
+_FLAGS = ("early_stopping", "shuffle", "warm_start")
+
+
+def _allowed(options):
+    return ", ".join(repr(o) for o in options)
+
+
+def _bounds(low, high, closed):
+    """Describe a check_scalar interval, e.g. ``">= 0 and < 1"``."""
+    parts = []
+    if low is not None:
+        parts.append((">= " if closed in ("left", "both") else "> ") + str(low))
+    if high is not None:
+        parts.append(("<= " if closed in ("right", "both") else "< ") + str(high))
+    return " and ".join(parts)
+
+
+def _check_int(value, name, min_val):
+    """check_scalar for an int, rejecting bools (``True`` is an Integral)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an int >= {min_val}, not a bool; got {value!r}.")
+    return check_scalar(value, name, Integral, min_val=min_val)
+
+
+@contextlib.contextmanager
+def checking_input(name):
+    """Context for validating ``name``: clear errors and no stray warnings.
+
+    numpy's conversion errors name no argument; they are re-raised naming
+    ``name``.  scikit-learn's fast finiteness check sums the array, which can
+    overflow (inf - inf) for finite values near the dtype's limit; its exact
+    check that follows decides, so numpy's warning about the sum is silenced.
+    """
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            yield
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        if "could not convert" in message or message.startswith("float() argument"):
+            # Keep the type: scikit-learn's check_dtype_object expects the
+            # TypeError of float() on an object such as a dict.
+            raise type(exc)(
+                f"{name} must contain only numbers (int, float or bool); {message}"
+            ) from exc
+        if "inconsistent numbers of samples" in message:
+            raise ValueError(f"X and y must have the same number of samples; {message}") from exc
+        raise
+
+
+def validate_hyperparameters(estimator):
+    """Check every hyperparameter of ``estimator``.
+
+    Parameters
+    ----------
+    estimator : ScratchMLPClassifier
+
+    Returns
+    -------
+    sizes : list of int
+        Hidden layer sizes.
+    activations : list of str
+        One activation name per hidden layer.
+
+    Raises
+    ------
+    ValueError or TypeError
+        Naming the first invalid hyperparameter and what it allows.
+    """
+    for name, (kind, low, high, closed) in _SCALARS.items():
+        value = getattr(estimator, name)
+        # check_scalar lets bools pass as ints and NaN/inf pass any bound.
+        if isinstance(value, (bool, np.bool_)) and name != "verbose":
+            raise TypeError(
+                f"{name} must be {'an int' if kind is Integral else 'a number'} "
+                f"{_bounds(low, high, closed)}, not a bool; "
+                f"got {value!r}."
+            )
+        check_scalar(value, name, kind, min_val=low, max_val=high, include_boundaries=closed)
+        if not np.isfinite(value):
+            raise ValueError(
+                f"{name} must be a finite number {_bounds(low, high, closed)}; got {value!r}."
+            )
+    for name, options in _OPTIONS.items():
+        value = getattr(estimator, name)
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"{name} must be one of {_allowed(options)}; got {value!r}.")
+    for name in _FLAGS:
+        if not isinstance(getattr(estimator, name), (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False; got {getattr(estimator, name)!r}.")
+    if isinstance(estimator.batch_size, str):
+        if estimator.batch_size != "auto":
+            raise ValueError(
+                f"batch_size must be 'auto' or an int >= 1; got {estimator.batch_size!r}."
+            )
+    else:
+        _check_int(estimator.batch_size, "batch_size", min_val=1)
+    sizes = estimator.hidden_layer_sizes
+    sizes = [sizes] if isinstance(sizes, Integral) else sizes
+    try:
+        sizes = [int(_check_int(s, "hidden_layer_sizes[i]", min_val=1)) for s in sizes]
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(
+            f"hidden_layer_sizes must be an int or a sequence of ints >= 1; "
+            f"got {estimator.hidden_layer_sizes!r}."
+        ) from None
+    names = estimator.activation
+    names = [names] * len(sizes) if isinstance(names, str) else names
+    if (
+        not isinstance(names, (list, tuple))
+        or len(names) != len(sizes)
+        or not all(isinstance(n, str) and n in ACTIVATIONS for n in names)
+    ):
+        raise ValueError(
+            f"activation must be one of {_allowed(ACTIVATIONS)}, or a list of "
+            f"{len(sizes)} of them (one per hidden layer); got {estimator.activation!r}."
+        )
+    if estimator.random_state is not None and not isinstance(
+        estimator.random_state, (Integral, np.random.RandomState, np.random.Generator)
+    ):
+        raise TypeError(
+            "random_state must be None, an int, a numpy RandomState or Generator; "
+            f"got {estimator.random_state!r}."
+        )
+    if isinstance(estimator.random_state, Integral) and not 0 <= estimator.random_state < 2**32:
+        raise ValueError(
+            f"random_state must be an int in [0, 2**32 - 1]; got {estimator.random_state!r}."
+        )
+    return sizes, list(names)
