@@ -20,8 +20,9 @@ out in the :ref:`user guide <optimizers>`.
 # %%
 # Data
 # ----
-# MNIST's 10,000 test images split 80/20 when ``SKNUMPYNET_MNIST_DIR`` points to
-# them, scikit-learn's digits otherwise.
+# MNIST's 10,000 test images when ``SKNUMPYNET_MNIST_DIR`` points to them
+# (6,000 for training, the rest for testing), scikit-learn's digits split
+# 80/20 otherwise.
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
@@ -30,8 +31,9 @@ from sklearn.model_selection import train_test_split
 from sknumpynet.datasets import load_mnist
 
 mnist = load_mnist()
+n_train = min(6000, int(0.8 * mnist.target.size))
 X_train, X_test, y_train, y_test = train_test_split(
-    mnist.data, mnist.target, test_size=0.2, stratify=mnist.target, random_state=0
+    mnist.data, mnist.target, train_size=n_train, stratify=mnist.target, random_state=0
 )
 print(f"{mnist.source}: {X_train.shape[0]} training and {X_test.shape[0]} test images")
 

@@ -12,7 +12,7 @@ results appear as a table and as one heat map per hidden-layer size.
 # %%
 # Data
 # ----
-# At most 2,000 training images keep the 54 cross-validation fits quick.
+# At most 1,000 training images keep the 54 cross-validation fits quick.
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sknumpynet.datasets import load_mnist
 
 mnist = load_mnist()
-n_train = min(2000, int(0.75 * mnist.target.size))
+n_train = min(1000, int(0.75 * mnist.target.size))
 X_train, X_test, y_train, y_test = train_test_split(
     mnist.data, mnist.target, train_size=n_train, stratify=mnist.target, random_state=0
 )
