@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import ScratchMLPClassifier
 from ._sklearn_mlp import sklearn_equivalent
+from .datasets import MNIST_DIR_ENV, load_mnist
 from .nn import ACTIVATIONS, HEADS, OPTIMIZERS
 
 DATASETS = {
@@ -52,20 +53,44 @@ def build_parser():
         description="Train ScratchMLPClassifier on a scikit-learn dataset, compare it with "
         "MLPClassifier at the same settings, and round-trip it through joblib.",
     )
-    p.add_argument("--dataset", choices=sorted(DATASETS), default="digits")
+    p.add_argument(
+        "--dataset",
+        choices=[*sorted(DATASETS), "mnist"],
+        default="digits",
+        help="a dataset shipped with scikit-learn, or mnist: the IDX files in "
+        f"--mnist-dir or ${MNIST_DIR_ENV} (default: digits)",
+    )
+    p.add_argument(
+        "--mnist-dir",
+        default=None,
+        metavar="DIR",
+        help="folder with the MNIST IDX files, for --dataset mnist",
+    )
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
     p.add_argument("--head", choices=["auto", *HEADS], default="auto")
     p.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
-    p.add_argument("--hidden", type=_hidden_sizes, default=(128,), metavar="N[,N...]",
-                   help="hidden layer sizes, e.g. 128,64 (default: 128)")
+    p.add_argument(
+        "--hidden",
+        type=_hidden_sizes,
+        default=(128,),
+        metavar="N[,N...]",
+        help="hidden layer sizes, e.g. 128,64 (default: 128)",
+    )
     p.add_argument("--epochs", type=int, default=30, help="max_iter (default: 30)")
-    p.add_argument("--lr", type=float, default=None,
-                   help="learning_rate_init (default: 0.001 for adam/rmsprop, 0.5 for gd, "
-                   "0.05 otherwise)")
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning_rate_init (default: 0.001 for adam/rmsprop, 0.5 for gd, 0.05 otherwise)",
+    )
     p.add_argument("--batch-size", type=int, default=None, help="default: 'auto'")
     p.add_argument("--random-state", type=int, default=0)
-    p.add_argument("--save", default=None, metavar="PATH",
-                   help="where to save the model (default: a temporary file, removed after)")
+    p.add_argument(
+        "--save",
+        default=None,
+        metavar="PATH",
+        help="where to save the model (default: a temporary file, removed after)",
+    )
     p.add_argument("--no-compare", action="store_true", help="skip MLPClassifier")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     return p
@@ -88,7 +113,14 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.epochs < 1:
         raise SystemExit("--epochs must be >= 1")
-    X, y = DATASETS[args.dataset](return_X_y=True)
+    if args.dataset == "mnist":
+        try:
+            mnist = load_mnist(args.mnist_dir, fallback=None, verbose=False)
+        except FileNotFoundError as exc:
+            raise SystemExit(f"--dataset mnist: {exc} Pass --mnist-dir DIR.") from None
+        X, y = mnist.data, mnist.target
+    else:
+        X, y = DATASETS[args.dataset](return_X_y=True)
     X = X.astype(np.float32)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=args.random_state
@@ -117,7 +149,9 @@ def main(argv=None):
         mlp, notes = sklearn_equivalent(clf, n_samples=X_train.shape[0])
         reference = make_pipeline(StandardScaler(), mlp)
         seconds = _fit_timed(reference, X_train, y_train)
-        rows.append(("sklearn MLPClassifier", reference.score(X_test, y_test), seconds, mlp.n_iter_))
+        rows.append(
+            ("sklearn MLPClassifier", reference.score(X_test, y_test), seconds, mlp.n_iter_)
+        )
         for note in notes:
             print(f"note: {note}")
 
@@ -131,8 +165,10 @@ def main(argv=None):
         reloaded = joblib.load(path)
         same = np.array_equal(reloaded.predict_proba(X_test), model.predict_proba(X_test))
         where = path if args.save else "a temporary file"
-        print(f"\nSaved with joblib to {where} ({os.path.getsize(path)} bytes) and reloaded: "
-              f"predict_proba {'identical' if same else 'DIFFERS'}.")
+        print(
+            f"\nSaved with joblib to {where} ({os.path.getsize(path)} bytes) and reloaded: "
+            f"predict_proba {'identical' if same else 'DIFFERS'}."
+        )
     return 0 if same else 1
 
 

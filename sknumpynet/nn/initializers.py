@@ -19,22 +19,30 @@ otherwise), see :func:`resolve_init`.  Biases always start at zero.
 import numpy as np
 
 
-def _scaled_normal(scale_of_fan_in):
-    def init(W, rng):
-        # Generator.standard_normal draws straight into float32 or float64,
-        # so the weights never pass through another dtype.
-        rng.standard_normal(dtype=W.dtype, out=W)
-        W *= scale_of_fan_in(W.shape[0])
-        return W
-
-    return init
+def _standard_normal(W, rng, scale):
+    # Generator.standard_normal draws straight into float32 or float64, so the
+    # weights never pass through another dtype.
+    rng.standard_normal(dtype=W.dtype, out=W)
+    W *= scale
+    return W
 
 
-INITIALIZERS = {
-    "random": _scaled_normal(lambda fan_in: 0.01),
-    "xavier": _scaled_normal(lambda fan_in: np.sqrt(1.0 / fan_in)),
-    "he": _scaled_normal(lambda fan_in: np.sqrt(2.0 / fan_in)),
-}
+def random(W, rng):
+    """Fill ``W`` of shape (fan_in, fan_out) with ``N(0, 1) * 0.01``."""
+    return _standard_normal(W, rng, 0.01)
+
+
+def xavier(W, rng):
+    """Fill ``W`` of shape (fan_in, fan_out) with ``N(0, 1) * sqrt(1 / fan_in)``."""
+    return _standard_normal(W, rng, float(np.sqrt(1.0 / W.shape[0])))
+
+
+def he(W, rng):
+    """Fill ``W`` of shape (fan_in, fan_out) with ``N(0, 1) * sqrt(2 / fan_in)``."""
+    return _standard_normal(W, rng, float(np.sqrt(2.0 / W.shape[0])))
+
+
+INITIALIZERS = {"random": random, "xavier": xavier, "he": he}
 """Registry of weight initializers by name: ``init(W, rng)`` fills ``W``."""
 
 INIT_OPTIONS = ("auto", *INITIALIZERS)
