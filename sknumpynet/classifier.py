@@ -372,6 +372,7 @@ default="adam"
             warnings.warn(
                 f"batch_size={batch_size} is larger than the {n} samples; using {n}.",
                 UserWarning,
+                stacklevel=4,
             )
         train_idx = val_idx = None
         early = self.early_stopping and not incremental
@@ -427,20 +428,11 @@ default="adam"
                 rng=rng,
                 interrupt=interrupt,
                 max_loss=limit,
+                probe=probe,
             )
             for epoch in range(epochs):
                 try:
                     loss = trainer.epoch(X, Y, sw, train_idx)
-                    # No batch of the epoch scores its last step, and the weights
-                    # after it may be kept as the best: score them here.
-                    if not np.isfinite(net.params).all():
-                        raise Diverged("the last step made a weight NaN or infinite")
-                    end_loss = self._probe_loss(net, X, Y, sw, probe)
-                    if not end_loss < limit:
-                        raise Diverged(
-                            f"training loss {end_loss:.4g} after the last step is not "
-                            f"below {limit:.4g}"
-                        )
                 except Diverged as exc:
                     net.params[...] = best_params
                     # The optimizer's moments hold the exploded gradients.
@@ -505,23 +497,8 @@ default="adam"
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=4,
             )
-
-    def _probe_loss(self, net, X, Y, sw, probe):
-        """The training objective of the network's weights on the rows ``probe``.
-
-        The objective of :class:`~sknumpynet.nn.MLP` (weighted mean loss plus
-        the L2 term), from a forward pass only.
-        """
-        Z = forward_logits(X[probe], net.coefs, net.intercepts, net.activation_names)
-        losses = net.head.forward_loss(Z, Y[probe], Z)
-        weights = None if sw is None else sw[probe]
-        if weights is None or not weights.any():
-            total, data_loss = len(probe), float(losses.sum())
-        else:
-            total, data_loss = float(weights.sum()), float(losses @ weights)
-        W = net.params[: net.n_weights]
-        return (data_loss + 0.5 * self.alpha * float(W @ W)) / total
 
     def _reference_loss(self, net, X, Y, sw, probe):
         """The scale of a sound training loss, for the divergence limit.
@@ -531,7 +508,8 @@ default="adam"
         reuse it, so weights that drift upwards never raise their own limit.
         """
         if getattr(self, "_loss_reference", None) is None:
-            start_loss = self._probe_loss(net, X, Y, sw, probe)
+            weights = None if sw is None or not sw[probe].any() else sw[probe]
+            start_loss = net.objective(X[probe], Y[probe], weights, self.alpha)
             if not np.isfinite(start_loss):
                 raise ValueError(
                     "The loss at the starting weights is not finite: X (largest magnitude "

@@ -495,17 +495,17 @@ def test_divergence_caught_from_non_finite_weights_after_a_finite_loss(monkeypat
     # An overflow in the last step of an epoch leaves the loss finite but the
     # weights not: the estimator must notice and restore the best weights.
     X, y = _data()
-    real_epoch = Trainer.epoch
+    real_check = Trainer._check_last_step
     calls = []
 
-    def epoch_then_overflow(self, *args, **kwargs):
-        loss = real_epoch(self, *args, **kwargs)
+    def overflow_in_third_epoch(self, *args, **kwargs):
+        # Runs after the epoch's last step, before the epoch returns its loss.
         calls.append(self.network.params.copy())
         if len(calls) == 3:
             self.network.params[0] = np.inf
-        return loss
+        return real_check(self, *args, **kwargs)
 
-    monkeypatch.setattr(Trainer, "epoch", epoch_then_overflow)
+    monkeypatch.setattr(Trainer, "_check_last_step", overflow_in_third_epoch)
     with pytest.warns(DivergenceWarning, match="NaN or infinite"):
         clf = _small(max_iter=10, tol=0.0).fit(X, y)
     assert clf.n_iter_ == 2

@@ -213,12 +213,41 @@ class MLP:
             delta *= (sample_weight / total)[:, None]
         D = ws["D"] if full else [d[:m] for d in ws["D"]]
         self._backward(inputs, D, delta, self._grad_views(ws, grad), ws["ones"][:m])
+        if alpha:
+            n_w = self.n_weights
+            grad[:n_w] += np.multiply(self.params[:n_w], alpha / total, out=ws["penalty"])
+        return self._objective(data_loss, total, alpha)
+
+    def _objective(self, data_loss, total, alpha):
+        """``J`` from the weighted loss sum and the total weight ``S``."""
         if not alpha:
             return data_loss / total
-        n_w = self.n_weights
-        W_all = self.params[:n_w]
-        grad[:n_w] += np.multiply(W_all, alpha / total, out=ws["penalty"])
+        W_all = self.params[: self.n_weights]
         return (data_loss + 0.5 * alpha * float(W_all @ W_all)) / total
+
+    def objective(self, X, Y, sample_weight=None, alpha=0.0):
+        """Objective ``J`` of the current weights on a batch; forward pass only.
+
+        Parameters
+        ----------
+        X : ndarray of shape (m, n_features)
+        Y : ndarray of shape (m, n_outputs)
+            Encoded targets.
+        sample_weight : ndarray of shape (m,), optional
+            Non-negative weights with a positive sum; None means all ones.
+        alpha : float, default=0.0
+            L2 penalty on the weights.
+
+        Returns
+        -------
+        float
+            ``J`` as in the module docstring (NaN or inf if the weights are).
+        """
+        Z = self.logits(X)
+        losses = self.head.forward_loss(Z, Y, Z)
+        if sample_weight is None:
+            return self._objective(float(losses.sum()), float(len(losses)), alpha)
+        return self._objective(float(losses @ sample_weight), float(sample_weight.sum()), alpha)
 
     def _backward(self, inputs, D, delta, grad_views, ones):
         gW, gb = grad_views

@@ -83,11 +83,24 @@ class Trainer:
         Flag object from :func:`deferred_interrupt`.
     max_loss : float, default=inf
         A batch objective that is not below this counts as divergence.
+    probe : ndarray of int, optional
+        Rows on which the weights after an epoch's last step are scored against
+        ``max_loss`` (no batch of the epoch sees that step); None skips this.
     """
 
     def __init__(
-        self, network, optimizer, state, *, batch_size, alpha, shuffle, rng,
-        interrupt=None, max_loss=math.inf,
+        self,
+        network,
+        optimizer,
+        state,
+        *,
+        batch_size,
+        alpha,
+        shuffle,
+        rng,
+        interrupt=None,
+        max_loss=math.inf,
+        probe=None,
     ):
         self.network = network
         self.optimizer = optimizer
@@ -98,6 +111,7 @@ class Trainer:
         self.rng = rng
         self.interrupt = interrupt or _InterruptFlag()
         self.max_loss = max_loss
+        self.probe = probe
         self.grad = np.empty_like(network.params)
         self._gathered = None
 
@@ -176,5 +190,22 @@ class Trainer:
             total_weight += weight
             if self.interrupt.requested:
                 raise KeyboardInterrupt
+        self._check_last_step(X, Y, sample_weight)
         return total_loss / total_weight
 
+    def _check_last_step(self, X, Y, sample_weight):
+        """Raise :class:`Diverged` if the weights after the last step exploded."""
+        net = self.network
+        if not np.isfinite(net.params).all():
+            raise Diverged("the last step made a weight NaN or infinite")
+        if self.probe is None or math.isinf(self.max_loss):
+            return
+        rows = self.probe
+        weights = None if sample_weight is None else sample_weight[rows]
+        if weights is not None and not weights.any():
+            weights = None
+        loss = net.objective(X[rows], Y[rows], weights, self.alpha)
+        if not loss < self.max_loss:
+            raise Diverged(
+                f"training loss {loss:.4g} after the last step is not below {self.max_loss:.4g}"
+            )
