@@ -31,7 +31,8 @@ def _log_sigmoid(Z):
 
 
 def _finite_logits(Z):
-    """A copy of ``Z`` with NaN as 0 and values clipped to a quarter of the dtype's range.
+    """``Z`` itself if finite and within a quarter of the dtype's range, else a copy
+    with NaN as 0 and values clipped to that range.
 
     Logits overflow to inf, and ``inf - inf`` to NaN, only for inputs far
     outside anything a network was trained on.  Clipped logits keep every log
@@ -40,6 +41,10 @@ def _finite_logits(Z):
     :func:`_log_normalize`.  A NaN logit carries no evidence, hence 0.
     """
     bound = np.finfo(Z.dtype).max / 4
+    # Fast path for the usual case (a NaN makes the comparison False): nan_to_num
+    # is slow on small arrays; single-row predict_proba went from 265 to 217 us.
+    if not Z.size or np.abs(Z).max() <= bound:
+        return Z
     return np.nan_to_num(np.clip(Z, -bound, bound), copy=False, nan=0.0)
 
 
