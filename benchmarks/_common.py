@@ -110,7 +110,9 @@ def sklearn_mlp(hidden, batch_size, epochs, seed):
 
 def fit_quietly(model, X, y):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings(
+            "ignore", "Stochastic Optimizer: Maximum iterations", ConvergenceWarning
+        )
         return model.fit(X, y)
 
 

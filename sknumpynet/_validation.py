@@ -6,6 +6,7 @@ the error messages) as soon as it is registered.
 """
 
 import contextlib
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -114,7 +115,7 @@ def validate_hyperparameters(estimator):
                 f"got {value!r}."
             )
         check_scalar(value, name, kind, min_val=low, max_val=high, include_boundaries=closed)
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             raise ValueError(
                 f"{name} must be a finite number {_bounds(low, high, closed)}; got {value!r}."
             )

@@ -4,6 +4,7 @@ This module does validation, label encoding, wiring and prediction; every
 piece of math lives in :mod:`sknumpynet.nn`.
 """
 
+import math
 import time
 import warnings
 
@@ -37,6 +38,16 @@ from .nn import (
 _DIVERGENCE_FACTOR = 1e3
 # Rows on which the starting loss is measured (at most one batch).
 _PROBE_ROWS = 256
+
+
+def _check_weighted_classes(y, sw, what):
+    """Raise unless samples of at least 2 classes have a positive weight."""
+    kept = unique_labels(y[sw > 0]) if sw.any() else np.array([])
+    if len(kept) < 2:
+        found = f"only one class ({kept.tolist()[0]!r})" if len(kept) else "no class"
+        raise ValueError(
+            f"{what} {found} with positive sample_weight; at least 2 classes are needed."
+        )
 
 
 class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -204,6 +215,8 @@ default="adam"
         """
         if isinstance(self.random_state, np.random.Generator):
             return self.random_state
+        if self.random_state is None:  # fresh entropy, not numpy's global state
+            return np.random.default_rng()
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return np.random.default_rng([seed, samples_seen])
 
@@ -212,7 +225,13 @@ default="adam"
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        multilabel = type_of_target(y) == "multilabel-indicator"
+        kind = type_of_target(y)
+        if kind not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                "y must be 1-D class labels or a 0/1 multilabel indicator matrix; "
+                f"got a {kind} target."
+            )
+        multilabel = kind == "multilabel-indicator"
         if first_call:
             # A multilabel target names every label by its columns already.
             if incremental and classes is None and not multilabel:
@@ -224,7 +243,7 @@ default="adam"
                 if len(self.classes_) < 2:
                     raise ValueError(
                         f"{type(self).__name__} needs samples of at least 2 classes; "
-                        f"the data contains only one class: {self.classes_[0]!r}."
+                        f"the data contains only one class: {self.classes_.tolist()[0]!r}."
                     )
         elif multilabel != self._multilabel:
             kind = "multilabel" if self._multilabel else "single-label"
@@ -281,13 +300,25 @@ default="adam"
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        # A call that raises leaves the estimator as it was: no half-set
+        # classes_ or fresh random weights that would look fitted.
+        saved = self.__dict__.copy()
+        try:
+            return self._fit_or_raise(X, y, sample_weight, incremental, classes)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
         hidden, activations = validate_hyperparameters(self)
         fitted = hasattr(self, "coefs_")
         first_call = not fitted or not (incremental or self.warm_start)
         if incremental and classes is not None and fitted and first_call is False:
             if not np.array_equal(unique_labels(classes), self.classes_):
                 raise ValueError(
-                    f"classes {list(classes)} differ from classes_ {self.classes_.tolist()} "
+                    f"classes {np.asarray(classes).tolist()} differ from classes_ "
+                    f"{self.classes_.tolist()} "
                     "of the previous partial_fit call."
                 )
         with checking_input("X"):
@@ -301,12 +332,7 @@ default="adam"
         else:
             sw = None
         if sw is not None and not multilabel and not incremental:
-            kept = unique_labels(y[sw > 0])
-            if len(kept) < 2:
-                raise ValueError(
-                    "sample_weight leaves only one class with positive weight "
-                    f"({kept[0]!r}); at least 2 classes are needed."
-                )
+            _check_weighted_classes(y, sw, "sample_weight leaves")
         head_name = self.head
         if head_name == "auto":
             head_name = "softmax" if len(self.classes_) > 2 and not multilabel else "sigmoid"
@@ -333,6 +359,9 @@ default="adam"
         if not incremental or state is None or state.get("name") != self.optimizer:
             state = {"name": self.optimizer, **optimizer.init_state(net.params)}
         self._optimizer_state = state
+        # Batches are gathered row by row: from a column-major X (a DataFrame's
+        # values, say) that is ~10x slower than one row-major copy per fit.
+        X = np.ascontiguousarray(X)
         self._train(net, optimizer, X, y, Y, sw, rng, incremental, multilabel)
         return self
 
@@ -374,8 +403,10 @@ default="adam"
                 UserWarning,
                 stacklevel=4,
             )
-        train_idx = val_idx = None
+        train_idx = val_idx = sw_val = None
         early = self.early_stopping and not incremental
+        if not incremental:  # each fit gets its full n_iter_no_change patience
+            self._no_improvement_count = 0
         # A call that stops on the other criterion than the records were set up
         # for (partial_fit after early stopping, or warm_start toggling
         # early_stopping) starts that criterion's records afresh.
@@ -403,6 +434,17 @@ default="adam"
                 ) from exc
             train_idx.sort()
             X_val, y_val = X[val_idx], y[val_idx]
+            if sw is not None:
+                sw_val = sw[val_idx]
+                if not multilabel:
+                    _check_weighted_classes(
+                        y[train_idx], sw[train_idx], "early_stopping: the training split leaves"
+                    )
+                elif not sw[train_idx].any():
+                    raise ValueError(
+                        "early_stopping: every sample with positive sample_weight fell in the "
+                        "validation split; lower validation_fraction."
+                    )
         n_train = n if train_idx is None else len(train_idx)
         rows = np.arange(n) if train_idx is None else train_idx
         batch_rows = n_train if optimizer.full_batch else min(batch_size, n_train)
@@ -458,7 +500,9 @@ default="adam"
                 self.loss_curve_.append(loss)
                 score = None
                 if early:
-                    score = accuracy_score(y_val, self._predict_from(net, X_val))
+                    score = accuracy_score(
+                        y_val, self._predict_from(net, X_val), sample_weight=sw_val
+                    )
                     validated = True
                 improved = self._record_progress(loss, score)
                 if improved:
@@ -591,7 +635,7 @@ default="adam"
 
     def _labels_from_log_proba(self, L):
         if self._multilabel:
-            return (L > np.log(0.5)).astype(int)
+            return (L > math.log(0.5)).astype(int)
         return self.classes_[np.argmax(L, axis=1)]
 
     def _predict_from(self, net, X):

@@ -30,9 +30,9 @@ def numerical_gradient(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
     for j in range(w.size):
         saved = w[j]
         w[j] = saved + eps
-        plus = network.loss_grad(X, Y.copy(), scratch, sample_weight, alpha)
+        plus = network.loss_grad(X, Y, scratch, sample_weight, alpha)
         w[j] = saved - eps
-        minus = network.loss_grad(X, Y.copy(), scratch, sample_weight, alpha)
+        minus = network.loss_grad(X, Y, scratch, sample_weight, alpha)
         w[j] = saved
         numeric[j] = (plus - minus) / (2 * eps)
     return numeric
@@ -61,7 +61,7 @@ def check_gradients(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
         ``||analytic - numeric|| / max(||analytic|| + ||numeric||, tiny)``.
     """
     analytic = np.empty_like(network.params)
-    network.loss_grad(X, Y.copy(), analytic, sample_weight, alpha)
+    network.loss_grad(X, Y, analytic, sample_weight, alpha)
     numeric = numerical_gradient(network, X, Y, sample_weight, alpha, eps)
     denom = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), np.finfo(float).tiny)
     return analytic, numeric, float(np.linalg.norm(analytic - numeric) / denom)

@@ -210,7 +210,8 @@ class MLP:
         else:
             total = float(sample_weight.sum())
             data_loss = float(loss @ sample_weight)
-            delta *= (sample_weight / total)[:, None]
+            delta *= sample_weight[:, None]
+            delta *= 1.0 / total
         D = ws["D"] if full else [d[:m] for d in ws["D"]]
         self._backward(inputs, D, delta, self._grad_views(ws, grad), ws["ones"][:m])
         if alpha:

@@ -190,6 +190,8 @@ class Trainer:
             total_weight += weight
             if self.interrupt.requested:
                 raise KeyboardInterrupt
+        if total_weight == 0:
+            raise ValueError("sample_weight: every training row has weight 0.")
         self._check_last_step(X, Y, sample_weight)
         return total_loss / total_weight
 
