@@ -718,3 +718,73 @@ def test_convergence_warning_is_still_a_warning_not_an_error():
     X, y = _data()
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         _small(max_iter=1).fit(X, y)
+
+
+# ---- a call that raises changes nothing; edge cases found in review ---------
+
+
+def test_failed_first_partial_fit_leaves_the_estimator_unfitted():
+    X, y = _data()
+    clf = _small()
+    with pytest.raises(ValueError, match="StandardScaler"):
+        clf.partial_fit(X.astype(np.float32) * np.float32(1e37), y, classes=np.unique(y))
+    assert not hasattr(clf, "coefs_") and not hasattr(clf, "classes_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+
+
+def test_failed_refit_keeps_the_previous_model():
+    X, y = _data()
+    clf = _small().fit(X, y)
+    proba, n_iter = clf.predict_proba(X), clf.n_iter_
+    clf.set_params(early_stopping=True, validation_fraction=0.01)  # 1 row cannot stratify
+    with pytest.raises(ValueError, match="validation_fraction"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == n_iter
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_early_stopping_split_without_weighted_training_rows_is_refused():
+    X, y = _data(n=60)
+    sw = np.zeros(len(y))
+    sw[:3] = 1.0
+    outcomes = []
+    for seed in range(5):
+        clf = _small(early_stopping=True, validation_fraction=0.9, random_state=seed)
+        try:
+            clf.fit(X, y, sample_weight=sw)
+            outcomes.append("fitted")
+        except ValueError as exc:
+            assert "sample_weight" in str(exc)
+            outcomes.append("refused")
+    assert "refused" in outcomes
+
+
+def test_column_major_input_trains_like_row_major_input():
+    X, y = _data()
+    a = _small().fit(np.ascontiguousarray(X), y)
+    b = _small().fit(np.asfortranarray(X), y)
+    np.testing.assert_array_equal(_flat(a), _flat(b))
+
+
+def test_each_warm_fit_gets_its_full_patience():
+    X, y = _data()
+    clf = _small(max_iter=50, tol=10.0, n_iter_no_change=2, warm_start=True)
+    clf.fit(X, y)
+    first = clf.n_iter_
+    # Epoch 1 sets best_loss_; no later epoch improves it by tol=10, so training
+    # stops once n_iter_no_change=2 is exceeded, after epoch 4.
+    assert first == 4
+    clf.fit(X, y)
+    # The warm fit starts from the kept best_loss_ with its count reset: 3 epochs
+    # (it used to stop after 1, the count carried over from the previous fit).
+    assert clf.n_iter_ == first + 3
+
+
+def test_multiclass_multioutput_targets_are_refused_by_name():
+    X, y = _data()
+    Y = np.column_stack([y, (y + 1) % 3])
+    with pytest.raises(ValueError, match="multilabel indicator.*multiclass-multioutput"):
+        _small().fit(X, Y)
