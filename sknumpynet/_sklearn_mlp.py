@@ -63,8 +63,10 @@ def sklearn_equivalent(estimator, n_samples=None):
             "MLPClassifier always uses a logistic output for binary/multilabel and softmax "
             f"for multiclass targets; head={params['head']!r} is not matched."
         )
-    if params["init"] not in ("auto",):
-        notes.append("MLPClassifier has its own (Glorot uniform) initialisation.")
+    notes.append(
+        "MLPClassifier has its own initialisation (Glorot uniform weights and biases), "
+        f"not init={params['init']!r}."
+    )
     mlp = MLPClassifier(
         hidden_layer_sizes=params["hidden_layer_sizes"],
         activation=_ACTIVATIONS.get(activation, "relu"),
