@@ -30,6 +30,7 @@ from .nn import (
     Trainer,
     deferred_interrupt,
     forward_logits,
+    probe_objective,
 )
 
 # A batch loss this many times the loss at the starting weights (or of a
@@ -552,8 +553,7 @@ default="adam"
         reuse it, so weights that drift upwards never raise their own limit.
         """
         if getattr(self, "_loss_reference", None) is None:
-            weights = None if sw is None or not sw[probe].any() else sw[probe]
-            start_loss = net.objective(X[probe], Y[probe], weights, self.alpha)
+            start_loss = probe_objective(net, X, Y, sw, probe, self.alpha)
             if not np.isfinite(start_loss):
                 raise ValueError(
                     "The loss at the starting weights is not finite: X (largest magnitude "
@@ -597,9 +597,10 @@ default="adam"
 
     # ---- prediction ------------------------------------------------------
 
-    def _logits(self, X, coefs=None, intercepts=None):
-        coefs = self.coefs_ if coefs is None else coefs
-        intercepts = self.intercepts_ if intercepts is None else intercepts
+    def _logits(self, X, net=None):
+        coefs, intercepts = (
+            (self.coefs_, self.intercepts_) if net is None else (net.coefs, net.intercepts)
+        )
         # Inputs far outside the training range can overflow to inf/NaN here;
         # the head's log_proba maps those logits back into the finite range.
         with np.errstate(all="ignore"):
@@ -640,7 +641,7 @@ default="adam"
 
     def _predict_from(self, net, X):
         """Predict with a network under training (for the validation score)."""
-        L = self._log_proba_from_logits(self._logits(X, net.coefs, net.intercepts))
+        L = self._log_proba_from_logits(self._logits(X, net))
         return self._labels_from_log_proba(L)
 
     def predict_log_proba(self, X):

@@ -10,7 +10,7 @@ from .heads import HEADS
 from .initializers import INIT_OPTIONS, INITIALIZERS
 from .network import MLP, forward_logits
 from .optimizers import OPTIMIZERS, Optimizer
-from .training import Diverged, Trainer, deferred_interrupt
+from .training import Diverged, Trainer, deferred_interrupt, probe_objective
 
 __all__ = [
     "ACTIVATIONS",
@@ -26,4 +26,5 @@ __all__ = [
     "deferred_interrupt",
     "forward_logits",
     "numerical_gradient",
+    "probe_objective",
 ]

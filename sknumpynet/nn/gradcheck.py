@@ -24,15 +24,14 @@ def numerical_gradient(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
     -------
     ndarray of shape (n_params,)
     """
-    scratch = np.empty_like(network.params)
     w = network.params
     numeric = np.empty_like(w)
     for j in range(w.size):
         saved = w[j]
         w[j] = saved + eps
-        plus = network.loss_grad(X, Y, scratch, sample_weight, alpha)
+        plus = network.objective(X, Y, sample_weight, alpha)
         w[j] = saved - eps
-        minus = network.loss_grad(X, Y, scratch, sample_weight, alpha)
+        minus = network.objective(X, Y, sample_weight, alpha)
         w[j] = saved
         numeric[j] = (plus - minus) / (2 * eps)
     return numeric

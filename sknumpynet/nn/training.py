@@ -61,6 +61,30 @@ def deferred_interrupt():
         signal.signal(signal.SIGINT, previous)
 
 
+def probe_objective(network, X, Y, sample_weight, rows, alpha):
+    """Objective of the network's current weights on the rows ``rows``.
+
+    Unweighted when no row of ``rows`` has a positive weight.
+
+    Parameters
+    ----------
+    network : MLP
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,) or None
+    rows : ndarray of int
+    alpha : float
+
+    Returns
+    -------
+    float
+    """
+    weights = None if sample_weight is None else sample_weight[rows]
+    if weights is not None and not weights.any():
+        weights = None
+    return network.objective(X[rows], Y[rows], weights, alpha)
+
+
 class Trainer:
     """Run epochs of an :class:`~sknumpynet.nn.network.MLP` with an optimizer.
 
@@ -202,11 +226,7 @@ class Trainer:
             raise Diverged("the last step made a weight NaN or infinite")
         if self.probe is None or math.isinf(self.max_loss):
             return
-        rows = self.probe
-        weights = None if sample_weight is None else sample_weight[rows]
-        if weights is not None and not weights.any():
-            weights = None
-        loss = net.objective(X[rows], Y[rows], weights, self.alpha)
+        loss = probe_objective(net, X, Y, sample_weight, self.probe, self.alpha)
         if not loss < self.max_loss:
             raise Diverged(
                 f"training loss {loss:.4g} after the last step is not below {self.max_loss:.4g}"
