@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_scalar
 
-from .nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS
+from .nn import ACTIVATIONS, INIT_OPTIONS, OPTIMIZERS
 
 FLOATS = (np.float64, np.float32)
 
@@ -26,14 +26,14 @@ _SCALARS = {
     "epsilon": (Real, 0, None, "neither"),
     "alpha": (Real, 0, None, "left"),
     "max_iter": (Integral, 1, None, "left"),
+    "max_fun": (Integral, 1, None, "left"),
     "tol": (Real, 0, None, "left"),
-    "n_iter_no_change": (Integral, 1, None, "left"),
     "validation_fraction": (Real, 0, 1, "neither"),
     "verbose": (Integral, 0, None, "left"),
 }
-# String hyperparameters, each resolved through its registry.
+# String hyperparameters, each resolved through its registry (an estimator
+# adds its own, e.g. the classifier's head, in `_string_options`).
 _OPTIONS = {
-    "head": ("auto", *HEADS),
     "init": INIT_OPTIONS,
     "optimizer": tuple(OPTIMIZERS),
 }
@@ -91,7 +91,7 @@ def validate_hyperparameters(estimator):
 
     Parameters
     ----------
-    estimator : ScratchMLPClassifier
+    estimator : ScratchMLPClassifier or ScratchMLPRegressor
 
     Returns
     -------
@@ -119,7 +119,16 @@ def validate_hyperparameters(estimator):
             raise ValueError(
                 f"{name} must be a finite number {_bounds(low, high, closed)}; got {value!r}."
             )
-    for name, options in _OPTIONS.items():
+    patience = estimator.n_iter_no_change
+    if not (isinstance(patience, Real) and patience == math.inf):
+        try:
+            _check_int(patience, "n_iter_no_change", min_val=1)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(
+                f"n_iter_no_change must be an int >= 1 or np.inf (never stop on "
+                f"patience); got {patience!r}."
+            ) from None
+    for name, options in {**_OPTIONS, **estimator._string_options}.items():
         value = getattr(estimator, name)
         if not isinstance(value, str) or value not in options:
             raise ValueError(f"{name} must be one of {_allowed(options)}; got {value!r}.")

@@ -1,6 +1,39 @@
-"""Warnings raised by sknumpynet estimators."""
+"""Warnings raised by sknumpynet estimators, and how they are raised."""
 
+import os
+import sys
+import warnings
+
+import joblib
+import sklearn
 from sklearn.exceptions import ConvergenceWarning
+
+# Frames in these folders are library code, not the caller's.
+_LIBRARY_DIRS = tuple(
+    os.path.dirname(module.__file__) + os.sep
+    for module in (sys.modules[__package__], sklearn, joblib)
+)
+
+
+def warn_user(message, category):
+    """Warn with the warning attributed to the user's line of code.
+
+    The line is the first frame on the stack outside sknumpynet, scikit-learn
+    and joblib, so a warning of a fit run by a ``Pipeline`` or a search points
+    at the user's ``fit`` call, not inside the library (where a fixed
+    ``stacklevel`` would point).
+
+    Parameters
+    ----------
+    message : str
+    category : type of Warning
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        frame, level = frame.f_back, level + 1
+    if frame is None:  # called from library code only (e.g. a worker): the outermost
+        level -= 1
+    warnings.warn(message, category, stacklevel=level + 1)
 
 
 class DivergenceWarning(ConvergenceWarning):

@@ -6,8 +6,9 @@ Nothing in this package imports scikit-learn; the estimator in
 
 from .activations import ACTIVATIONS
 from .gradcheck import check_gradients, numerical_gradient
-from .heads import HEADS
+from .heads import HEADS, REGRESSION_LOSSES
 from .initializers import INIT_OPTIONS, INITIALIZERS
+from .lbfgs import LBFGS
 from .network import MLP, forward_logits
 from .optimizers import OPTIMIZERS, Optimizer
 from .training import Diverged, Trainer, deferred_interrupt, probe_objective
@@ -17,8 +18,10 @@ __all__ = [
     "HEADS",
     "INITIALIZERS",
     "INIT_OPTIONS",
+    "LBFGS",
     "MLP",
     "OPTIMIZERS",
+    "REGRESSION_LOSSES",
     "Diverged",
     "Optimizer",
     "Trainer",

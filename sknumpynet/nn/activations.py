@@ -12,6 +12,7 @@ relu          ``max(Z, 0)``                  ``1[A > 0]``
 leaky_relu    ``max(Z, 0.01 Z)``             ``1[A > 0] + 0.01 1[A <= 0]``
 tanh          ``tanh(Z)``                    ``1 - A**2``
 sigmoid       ``1 / (1 + exp(-Z))``          ``A (1 - A)``
+logistic      the same as sigmoid            (scikit-learn's name)
 ============  =============================  ===========================
 
 ``backprop(A, delta)`` multiplies ``delta`` (same shape as ``A``) in place by
@@ -98,6 +99,7 @@ class Sigmoid:
     """``f(z) = 1 / (1 + exp(-z))``; ``f'(z) = A (1 - A)``."""
 
     default_init = "xavier"
+    logistic = True  # glorot_uniform draws narrower weights next to it
 
     @staticmethod
     def forward(Z):
@@ -139,5 +141,7 @@ ACTIVATIONS = {
     "leaky_relu": LeakyReLU,
     "tanh": Tanh,
     "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
 }
-"""Registry of hidden activations by name."""
+"""Registry of hidden activations by name (``logistic`` is scikit-learn's name
+for ``sigmoid``, so ``MLPClassifier`` grids carry over)."""

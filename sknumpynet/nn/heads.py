@@ -1,9 +1,10 @@
 """Output heads: the last activation fused with its loss.
 
 A head turns the logits ``Z`` of shape ``(n_samples, n_outputs)`` into unit
-outputs ``P`` and scores them against an indicator target ``Y`` of the same
-shape.  Losses are computed from the logits, never from ``P``, so no
-``log(0)`` or overflow can occur for any finite ``Z``:
+outputs ``P`` and scores them against a target ``Y`` of the same shape (an
+indicator matrix for the classification heads, real values for the
+regression heads).  Losses are computed from the logits, never from ``P``, so
+no ``log(0)`` can occur for any finite ``Z``:
 
 sigmoid (binary cross-entropy, summed over the units)
     ``loss = sum_k softplus(z_k) - y_k z_k`` with ``softplus = logaddexp(0, .)``.
@@ -14,13 +15,25 @@ softmax (categorical cross-entropy)
     ``loss = logsumexp(z) - sum_k y_k z_k``, with the maximum subtracted
     before exponentiating.
 
-Both heads have the same output delta ``dloss/dZ = P - Y``: the canonical link
-of each loss cancels the head's Jacobian (``sigma' = P(1-P)`` against
-``d BCE/dP = (P-Y)/(P(1-P))``; the softmax Jacobian against ``-Y/P``), so the
-backward pass starts from ``P - Y`` without ever dividing by ``P``.
+identity (half squared error, ``loss="squared_error"``)
+    ``P = Z`` and ``loss = sum_k (z_k - y_k)**2 / 2``.
+
+exp (half Poisson deviance, ``loss="poisson"``)
+    ``P = exp(Z)`` (log link) and
+    ``loss = sum_k exp(z_k) - y_k z_k + y_k log(y_k) - y_k``, which is zero
+    where ``exp(z) = y``; ``y`` must be >= 0.
+
+Every head has the same output delta ``dloss/dZ = P - Y``: each loss is paired
+with its canonical link, whose derivative cancels the loss's own
+(``sigma' = P(1-P)`` against ``d BCE/dP = (P-Y)/(P(1-P))``; the softmax
+Jacobian against ``-Y/P``; ``exp' = P`` against ``1 - Y/P``), so the backward
+pass starts from ``P - Y`` without ever dividing by ``P``.
 """
 
+import math
+
 import numpy as np
+from scipy.special import xlogy
 
 from .activations import sigmoid
 
@@ -62,6 +75,7 @@ class SigmoidHead:
     """Independent logistic units with binary cross-entropy."""
 
     default_init = "xavier"
+    classification = True
     supports_multilabel = True
 
     @staticmethod
@@ -130,6 +144,7 @@ class SoftmaxHead:
     """Softmax over all units with categorical cross-entropy."""
 
     default_init = "xavier"
+    classification = True
     supports_multilabel = False
 
     @staticmethod
@@ -185,8 +200,101 @@ class SoftmaxHead:
             return _log_normalize(_finite_logits(Z))
 
 
-HEADS = {"sigmoid": SigmoidHead, "softmax": SoftmaxHead}
-"""Registry of output heads by name."""
+class IdentityHead:
+    """Linear outputs with half the squared error (regression)."""
+
+    default_init = "xavier"
+    classification = False
+    loss = "squared_error"
+
+    @staticmethod
+    def forward_loss(Z, Y, P):
+        """Fill ``P`` with ``Z`` and return ``sum_k (z_k - y_k)**2 / 2`` per sample.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_outputs)
+            Logits, which are the predictions.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets.
+        P : ndarray of shape (n_samples, n_outputs)
+            Output buffer; may be ``Z`` itself.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        R = Z - Y
+        loss = np.einsum("ij,ij->i", R, R)
+        loss *= 0.5
+        if P is not Z:
+            P[...] = Z
+        return loss
+
+    @staticmethod
+    def predict(Z):
+        """Predictions from logits: ``Z`` itself, shape (n_samples, n_outputs)."""
+        return Z
+
+
+class ExpHead:
+    """Exponential outputs (log link) with half the Poisson deviance (regression)."""
+
+    default_init = "xavier"
+    classification = False
+    loss = "poisson"
+    non_negative_targets = True
+
+    @staticmethod
+    def forward_loss(Z, Y, P):
+        """Fill ``P`` with ``exp(Z)`` and return the half Poisson deviance per sample.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_outputs)
+            Logits: the log of the predicted means.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Non-negative targets.
+        P : ndarray of shape (n_samples, n_outputs)
+            Output buffer for ``exp(Z)``; may be ``Z`` itself.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``sum_k exp(z_k) - y_k z_k + y_k log(y_k) - y_k`` (``0 log 0 = 0``);
+            inf where ``exp(z)`` overflows.
+        """
+        # -y z before P may overwrite Z; xlogy(y, y) - y is the deviance's
+        # constant, which makes a perfect fit score 0 (as scikit-learn reports).
+        loss = xlogy(Y, Y)
+        loss -= Y
+        loss -= Y * Z
+        np.exp(Z, out=P)
+        loss += P
+        return loss.sum(axis=1)
+
+    @staticmethod
+    def predict(Z):
+        """Predicted means ``exp(Z)``, shape (n_samples, n_outputs).
+
+        Logits beyond ``log`` of the largest float are clipped there, so the
+        predictions stay finite.
+        """
+        return np.exp(np.minimum(Z, math.log(np.finfo(Z.dtype).max)))
+
+
+HEADS = {
+    "sigmoid": SigmoidHead,
+    "softmax": SoftmaxHead,
+    "identity": IdentityHead,
+    "exp": ExpHead,
+}
+"""Registry of output heads by name; ``classification`` tells which estimator
+uses each."""
+
+REGRESSION_LOSSES = {head.loss: name for name, head in HEADS.items() if not head.classification}
+"""The regression heads by the name of their loss: ``{"squared_error": "identity",
+"poisson": "exp"}``."""
 
 
 def output_delta(P, Y):

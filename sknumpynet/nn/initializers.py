@@ -1,49 +1,70 @@
 """Weight initialisations.
 
-Each initializer fills a weight matrix ``W`` of shape ``(fan_in, fan_out)`` in
-place with draws from the given :class:`numpy.random.Generator`:
+Each initializer fills the weights ``W`` of shape ``(fan_in, fan_out)`` of one
+layer, and possibly its biases ``b`` of shape ``(fan_out,)``, in place with
+draws from the given :class:`numpy.random.Generator`:
 
-=======  ===================================
-name     ``W`` drawn as
-=======  ===================================
-random   ``N(0, 1) * 0.01``
-xavier   ``N(0, 1) * sqrt(1 / fan_in)``
-he       ``N(0, 1) * sqrt(2 / fan_in)``
-=======  ===================================
+==============  ===========================================================
+name            drawn as
+==============  ===========================================================
+random          ``W ~ N(0, 1) * 0.01``
+xavier          ``W ~ N(0, 1) * sqrt(1 / fan_in)`` (LeCun scaling, the name
+                from-scratch texts give it)
+he              ``W ~ N(0, 1) * sqrt(2 / fan_in)``
+glorot_uniform  ``W, b ~ U(-r, r)`` with ``r = sqrt(k / (fan_in + fan_out))``,
+                ``k = 2`` for a layer next to a logistic unit, 6 otherwise
+                (scikit-learn's ``MLPClassifier`` scheme)
+==============  ===========================================================
+
+Only ``glorot_uniform`` draws biases; the others leave them at zero.  Draws
+are made in float64 and then cast, so the same generator gives the same
+network in float32 and float64 (up to float32 rounding).
 
 ``"auto"`` is not an entry: it resolves per layer to the ``default_init`` of
 the activation that follows the layer (``he`` for the relu family, ``xavier``
-otherwise), see :func:`resolve_init`.  Biases always start at zero.
+otherwise), see :func:`resolve_init`.
 """
 
-import numpy as np
+import math
 
 
-def _standard_normal(W, rng, scale):
-    # Generator.standard_normal draws straight into float32 or float64, so the
-    # weights never pass through another dtype.
-    rng.standard_normal(dtype=W.dtype, out=W)
+def _normal(W, rng, scale):
+    W[...] = rng.standard_normal(W.shape)
     W *= scale
     return W
 
 
-def random(W, rng):
-    """Fill ``W`` of shape (fan_in, fan_out) with ``N(0, 1) * 0.01``."""
-    return _standard_normal(W, rng, 0.01)
+def random(W, b, rng, logistic=False):
+    """Fill ``W`` of shape (fan_in, fan_out) with ``N(0, 1) * 0.01``; ``b`` stays."""
+    return _normal(W, rng, 0.01)
 
 
-def xavier(W, rng):
+def xavier(W, b, rng, logistic=False):
     """Fill ``W`` of shape (fan_in, fan_out) with ``N(0, 1) * sqrt(1 / fan_in)``."""
-    return _standard_normal(W, rng, float(np.sqrt(1.0 / W.shape[0])))
+    return _normal(W, rng, math.sqrt(1.0 / W.shape[0]))
 
 
-def he(W, rng):
+def he(W, b, rng, logistic=False):
     """Fill ``W`` of shape (fan_in, fan_out) with ``N(0, 1) * sqrt(2 / fan_in)``."""
-    return _standard_normal(W, rng, float(np.sqrt(2.0 / W.shape[0])))
+    return _normal(W, rng, math.sqrt(2.0 / W.shape[0]))
 
 
-INITIALIZERS = {"random": random, "xavier": xavier, "he": he}
-"""Registry of weight initializers by name: ``init(W, rng)`` fills ``W``."""
+def glorot_uniform(W, b, rng, logistic=False):
+    """Fill ``W`` (fan_in, fan_out), then ``b`` (fan_out,), with ``U(-r, r)``.
+
+    ``r = sqrt(k / (fan_in + fan_out))`` with ``k = 2`` when ``logistic`` (the
+    layer's input or output passes through a logistic unit) and 6 otherwise:
+    for a network with one hidden activation throughout, the draws of
+    scikit-learn's ``MLPClassifier``.
+    """
+    bound = math.sqrt((2.0 if logistic else 6.0) / sum(W.shape))
+    W[...] = rng.uniform(-bound, bound, W.shape)
+    b[...] = rng.uniform(-bound, bound, b.shape)
+    return W
+
+
+INITIALIZERS = {"random": random, "xavier": xavier, "he": he, "glorot_uniform": glorot_uniform}
+"""Registry of initializers by name: ``init(W, b, rng, logistic)`` fills ``W`` (and ``b``)."""
 
 INIT_OPTIONS = ("auto", *INITIALIZERS)
 """Accepted values of the ``init`` hyperparameter."""

@@ -19,9 +19,13 @@ and backpropagation gives, with ``D_L = diag(s / S) (P - Y)``::
 All weights and biases live in one contiguous vector ``params`` (every weight
 matrix first, then every bias) with per-layer views, so an optimizer updates
 the whole network with a few ufunc calls and the L2 term touches one slice.
+
+``X`` may be a SciPy sparse matrix (CSR for batches of rows): only the first
+layer's products touch it, as sparse x dense products, so it is never densified.
 """
 
 import numpy as np
+from scipy.sparse import issparse
 
 from .activations import ACTIVATIONS
 from .heads import HEADS, output_delta
@@ -106,7 +110,9 @@ class MLP:
         return views[: self.n_layers], views[self.n_layers :]
 
     def initialize(self, init, rng):
-        """Draw the weights with initializer ``init``; zero the biases.
+        """Draw the weights (and biases) of each layer in turn with ``init``.
+
+        Biases start at zero unless the initializer draws them.
 
         Parameters
         ----------
@@ -114,10 +120,12 @@ class MLP:
             ``"auto"`` or a key of :data:`~sknumpynet.nn.initializers.INITIALIZERS`.
         rng : numpy.random.Generator
         """
+        self.params[...] = 0
         followers = [*self.activations, self.head]
-        for W, follower in zip(self.coefs, followers, strict=True):
-            INITIALIZERS[resolve_init(init, follower)](W, rng)
-        self.params[self.n_weights :] = 0
+        for layer, (W, b) in enumerate(zip(self.coefs, self.intercepts, strict=True)):
+            around = followers[max(layer - 1, 0) : layer + 1]
+            logistic = any(getattr(act, "logistic", False) for act in around)
+            INITIALIZERS[resolve_init(init, followers[layer])](W, b, rng, logistic)
 
     def set_params(self, coefs, intercepts):
         """Copy per-layer arrays into ``params`` (e.g. after unpickling)."""
@@ -195,7 +203,7 @@ class MLP:
         for W, b, a_in, z, act in zip(
             self.coefs, self.intercepts, inputs, A, [*self.activations, None], strict=True
         ):
-            np.matmul(a_in, W, out=z)
+            _matmul(a_in, W, z)
             z += b
             if act is not None:
                 act.forward(z)
@@ -253,12 +261,21 @@ class MLP:
     def _backward(self, inputs, D, delta, grad_views, ones):
         gW, gb = grad_views
         for layer in range(self.n_layers - 1, -1, -1):
-            np.matmul(inputs[layer].T, delta, out=gW[layer])
+            _matmul(inputs[layer].T, delta, gW[layer])
             np.matmul(ones, delta, out=gb[layer])
             if layer:
                 prev = D[layer - 1]
                 np.matmul(delta, self.coefs[layer].T, out=prev)
                 delta = self.activations[layer - 1].backprop(inputs[layer], prev)
+
+
+def _matmul(A, B, out):
+    """``out[...] = A @ B``; ``A`` may be sparse (the first layer's input)."""
+    if issparse(A):
+        out[...] = A @ B
+    else:
+        np.matmul(A, B, out=out)
+    return out
 
 
 def forward_logits(X, coefs, intercepts, activations):
@@ -268,7 +285,7 @@ def forward_logits(X, coefs, intercepts, activations):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
     coefs : list of ndarray
         ``coefs[l]`` of shape ``(n_l, n_{l+1})``.
     intercepts : list of ndarray

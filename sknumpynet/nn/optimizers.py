@@ -22,6 +22,10 @@ Nesterov's look-ahead (the gradient taken at ``w - lr b v``) is written in the
 usual re-parametrised form (Bengio et al., 2013), where the stored parameters
 are the look-ahead point: the step is the new velocity looked one step further.
 
+``lbfgs`` (:class:`~sknumpynet.nn.lbfgs.LBFGS`) is registered here too but
+takes no steps of its own: it runs SciPy's L-BFGS-B over the whole training
+set (``incremental = False``).
+
 To add an optimizer, subclass :class:`Optimizer`, list the hyperparameters it
 reads in ``hyperparameters`` and add one entry to :data:`OPTIMIZERS`.
 """
@@ -29,6 +33,8 @@ reads in ``hyperparameters`` and add one entry to :data:`OPTIMIZERS`.
 import math
 
 import numpy as np
+
+from .lbfgs import LBFGS
 
 
 class Optimizer:
@@ -44,6 +50,7 @@ class Optimizer:
 
     hyperparameters = ()
     full_batch = False
+    incremental = True  # one step per batch: can train a chunk at a time
     state_names = ()
 
     def __init__(self, learning_rate, **hyperparameters):
@@ -186,5 +193,6 @@ OPTIMIZERS = {
     "nesterov": Nesterov,
     "rmsprop": RMSProp,
     "adam": Adam,
+    "lbfgs": LBFGS,
 }
 """Registry of optimizers by name."""

@@ -22,6 +22,7 @@ import signal
 import threading
 
 import numpy as np
+from scipy.sparse import issparse
 
 
 class Diverged(ArithmeticError):
@@ -141,9 +142,9 @@ class Trainer:
 
     def _gather_buffers(self, rows, X, Y, sample_weight):
         buf = self._gathered
-        if buf is None or buf[0].shape[0] < rows:
+        if buf is None or buf[1].shape[0] < rows:
             buf = self._gathered = (
-                np.empty((rows, X.shape[1]), dtype=X.dtype),
+                None if issparse(X) else np.empty((rows, X.shape[1]), dtype=X.dtype),
                 np.empty((rows, Y.shape[1]), dtype=Y.dtype),
                 None if sample_weight is None else np.empty(rows, dtype=X.dtype),
             )
@@ -154,7 +155,7 @@ class Trainer:
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
+        X : ndarray or CSR matrix of shape (n_samples, n_features)
         Y : ndarray of shape (n_samples, n_outputs)
             Encoded targets, same dtype as ``X``.
         sample_weight : ndarray of shape (n_samples,), optional
@@ -194,7 +195,8 @@ class Trainer:
                 rows, m = order[start:stop], stop - start
                 # mode="clip": with out=, the default "raise" gathers into a hidden
                 # buffer first (~25% slower); rows from a permutation are in range.
-                Xb = np.take(X, rows, axis=0, out=xb[:m], mode="clip")
+                # A sparse X (CSR) gives its rows as a small CSR matrix instead.
+                Xb = X[rows] if xb is None else np.take(X, rows, axis=0, out=xb[:m], mode="clip")
                 Yb = np.take(Y, rows, axis=0, out=yb[:m], mode="clip")
                 wb_ = None
                 if sample_weight is not None:

@@ -1,0 +1,304 @@
+"""What every estimator of the family does, written once.
+
+:class:`ScratchMLPBase` holds the shared hyperparameters (a dataclass, so the
+signature scikit-learn introspects is declared once and ``__init__`` stores
+each argument verbatim), validates them, orchestrates ``fit`` /
+``partial_fit`` / ``warm_start``, makes a failed call leave the estimator as
+it was, persists with a version stamp and does the plumbing of prediction.
+The training itself runs in :mod:`sknumpynet._engine`; the math in
+:mod:`sknumpynet.nn`.
+
+A subclass supplies only what differs between estimators:
+
+``_string_options``
+    Its own string hyperparameters and their allowed values.
+``_targets(y, first_call, incremental, classes)``
+    Validate ``y`` and encode it: returns ``(y, Y, head_name)``.
+``_check_training_weights(y, sample_weight, what)``
+    Refuse weights that leave nothing to learn.
+``_stratify(y)``
+    Labels to stratify the early-stopping split by, or None.
+``_validation_score(network, X, y, sample_weight)``
+    Score of a network on held-out rows (higher is better).
+"""
+
+import copy
+from dataclasses import KW_ONLY, dataclass
+
+import numpy as np
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _engine
+from ._sklearn_compat import check_sample_weight
+from ._validation import FLOATS, checking_input, validate_hyperparameters
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning, warn_user
+from .nn import MLP, OPTIMIZERS, forward_logits
+
+
+def _values(X):
+    """The stored numbers of a dense or sparse ``X``."""
+    return X.data if issparse(X) else X
+
+
+@dataclass(eq=False, repr=False)
+class ScratchMLPBase(BaseEstimator):
+    """Base class of ScratchMLPClassifier and ScratchMLPRegressor; not for direct use."""
+
+    hidden_layer_sizes: int | tuple = (100,)
+    activation: str | list = "relu"
+    _: KW_ONLY
+    init: str = "auto"
+    optimizer: str = "adam"
+    learning_rate_init: float = 0.001
+    momentum: float = 0.9
+    rho: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    alpha: float = 1e-4
+    batch_size: int | str = "auto"
+    max_iter: int = 200
+    max_fun: int = 15000
+    tol: float = 1e-4
+    n_iter_no_change: int | float = 10
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    shuffle: bool = True
+    random_state: object = None
+    warm_start: bool = False
+    verbose: int = 0
+
+    _string_options = {}
+
+    # ---- fitting ---------------------------------------------------------
+
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        # A call that raises leaves the estimator exactly as it was: weights,
+        # optimizer moments, records and counters alike (a deep copy: the
+        # training mutates arrays and lists in place).
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            return self._fit_or_raise(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
+        hidden, activations = validate_hyperparameters(self)
+        solver = OPTIMIZERS[self.optimizer]
+        if incremental and not solver.incremental:
+            raise ValueError(
+                f"partial_fit is not available with optimizer={self.optimizer!r}, which "
+                "trains on the whole data set at once; use fit, or a step optimizer "
+                "such as 'adam' or 'sgd'."
+            )
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (each call sees one "
+                "chunk, with nothing held out); set early_stopping=False."
+            )
+        first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
+        with checking_input("X"):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=first_call,
+                dtype=FLOATS,
+                accept_sparse=("csr", "csc"),
+                multi_output=True,
+                y_numeric=not is_classifier(self),
+            )
+        if not first_call:
+            X = self._as_model_dtype(X, training=True)
+        # Batches are gathered row by row: from CSC or column-major X that is
+        # ~10x slower than one row-major copy per fit.
+        X = X.tocsr() if issparse(X) else np.ascontiguousarray(X)
+        y, Y, head_name = self._targets(
+            y, first_call=first_call, incremental=incremental, classes=classes
+        )
+        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        sw = None
+        if sample_weight is not None:
+            with checking_input("sample_weight"):
+                sw = check_sample_weight(sample_weight, X)
+            if not incremental:
+                self._check_training_weights(y, sw, "sample_weight leaves")
+        if first_call:
+            self._random_seed = self._new_seed()
+        rng = self._make_rng(0 if first_call else self.t_)
+        net = MLP([X.shape[1], *hidden, Y.shape[1]], activations, head_name, dtype=X.dtype)
+        if first_call:
+            net.initialize(self.init, rng)
+            self._start(net, activations)
+        else:
+            self._check_architecture(net, activations)
+            net.set_params(self.coefs_, self.intercepts_)
+        self.coefs_, self.intercepts_ = net.coefs, net.intercepts
+        optimizer = solver(
+            self.learning_rate_init,
+            **{name: getattr(self, name) for name in solver.hyperparameters},
+        )
+        events = [_engine.ProgressPrinter()] if self.verbose else []
+        if not solver.incremental:
+            _engine.LBFGSRun(self, net, optimizer, X, Y, sw, events=events).run()
+            return self
+        state = getattr(self, "_optimizer_state", None)
+        if not incremental or state is None or state.get("name") != self.optimizer:
+            state = {"name": self.optimizer, **optimizer.init_state(net.params)}
+        self._optimizer_state = state
+        rows, validate = None, None
+        if self.early_stopping:
+            rows, validate = self._hold_out(X, y, sw)
+        loop = _engine.EpochLoop(
+            self, net, optimizer, X, Y, sw, rows=rows, rng=rng, validate=validate, events=events
+        )
+        loop.run(1 if incremental else self.max_iter, incremental)
+        return self
+
+    def _start(self, net, activations):
+        """Fitted attributes of a network trained from scratch."""
+        self.hidden_activations_ = activations
+        self.out_activation_ = net.head_name
+        self.n_layers_ = len(net.layer_sizes)
+        self.n_outputs_ = net.layer_sizes[-1]
+        self._optimizer_state = None
+        _engine.reset_records(self, validated=self.early_stopping)
+
+    def _check_architecture(self, net, activations):
+        fitted = [self.coefs_[0].shape[0], *(b.shape[0] for b in self.intercepts_)]
+        if (
+            fitted != net.layer_sizes
+            or net.head_name != self.out_activation_
+            or activations != self.hidden_activations_
+        ):
+            raise ValueError(
+                "warm_start/partial_fit needs the architecture of the previous fit "
+                f"(layers {fitted}, activations {self.hidden_activations_}, output "
+                f"{self.out_activation_!r}); got layers {net.layer_sizes}, activations "
+                f"{activations}, output {net.head_name!r}. Set warm_start=False to start anew."
+            )
+
+    def _new_seed(self):
+        """An int drawn once per fresh fit from ``random_state``.
+
+        The early-stopping split of every later warm-started fit reuses it, so
+        it holds out the same rows (an int ``random_state`` gives the same
+        seed in every fresh fit too).
+        """
+        high = np.iinfo(np.int32).max
+        if self.random_state is None:  # fresh entropy, not numpy's global state
+            return int(np.random.default_rng().integers(high))
+        if isinstance(self.random_state, np.random.Generator):
+            return int(self.random_state.integers(high))
+        return int(check_random_state(self.random_state).randint(high))
+
+    def _make_rng(self, samples_seen):
+        """The one generator of this call, derived from ``random_state``.
+
+        ``samples_seen`` (0 for a fresh fit) gives each later partial_fit or
+        warm-started call a stream of its own.
+        """
+        if isinstance(self.random_state, np.random.Generator):
+            return self.random_state
+        return np.random.default_rng([self._random_seed, samples_seen])
+
+    def _hold_out(self, X, y, sw):
+        """Training rows and a validation scorer for ``early_stopping``."""
+        n = X.shape[0]
+        try:
+            train_idx, val_idx = train_test_split(
+                np.arange(n),
+                test_size=self.validation_fraction,
+                stratify=self._stratify(y),
+                random_state=self._random_seed,
+            )
+            if len(val_idx) < 2:
+                raise ValueError(f"it would hold out {len(val_idx)} row, fewer than 2")
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping=True cannot hold out a validation_fraction="
+                f"{self.validation_fraction} of {n} samples ({exc}). Pass more samples, "
+                "change validation_fraction or set early_stopping=False."
+            ) from exc
+        train_idx.sort()
+        X_val, y_val = X[val_idx], y[val_idx]
+        sw_val = None
+        if sw is not None:
+            sw_val = sw[val_idx]
+            self._check_training_weights(
+                y[train_idx], sw[train_idx], "early_stopping: the training split leaves"
+            )
+
+        def validate(net):
+            return self._validation_score(net, X_val, y_val, sw_val)
+
+        return train_idx, validate
+
+    # ---- prediction ------------------------------------------------------
+
+    def _as_model_dtype(self, X, training=False):
+        """``X`` in the dtype of the fitted weights (a float32 model stays float32).
+
+        float64 values beyond float32's range become inf in the cast: training
+        refuses them; prediction passes them on to the finite-logit clipping.
+        """
+        dtype = self.coefs_[0].dtype
+        if X.dtype == dtype:
+            return X
+        with np.errstate(over="ignore"):
+            X = X.astype(dtype)
+        if training and not np.isfinite(_values(X)).all():
+            raise ValueError(
+                f"X has values beyond the range of {dtype}, the dtype this model was "
+                "first fitted with; scale the features, e.g. with "
+                "sklearn.preprocessing.StandardScaler."
+            )
+        return X
+
+    def _validated_X(self, X):
+        check_is_fitted(self)
+        with checking_input("X"):
+            X = validate_data(self, X, reset=False, dtype=FLOATS, accept_sparse=("csr", "csc"))
+        return self._as_model_dtype(X)
+
+    def _logits(self, X, net=None):
+        coefs, intercepts = (
+            (self.coefs_, self.intercepts_) if net is None else (net.coefs, net.intercepts)
+        )
+        # Inputs far outside the training range can overflow to inf/NaN here;
+        # the heads map such logits back into the finite range.
+        with np.errstate(all="ignore"):
+            return forward_logits(X, coefs, intercepts, self.hidden_activations_)
+
+    # ---- persistence and tags ----------------------------------------------
+
+    def __getstate__(self):
+        # A copy: BaseEstimator may hand back the instance's own __dict__.
+        return dict(super().__getstate__(), _sknumpynet_version=__version__)
+
+    def __setstate__(self, state):
+        state = dict(state)
+        version = state.pop("_sknumpynet_version", "unknown")
+        if version != __version__:
+            warn_user(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=__version__,
+                    original_version=version,
+                ),
+                InconsistentVersionWarning,
+            )
+        super().__setstate__(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags

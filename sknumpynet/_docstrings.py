@@ -1,0 +1,138 @@
+"""The parts of the estimators' docstrings that they share, written once.
+
+Each estimator's class docstring is :func:`compose`\\ d from its own summary,
+its own parameters and attributes, and the shared blocks below, so the two
+never drift apart.
+"""
+
+import textwrap
+
+SHARED_PARAMETERS = """\
+hidden_layer_sizes : int or sequence of int, default=(100,)
+    Units of each hidden layer; ``()`` gives a linear model.
+activation : str or list of str, default="relu"
+    Hidden activation: one of ``"relu"``, ``"leaky_relu"`` (slope 0.01),
+    ``"tanh"``, ``"sigmoid"`` (also by scikit-learn's name ``"logistic"``),
+    ``"identity"`` for every hidden layer, or a list with one name per
+    hidden layer.
+init : {"auto", "random", "xavier", "he", "glorot_uniform"}, default="auto"
+    Weight initialisation: ``N(0, 1)`` times 0.01, ``sqrt(1/fan_in)``
+    (``xavier`` as from-scratch texts name it; LeCun scaling) or
+    ``sqrt(2/fan_in)`` with zero biases; ``"glorot_uniform"`` is
+    scikit-learn's scheme (weights *and* biases uniform in
+    ``+-sqrt(6 / (fan_in + fan_out))``, 2 instead of 6 next to a logistic
+    activation). ``"auto"`` is he before relu-family activations and xavier
+    otherwise. Draws are made in float64, so float32 and float64 inputs start
+    from the same network.
+optimizer : {"gd", "sgd", "momentum", "nesterov", "rmsprop", "adam", "lbfgs"}, \
+default="adam"
+    Update rule. ``"gd"`` takes one full-batch step per epoch; the next five
+    step once per mini-batch; ``"lbfgs"`` runs SciPy's L-BFGS-B on the whole
+    training set (``batch_size``, ``shuffle``, ``early_stopping`` and
+    ``partial_fit`` do not apply; ``max_iter`` counts its iterations).
+learning_rate_init : float, default=0.001
+    Step size, > 0 (unused by lbfgs).
+momentum : float, default=0.9
+    ``b`` of momentum and nesterov (``v = b v + (1 - b) g``), in [0, 1).
+rho : float, default=0.9
+    Decay of rmsprop's squared-gradient average, in [0, 1).
+beta_1, beta_2 : float, default=0.9, 0.999
+    Adam's moment decays, in [0, 1).
+epsilon : float, default=1e-8
+    Added to the denominator of rmsprop and adam, > 0.
+alpha : float, default=1e-4
+    L2 penalty on the weights, >= 0; divided by each batch's total sample
+    weight (its row count without weights), as in scikit-learn.
+batch_size : int or "auto", default="auto"
+    Rows per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
+max_iter : int, default=200
+    Maximum epochs per ``fit`` (L-BFGS iterations with lbfgs).
+max_fun : int, default=15000
+    Maximum objective evaluations of lbfgs; unused otherwise.
+tol : float, default=1e-4
+    Improvement of the loss (or validation score) below which an epoch
+    counts as no improvement; lbfgs stops when no gradient entry exceeds it.
+n_iter_no_change : int or np.inf, default=10
+    Training stops after more than this many epochs without improvement;
+    ``np.inf`` never stops on it.
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the data, stop on its score, and keep
+    the weights of the best validation epoch. The held-out rows depend on
+    ``random_state`` alone: every warm-started fit holds out the same rows.
+validation_fraction : float, default=0.1
+    Share of the data held out when ``early_stopping``, in (0, 1).
+shuffle : bool, default=True
+    Visit the samples in a new order each epoch (mini-batch optimizers).
+random_state : int, RandomState, Generator or None, default=None
+    Seeds the one generator of a fit (initialisation, shuffling, split).
+warm_start : bool, default=False
+    ``fit`` continues from the previous fit's weights (with a fresh optimizer
+    state).
+verbose : int, default=0
+    ``>= 1`` prints one line per epoch: loss, validation score, elapsed
+    time and an estimate of the time left.
+"""
+
+SHARED_ATTRIBUTES = """\
+n_features_in_ : int
+    Number of features seen in ``fit``.
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Only when ``X`` had string column names.
+coefs_ : list of ndarray
+    ``coefs_[i]`` of shape ``(n_units_i, n_units_{i+1})``.
+intercepts_ : list of ndarray
+    ``intercepts_[i]`` of shape ``(n_units_{i+1},)``.
+hidden_activations_ : list of str
+    The activation of each hidden layer.
+n_iter_ : int
+    Epochs (L-BFGS iterations) run by the latest call: ``fit`` counts its
+    own, ``partial_fit`` 1.
+t_ : int
+    Training samples seen over every call (rows times epochs).
+loss_ : float
+    Loss of the last epoch.
+best_loss_ : float or None
+    Lowest epoch loss (None with ``early_stopping``).
+loss_curve_ : list of float
+    Loss of each epoch, over every call since the model was started.
+validation_scores_ : list of float or None
+    Validation score of each epoch (None without ``early_stopping``).
+best_validation_score_ : float or None
+    Best of ``validation_scores_``.
+n_layers_ : int
+    Layers including input and output.
+n_outputs_ : int
+    Output units.
+"""
+
+
+def compose(summary, *, parameters="", attributes="", examples=""):
+    """A numpydoc class docstring from an estimator's own parts and the shared ones.
+
+    Parameters
+    ----------
+    summary : str
+        Summary line and extended description.
+    parameters, attributes : str
+        The estimator's own entries, placed before the shared ones.
+    examples : str
+        Body of the Examples section.
+
+    Returns
+    -------
+    str
+    """
+
+    def section(title, body):
+        body = textwrap.dedent(body).strip("\n")
+        return f"\n\n{title}\n{'-' * len(title)}\n{body}"
+
+    params = textwrap.dedent(parameters).strip("\n") + "\n" + SHARED_PARAMETERS
+    attrs = textwrap.dedent(attributes).strip("\n") + "\n" + SHARED_ATTRIBUTES
+    return (
+        textwrap.dedent(summary).strip("\n")
+        + section("Parameters", params)
+        + section("Attributes", attrs)
+        + section("Examples", examples)
+        + "\n"
+    )

@@ -1,0 +1,362 @@
+"""The training engine shared by every estimator of the family.
+
+One fit or ``partial_fit`` call runs here, whatever the estimator: the
+estimators only prepare the network, the encoded targets and a validation
+scorer.  :class:`EpochLoop` drives the step optimizers epoch by epoch;
+:func:`run_lbfgs` drives L-BFGS iteration by iteration.  Both keep the same
+records on the estimator (``n_iter_``, ``t_``, ``loss_``, ``loss_curve_``,
+``best_loss_``, ``validation_scores_``, ``best_validation_score_``) and tell
+the same events to a list of :class:`FitEvents`, so features that act once per
+epoch (progress lines, learning-rate schedules, callbacks) hook in without
+touching the loops.
+
+Patience
+    An epoch "improves" when the training loss falls by more than ``tol``
+    below the best so far, or, with validation, when the score rises by at
+    least ``tol`` above the best.  Training stops after more than
+    ``n_iter_no_change`` epochs without improvement.
+Divergence guard
+    A batch objective that is not finite, or not below 1000 times the
+    *reference loss* (the larger of the objective at the first fit's starting
+    weights and the loss of all-zero logits, both on up to 256 evenly spaced
+    training rows), stops training before the step that would spread it into
+    the weights.  The best weights are kept and the optimizer state is reset.
+Best weights
+    With validation, the weights of the best-scoring epoch are kept at the
+    end; without, those of the lowest-loss epoch serve as the fallback after
+    a divergence.
+"""
+
+import time
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .exceptions import DivergenceWarning, TrainingInterruptedWarning, warn_user
+from .nn import Diverged, Trainer, deferred_interrupt, probe_objective
+
+DIVERGENCE_FACTOR = 1e3
+PROBE_ROWS = 256
+
+
+class FitEvents:
+    """Hooks into a training run; every method does nothing by default.
+
+    ``loop`` is the running :class:`EpochLoop` (or the L-BFGS run, whose
+    ``estimator`` and ``network`` attributes are the same).  An epoch of
+    L-BFGS is one of its iterations.
+    """
+
+    def on_fit_begin(self, loop, epochs):
+        """Before the first epoch of a call that may run ``epochs`` epochs."""
+
+    def on_epoch_begin(self, loop, epoch):
+        """Before epoch ``epoch`` (0-based within the call)."""
+
+    def on_epoch_end(self, loop, epoch, loss, score):
+        """After an epoch with its training ``loss`` and validation ``score``
+        (None without validation); return True to stop training."""
+        return False
+
+    def on_fit_end(self, loop):
+        """After the last epoch of the call, however training ended."""
+
+
+class ProgressPrinter(FitEvents):
+    """``verbose >= 1``: one line per epoch with loss, validation score, elapsed time and ETA."""
+
+    def on_fit_begin(self, loop, epochs):
+        self.start, self.epochs = time.perf_counter(), epochs
+
+    def on_epoch_end(self, loop, epoch, loss, score):
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / (epoch + 1) * (self.epochs - epoch - 1)
+        val = "" if score is None else f", validation score = {score:.4f}"
+        print(
+            f"Iteration {loop.estimator.n_iter_}, loss = {loss:.6f}{val}, "
+            f"elapsed {elapsed:.1f}s, ETA {eta:.1f}s",
+            flush=True,
+        )
+        return False
+
+
+def reset_records(est, validated):
+    """Fresh training records on ``est`` (the first fit, or a fit that starts anew)."""
+    est.n_iter_ = 0
+    est.t_ = 0
+    est.loss_curve_ = []
+    est._loss_reference = None
+    est._no_improvement_count = 0
+    est.best_loss_ = None if validated else np.inf
+    est.validation_scores_ = [] if validated else None
+    est.best_validation_score_ = -np.inf if validated else None
+
+
+def _start_call(est, validated, incremental):
+    """Records at the start of a call: patience per fit, the criterion's own records."""
+    est.n_iter_ = 0
+    if not incremental:  # each fit gets its full n_iter_no_change patience
+        est._no_improvement_count = 0
+    # A call that stops on the other criterion than the records were set up
+    # for (warm_start toggling early_stopping) starts that criterion afresh.
+    if validated and est.validation_scores_ is None:
+        est.validation_scores_, est.best_validation_score_ = [], -np.inf
+        est._no_improvement_count = 0
+    elif not validated and est.best_loss_ is None:
+        est.best_loss_ = min(est.loss_curve_, default=np.inf)
+        est._no_improvement_count = 0
+
+
+def _record_epoch(est, loss, score, n_rows):
+    """Append one epoch to the records; return True if it is a new best."""
+    est.n_iter_ += 1
+    est.t_ += n_rows
+    est.loss_ = loss
+    est.loss_curve_.append(loss)
+    if score is None:
+        stalled = loss > est.best_loss_ - est.tol
+        improved = loss < est.best_loss_
+        if improved:
+            est.best_loss_ = loss
+    else:
+        est.validation_scores_.append(score)
+        stalled = score < est.best_validation_score_ + est.tol
+        improved = score > est.best_validation_score_
+        if improved:
+            est.best_validation_score_ = score
+    est._no_improvement_count = est._no_improvement_count + 1 if stalled else 0
+    return improved
+
+
+def reference_loss(est, net, X, Y, sw, probe):
+    """The scale of a sound training loss, for the divergence limit.
+
+    Measured once, at the first fit's starting weights; later partial_fit and
+    warm-started calls reuse it, so weights that drift upwards never raise
+    their own limit.
+    """
+    if est._loss_reference is None:
+        start_loss = probe_objective(net, X, Y, sw, probe, est.alpha)
+        if not np.isfinite(start_loss):
+            raise ValueError(
+                "The loss at the starting weights is not finite: X or y is too large for "
+                f"{net.dtype} arithmetic in this network. Scale the features (and "
+                "targets), e.g. with sklearn.preprocessing.StandardScaler."
+            )
+        zeros = np.zeros((len(probe), Y.shape[1]), dtype=net.dtype)
+        flat = float(net.head.forward_loss(zeros, Y[probe], zeros.copy()).mean())
+        est._loss_reference = max(start_loss, flat)
+    return est._loss_reference
+
+
+class EpochLoop:
+    """The epochs of one ``fit`` or ``partial_fit`` call with a step optimizer.
+
+    Parameters
+    ----------
+    estimator : estimator of the family
+        Supplies the hyperparameters and receives the records.
+    network : MLP
+        Trained in place.
+    optimizer : Optimizer
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets in the dtype of ``X``.
+    sample_weight : ndarray of shape (n_samples,) or None
+    rows : ndarray of int or None
+        Training rows (None: all).
+    rng : numpy.random.Generator
+        The fit's one generator (epoch orders).
+    validate : callable or None
+        ``validate(network) -> score`` on held-out data, higher is better.
+    events : list of FitEvents
+    """
+
+    def __init__(
+        self, estimator, network, optimizer, X, Y, sample_weight, *, rows, rng, validate, events
+    ):
+        self.estimator, self.network, self.optimizer = estimator, network, optimizer
+        self.X, self.Y, self.sample_weight, self.rows = X, Y, sample_weight, rows
+        self.rng, self.validate, self.events = rng, validate, list(events)
+
+    def _batch_size(self, n):
+        est = self.estimator
+        size = min(200, n) if est.batch_size == "auto" else est.batch_size
+        if size > n and not self.optimizer.full_batch:
+            warn_user(f"batch_size={size} is larger than the {n} samples; using {n}.", UserWarning)
+        return min(size, n)
+
+    def _probe(self, n_train, batch_rows):
+        # Up to one batch of evenly spaced rows on which whole weight vectors are
+        # scored: the starting weights, and those after every epoch.
+        rows = np.arange(self.X.shape[0]) if self.rows is None else self.rows
+        picks = np.linspace(0, n_train - 1, min(batch_rows, PROBE_ROWS)).astype(np.intp)
+        return rows[picks]
+
+    def run(self, epochs, incremental):
+        """Train up to ``epochs`` epochs; warn as the way training ended calls for."""
+        est, net = self.estimator, self.network
+        n_train = self.X.shape[0] if self.rows is None else len(self.rows)
+        batch_size = self._batch_size(n_train)
+        probe = self._probe(n_train, n_train if self.optimizer.full_batch else batch_size)
+        _start_call(est, self.validate is not None, incremental)
+        self.best_params = net.params.copy()
+        ended = "max_iter"
+        validated = False
+        # Overflow and NaN are expected once a learning rate explodes; they are
+        # caught from the loss and the weights instead of reported by numpy.
+        with deferred_interrupt() as interrupt, np.errstate(all="ignore"):
+            limit = DIVERGENCE_FACTOR * reference_loss(
+                est, net, self.X, self.Y, self.sample_weight, probe
+            )
+            trainer = Trainer(
+                net,
+                self.optimizer,
+                est._optimizer_state,
+                batch_size=batch_size,
+                alpha=est.alpha,
+                shuffle=est.shuffle,
+                rng=self.rng,
+                interrupt=interrupt,
+                max_loss=limit,
+                probe=probe,
+            )
+            for event in self.events:
+                event.on_fit_begin(self, epochs)
+            for epoch in range(epochs):
+                for event in self.events:
+                    event.on_epoch_begin(self, epoch)
+                try:
+                    loss = trainer.epoch(self.X, self.Y, self.sample_weight, self.rows)
+                except Diverged as exc:
+                    self._diverged(exc)
+                    ended = "diverged"
+                    break
+                except KeyboardInterrupt:
+                    ended = f"interrupted in epoch {est.n_iter_ + 1}"
+                    break
+                score = None if self.validate is None else self.validate(net)
+                validated = validated or score is not None
+                if _record_epoch(est, loss, score, n_train):
+                    self.best_params[...] = net.params
+                stop = [event.on_epoch_end(self, epoch, loss, score) for event in self.events]
+                if interrupt.requested:  # Ctrl-C after the last step, e.g. while validating
+                    ended = f"interrupted after epoch {est.n_iter_}"
+                    break
+                if any(stop):
+                    ended = "callback"
+                    break
+                if est._no_improvement_count > est.n_iter_no_change:
+                    ended = "patience"
+                    self._say_patience_ran_out()
+                    break
+            for event in self.events:
+                event.on_fit_end(self)
+        if validated:
+            net.params[...] = self.best_params
+        self._warn_end(ended, validated, incremental)
+
+    def _diverged(self, exc):
+        est, net = self.estimator, self.network
+        net.params[...] = self.best_params
+        # The optimizer's moments hold the exploded gradients.
+        est._optimizer_state.update(self.optimizer.init_state(net.params))
+        warn_user(
+            f"Training diverged in epoch {est.n_iter_ + 1} ({exc}): "
+            f"learning_rate_init={est.learning_rate_init} is too high for "
+            f"optimizer={est.optimizer!r} (or the features are on too large a "
+            "scale); lower it or standardize X. The best finite weights seen "
+            "so far are kept.",
+            DivergenceWarning,
+        )
+
+    def _say_patience_ran_out(self):
+        est = self.estimator
+        if est.verbose:
+            what = "Training loss" if self.validate is None else "Validation score"
+            print(
+                f"{what} did not improve more than tol={est.tol} for "
+                f"{est.n_iter_no_change} consecutive epochs. Stopping."
+            )
+
+    def _warn_end(self, ended, validated, incremental):
+        if ended.startswith("interrupted"):
+            kept = (
+                "of the best validation epoch"
+                if validated
+                else "after the last completed mini-batch"
+            )
+            warn_user(f"Training {ended}; the weights {kept} are kept.", TrainingInterruptedWarning)
+        elif ended == "max_iter" and not incremental:
+            est = self.estimator
+            warn_user(
+                f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+
+class LBFGSRun:
+    """One ``fit`` with L-BFGS: the whole training set, one epoch per iteration.
+
+    Parameters are those of :class:`EpochLoop` (the rows, generator and
+    validation are not used: L-BFGS trains on every row and has no
+    randomness).
+    """
+
+    def __init__(self, estimator, network, optimizer, X, Y, sample_weight, *, events):
+        self.estimator, self.network, self.optimizer = estimator, network, optimizer
+        self.X, self.Y, self.sample_weight, self.events = X, Y, sample_weight, list(events)
+
+    def run(self):
+        """Minimise; keep the records of every iteration; warn if a cap was hit."""
+        est, net, n = self.estimator, self.network, self.X.shape[0]
+        _start_call(est, False, incremental=False)
+        start = net.params.copy()
+
+        def on_iteration(loss):
+            epoch = est.n_iter_
+            _record_epoch(est, loss, None, n)
+            stop = any([event.on_epoch_end(self, epoch, loss, None) for event in self.events])
+            if not interrupt.requested and not stop:
+                for event in self.events:
+                    event.on_epoch_begin(self, epoch + 1)
+            return stop or interrupt.requested
+
+        with deferred_interrupt() as interrupt, np.errstate(all="ignore"):
+            for event in self.events:
+                event.on_fit_begin(self, est.max_iter)
+                event.on_epoch_begin(self, 0)
+            result = self.optimizer.run(
+                net,
+                self.X,
+                self.Y,
+                self.sample_weight,
+                est.alpha,
+                max_iter=est.max_iter,
+                max_fun=est.max_fun,
+                tol=est.tol,
+                on_iteration=on_iteration,
+            )
+            for event in self.events:
+                event.on_fit_end(self)
+        if not np.isfinite(net.params).all():
+            net.params[...] = start
+            warn_user(
+                "L-BFGS produced non-finite weights; the starting weights are kept. "
+                "Scale the features (and targets), e.g. with StandardScaler.",
+                DivergenceWarning,
+            )
+        elif interrupt.requested:
+            warn_user(
+                f"Training interrupted after iteration {est.n_iter_}; the weights of the "
+                "last completed iteration are kept.",
+                TrainingInterruptedWarning,
+            )
+        elif result.status != 0:
+            warn_user(
+                f"L-BFGS stopped after {est.n_iter_} iterations without converging "
+                f"({result.message}); raise max_iter={est.max_iter} or "
+                f"max_fun={est.max_fun}, or scale the data.",
+                ConvergenceWarning,
+            )

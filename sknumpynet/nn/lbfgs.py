@@ -1,0 +1,107 @@
+"""Full-batch training with L-BFGS (``optimizer="lbfgs"``).
+
+L-BFGS (limited-memory BFGS) builds a quasi-Newton step from the last few
+gradients and picks its length by a line search, so it needs the objective
+``J(w)`` and its gradient on the *whole* training set at every trial point
+``w``.  SciPy's ``L-BFGS-B`` does the optimisation over the flat parameter
+vector; :meth:`MLP.loss_grad` evaluates ``J`` and ``dJ/dw`` for it.
+
+An *iteration* is one accepted step (several function evaluations may be
+needed to find it).  The run stops when the largest gradient entry falls
+below ``tol``, after ``max_iter`` iterations, or after ``max_fun``
+evaluations; ``max_iter`` and ``max_fun`` are the two caps of
+:class:`LBFGS.run`.
+"""
+
+import numpy as np
+import scipy.optimize
+
+
+class _Stop(Exception):
+    """Raised from the iteration callback to end the run early."""
+
+
+class LBFGS:
+    """L-BFGS over a network's flat parameters (no mini-batches, no step method).
+
+    The registry entry of ``optimizer="lbfgs"``: unlike the step optimizers it
+    drives the whole fit itself, so it has no state between calls and cannot
+    train incrementally.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Unused (the line search picks every step length); accepted so every
+        registry entry is built alike.
+    """
+
+    hyperparameters = ()
+    full_batch = True
+    incremental = False
+
+    def __init__(self, learning_rate=None, **hyperparameters):
+        self.learning_rate = learning_rate
+
+    def run(self, network, X, Y, sample_weight, alpha, *, max_iter, max_fun, tol, on_iteration):
+        """Minimise the objective from the network's current weights.
+
+        Parameters
+        ----------
+        network : MLP
+            Its ``params`` end as the last accepted iterate.
+        X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Y : ndarray of shape (n_samples, n_outputs)
+            Encoded targets.
+        sample_weight : ndarray of shape (n_samples,) or None
+        alpha : float
+            L2 penalty.
+        max_iter, max_fun : int
+            Caps on iterations and on objective evaluations.
+        tol : float
+            Stop when ``max |dJ/dw| <= tol`` (SciPy's ``gtol``).
+        on_iteration : callable
+            ``on_iteration(loss)`` after every accepted step, with ``J`` there;
+            returning True stops the run.
+
+        Returns
+        -------
+        scipy.optimize.OptimizeResult
+            With ``nit``, ``nfev``, ``status`` (0 converged, 1 a cap was hit)
+            and ``message``; ``stopped`` is True when ``on_iteration`` ended it.
+        """
+        grad = np.empty_like(network.params)
+        last = {}
+
+        def objective(w):
+            network.params[...] = w
+            loss = network.loss_grad(X, Y, grad, sample_weight, alpha)
+            last["loss"] = loss
+            # L-BFGS-B works in float64 whatever the network's dtype.
+            return loss, grad.astype(np.float64)
+
+        def callback(intermediate_result):
+            # SciPy >= 1.11 passes the result so far; older versions pass x
+            # alone, after evaluating the objective there last.
+            loss = getattr(intermediate_result, "fun", None)
+            x = getattr(intermediate_result, "x", intermediate_result)
+            accepted["x"] = np.array(x, copy=True)
+            if on_iteration(float(last["loss"] if loss is None else loss)):
+                raise _Stop
+
+        accepted = {"x": network.params.astype(np.float64)}
+        try:
+            result = scipy.optimize.minimize(
+                objective,
+                accepted["x"],
+                method="L-BFGS-B",
+                jac=True,
+                callback=callback,
+                options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+            )
+            result.stopped = False
+        except _Stop:
+            result = scipy.optimize.OptimizeResult(
+                x=accepted["x"], status=0, message="stopped by on_iteration", stopped=True
+            )
+        network.params[...] = result.x
+        return result

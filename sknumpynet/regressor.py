@@ -1,0 +1,134 @@
+"""ScratchMLPRegressor: what a regressor adds to the shared base.
+
+Real-valued targets (one or several outputs), the choice of loss (half squared
+error with identity outputs, or half Poisson deviance with exponential
+outputs), predictions, R² as the validation score, and the regressor's tags.
+Fitting, training and persistence are the base's and the engine's.
+"""
+
+from dataclasses import dataclass
+
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+
+from ._base import ScratchMLPBase
+from ._docstrings import compose
+from .nn import HEADS, REGRESSION_LOSSES
+
+
+@dataclass(eq=False, repr=False, kw_only=True)
+class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
+    __doc__ = compose(
+        """
+        Multi-layer perceptron regressor written from scratch in NumPy.
+
+        The counterpart of scikit-learn's ``MLPRegressor`` on the same NumPy core
+        as :class:`ScratchMLPClassifier`: any depth, every activation,
+        initialisation and optimizer, one or several outputs. Dense or sparse
+        (CSR/CSC) inputs in float32 are trained and predicted in float32; any
+        other numeric input in float64.
+        """,
+        parameters="""
+        loss : {"squared_error", "poisson"}, default="squared_error"
+            ``"squared_error"``: half the squared error, summed over the outputs,
+            with identity outputs. ``"poisson"``: half the Poisson deviance with a
+            log link, so the network predicts ``exp(z)``; ``y`` must be >= 0 with
+            a positive sum in every output.
+        """,
+        attributes="""
+        out_activation_ : str
+            ``"identity"`` (squared_error) or ``"exp"`` (poisson).
+        """,
+        examples="""
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.preprocessing import scale
+        >>> from sknumpynet import ScratchMLPRegressor
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> reg = ScratchMLPRegressor(optimizer="lbfgs", max_iter=50, random_state=0)
+        >>> reg.fit(scale(X), scale(y)).score(scale(X), scale(y)) > 0.5
+        True
+        """,
+    )
+
+    loss: str = "squared_error"
+
+    _string_options = {"loss": tuple(REGRESSION_LOSSES)}
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets (>= 0 for ``loss="poisson"``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; each sample's loss is weighted by it.
+
+        Returns
+        -------
+        self : ScratchMLPRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : ScratchMLPRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _targets(self, y, *, first_call, incremental, classes=None):
+        """Targets as a 2-D float array; return ``(y, Y, head)``."""
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not first_call and Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs; the model was fitted with {self.n_outputs_}."
+            )
+        head_name = REGRESSION_LOSSES[self.loss]
+        if getattr(HEADS[head_name], "non_negative_targets", False) and not (
+            (Y >= 0).all() and (incremental or (Y.sum(axis=0) > 0).all())
+        ):
+            raise ValueError(
+                f"loss={self.loss!r} needs y >= 0 with a positive sum in every output; "
+                f"got minimum {Y.min():.4g} and output sums {Y.sum(axis=0).tolist()}."
+            )
+        return y, Y, head_name
+
+    def _check_training_weights(self, y, sw, what):
+        if not sw.any():
+            raise ValueError(f"{what} no sample with positive sample_weight.")
+
+    def _stratify(self, y):
+        return None
+
+    def _predict_from_logits(self, Z):
+        P = HEADS[self.out_activation_].predict(Z)
+        return P.ravel() if P.shape[1] == 1 else P
+
+    def _validation_score(self, net, X, y, sample_weight):
+        return r2_score(
+            y, self._predict_from_logits(self._logits(X, net)), sample_weight=sample_weight
+        )
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            One column is returned as a 1-D array, as ``MLPRegressor`` does.
+        """
+        return self._predict_from_logits(self._logits(self._validated_X(X)))
