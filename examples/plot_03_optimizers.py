@@ -4,7 +4,10 @@ Ten digits with a softmax head: six optimizers compared
 
 The same network (one hidden layer of 64 relu units and a softmax head with
 categorical cross-entropy: 784-64-10 on MNIST), the same data and the same
-initial weights, trained with each of the six optimizers of :mod:`sknumpynet.nn.optimizers`:
+initial weights, trained with each of the six step optimizers of
+:mod:`sknumpynet.nn.optimizers` (the seventh, ``lbfgs``, is a quasi-Newton
+method on the whole training set with no learning rate;
+:ref:`sphx_glr_auto_examples_plot_09_regression.py` compares it with Adam):
 
 * ``gd``: one full-batch gradient step per epoch;
 * ``sgd``: a step on each mini-batch of 64 images;
@@ -73,7 +76,9 @@ for optimizer, learning_rate in learning_rates.items():
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings(
+            "ignore", "Stochastic Optimizer: Maximum iterations", ConvergenceWarning
+        )
         clf.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     results[optimizer] = (clf, clf.score(X_test, y_test), seconds)

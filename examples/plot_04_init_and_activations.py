@@ -54,7 +54,9 @@ for activation in activations:
             random_state=0,
         )
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings(
+                "ignore", "Stochastic Optimizer: Maximum iterations", ConvergenceWarning
+            )
             models[activation, init] = clf.fit(X_train, y_train)
 
 print(f"{'activation':<11}" + "".join(f"{init:>16}" for init in inits))

@@ -34,13 +34,14 @@ print(f"{mnist.source}: {X_train.shape[0]} training and {X_test.shape[0]} test i
 # Learning rates that suit Adam are too small for plain gradient descent and
 # the other way round; the grid spans both. A learning rate too small leaves a
 # network near chance after 15 epochs; one too large shows up as a lower,
-# noisier score (or a ``DivergenceWarning``, silenced here with the other
-# convergence warnings of short runs).
+# noisier score (or a ``DivergenceWarning``, silenced here by its message
+# with the iteration-cap warning of these short runs).
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import ScratchMLPClassifier
+from sknumpynet.exceptions import DivergenceWarning
 
 pipe = Pipeline(
     [
@@ -55,7 +56,10 @@ param_grid = {
 }
 search = GridSearchCV(pipe, param_grid, cv=3)
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
+    warnings.filterwarnings(
+        "ignore", "Stochastic Optimizer: Maximum iterations", ConvergenceWarning
+    )
+    warnings.filterwarnings("ignore", "Training diverged", DivergenceWarning)
     search.fit(X_train, y_train)
 print(f"best parameters: {search.best_params_}")
 print(

@@ -1,10 +1,12 @@
-"""``python -m sknumpynet``: train, compare with MLPClassifier, save and reload.
+"""``python -m sknumpynet``: train, compare with scikit-learn, save and reload.
 
-Trains ScratchMLPClassifier on a dataset shipped with scikit-learn (digits by
-default) with per-epoch progress, prints its held-out accuracy beside
-scikit-learn's MLPClassifier at the nearest settings, then saves the fitted
-model with joblib, loads it back and checks the reloaded model predicts the
-same probabilities.
+Classification (the default): trains ScratchMLPClassifier on a dataset shipped
+with scikit-learn (digits by default) with per-epoch progress and prints its
+held-out accuracy beside scikit-learn's MLPClassifier at the nearest settings.
+Regression (``--task regression``): ScratchMLPRegressor beside MLPRegressor on
+diabetes or friedman1, features and targets standardised, held-out R².
+Either way the fitted model is then saved with joblib, loaded back, and the
+reloaded model must predict the same numbers.
 """
 
 import argparse
@@ -15,16 +17,24 @@ import warnings
 
 import joblib
 import numpy as np
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_friedman1,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import ScratchMLPClassifier
+from . import ScratchMLPClassifier, ScratchMLPRegressor
 from ._sklearn_mlp import sklearn_equivalent
 from .datasets import MNIST_DIR_ENV, load_mnist
-from .nn import ACTIVATIONS, HEADS, OPTIMIZERS
+from .nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS, REGRESSION_LOSSES
 
 DATASETS = {
     "digits": load_digits,
@@ -32,6 +42,22 @@ DATASETS = {
     "wine": load_wine,
     "iris": load_iris,
 }
+
+
+def _friedman1(return_X_y=True):
+    return make_friedman1(n_samples=1000, noise=1.0, random_state=0)
+
+
+REGRESSION_DATASETS = {"diabetes": load_diabetes, "friedman1": _friedman1}
+CLASSIFICATION_HEADS = [name for name, head in HEADS.items() if head.classification]
+
+# The iteration cap of a short demo run is expected; any other warning (a
+# DivergenceWarning above all) stays visible.
+_EXPECTED = [
+    "Stochastic Optimizer: Maximum iterations",  # both libraries, step optimizers
+    "L-BFGS stopped after",  # ours, lbfgs
+    "lbfgs failed to converge",  # scikit-learn's, lbfgs
+]
 
 
 def _hidden_sizes(text):
@@ -50,15 +76,25 @@ def build_parser():
     """Command-line options of ``python -m sknumpynet``."""
     p = argparse.ArgumentParser(
         prog="python -m sknumpynet",
-        description="Train ScratchMLPClassifier on a scikit-learn dataset, compare it with "
-        "MLPClassifier at the same settings, and round-trip it through joblib.",
+        description="Train ScratchMLPClassifier (or ScratchMLPRegressor) on a scikit-learn "
+        "dataset, compare it with MLPClassifier (MLPRegressor) at the same settings, and "
+        "round-trip it through joblib.",
+    )
+    p.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        default="classification",
+        help="classification: ScratchMLPClassifier vs MLPClassifier, test accuracy; "
+        "regression: ScratchMLPRegressor vs MLPRegressor on standardised X and y, "
+        "test R2 (default: classification)",
     )
     p.add_argument(
         "--dataset",
-        choices=[*sorted(DATASETS), "mnist"],
-        default="digits",
-        help="a dataset shipped with scikit-learn, or mnist: the IDX files in "
-        f"--mnist-dir or ${MNIST_DIR_ENV} (default: digits)",
+        choices=[*sorted(DATASETS), "mnist", *sorted(REGRESSION_DATASETS)],
+        default=None,
+        help="classification: a dataset shipped with scikit-learn, or mnist: the IDX files "
+        f"in --mnist-dir or ${MNIST_DIR_ENV} (default: digits); regression: diabetes or "
+        "friedman1 (make_friedman1, 1000 samples, noise 1) (default: diabetes)",
     )
     p.add_argument(
         "--mnist-dir",
@@ -67,7 +103,19 @@ def build_parser():
         help="folder with the MNIST IDX files, for --dataset mnist",
     )
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
-    p.add_argument("--head", choices=["auto", *HEADS], default="auto")
+    p.add_argument("--init", choices=list(INIT_OPTIONS), default="auto")
+    p.add_argument(
+        "--head",
+        choices=["auto", *CLASSIFICATION_HEADS],
+        default=None,
+        help="classification output head (default: auto)",
+    )
+    p.add_argument(
+        "--loss",
+        choices=list(REGRESSION_LOSSES),
+        default=None,
+        help="regression loss (default: squared_error)",
+    )
     p.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
     p.add_argument(
         "--hidden",
@@ -76,12 +124,18 @@ def build_parser():
         metavar="N[,N...]",
         help="hidden layer sizes, e.g. 128,64 (default: 128)",
     )
-    p.add_argument("--epochs", type=int, default=30, help="max_iter (default: 30)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=30,
+        help="max_iter: epochs, or iterations with lbfgs (default: 30)",
+    )
     p.add_argument(
         "--lr",
         type=float,
         default=None,
-        help="learning_rate_init (default: 0.001 for adam/rmsprop, 0.5 for gd, 0.05 otherwise)",
+        help="learning_rate_init (default: 0.001 for adam/rmsprop, 0.5 for gd, 0.05 "
+        "otherwise; unused by lbfgs)",
     )
     p.add_argument("--batch-size", type=int, default=None, help="default: 'auto'")
     p.add_argument("--random-state", type=int, default=0)
@@ -91,30 +145,48 @@ def build_parser():
         metavar="PATH",
         help="where to save the model (default: a temporary file, removed after)",
     )
-    p.add_argument("--no-compare", action="store_true", help="skip MLPClassifier")
+    p.add_argument("--no-compare", action="store_true", help="skip scikit-learn's MLP")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     return p
 
 
 def _default_lr(optimizer):
-    return {"adam": 0.001, "rmsprop": 0.001, "gd": 0.5}.get(optimizer, 0.05)
+    # lbfgs ignores it: 0.001, the estimator's default, keeps it out of the repr.
+    return {"adam": 0.001, "rmsprop": 0.001, "lbfgs": 0.001, "gd": 0.5}.get(optimizer, 0.05)
 
 
 def _fit_timed(model, X, y):
     start = time.perf_counter()
     with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", "Stochastic Optimizer: Maximum iterations", ConvergenceWarning
-        )
+        for message in _EXPECTED:
+            warnings.filterwarnings("ignore", message, ConvergenceWarning)
         model.fit(X, y)
     return time.perf_counter() - start
 
 
-def main(argv=None):
-    """Run the demo; return 0 on success (the reloaded model must agree)."""
-    args = build_parser().parse_args(argv)
+def _check_args(parser, args):
+    """Fill the task's defaults; refuse options of the other task."""
     if args.epochs < 1:
-        raise SystemExit("--epochs must be >= 1")
+        parser.error("--epochs must be >= 1")
+    regression = args.task == "regression"
+    datasets = REGRESSION_DATASETS if regression else [*DATASETS, "mnist"]
+    if args.dataset is None:
+        args.dataset = "diabetes" if regression else "digits"
+    elif args.dataset not in datasets:
+        parser.error(
+            f"--dataset {args.dataset} is not a {args.task} dataset; "
+            f"choose from {', '.join(sorted(datasets))}"
+        )
+    if regression and args.head is not None:
+        parser.error("--head is for --task classification; regression takes --loss")
+    if not regression and args.loss is not None:
+        parser.error("--loss is for --task regression; classification takes --head")
+    args.head = args.head or "auto"
+    args.loss = args.loss or "squared_error"
+
+
+def _load(args):
+    """``(X, y)`` of the chosen dataset, X in float32."""
     if args.dataset == "mnist":
         try:
             mnist = load_mnist(args.mnist_dir, fallback=None, verbose=False)
@@ -122,54 +194,99 @@ def main(argv=None):
             raise SystemExit(f"--dataset mnist: {exc} Pass --mnist-dir DIR.") from None
         X, y = mnist.data, mnist.target
     else:
-        X, y = DATASETS[args.dataset](return_X_y=True)
-    X = X.astype(np.float32)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=args.random_state
+        loader = {**DATASETS, **REGRESSION_DATASETS}[args.dataset]
+        X, y = loader(return_X_y=True)
+    return X.astype(np.float32), y
+
+
+def _wrap(estimator, regression, loss):
+    """Standardise X and, for regression, y as well.
+
+    The Poisson loss needs ``y >= 0``, so its targets are only divided by
+    their standard deviation, not centred.
+    """
+    model = make_pipeline(StandardScaler(), estimator)
+    if not regression:
+        return model
+    return TransformedTargetRegressor(
+        regressor=model, transformer=StandardScaler(with_mean=loss != "poisson")
     )
-    clf = ScratchMLPClassifier(
+
+
+def _fitted(model):
+    """The fitted MLP inside a pipeline (cloned into ``regressor_`` for regression)."""
+    return getattr(model, "regressor_", model)[-1]
+
+
+def main(argv=None):
+    """Run the demo; return 0 on success (the reloaded model must agree)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_args(parser, args)
+    regression = args.task == "regression"
+    X, y = _load(args)
+    if regression and args.loss == "poisson" and y.min() < 0:
+        parser.error(f"--loss poisson needs targets >= 0; {args.dataset} has some below 0")
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=None if regression else y, random_state=args.random_state
+    )
+    Estimator, own = (
+        (ScratchMLPRegressor, {"loss": args.loss})
+        if regression
+        else (ScratchMLPClassifier, {"head": args.head})
+    )
+    ours = Estimator(
         hidden_layer_sizes=args.hidden,
         activation=args.activation,
-        head=args.head,
+        init=args.init,
         optimizer=args.optimizer,
         learning_rate_init=args.lr if args.lr is not None else _default_lr(args.optimizer),
         batch_size=args.batch_size if args.batch_size is not None else "auto",
         max_iter=args.epochs,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
+        **own,
     )
+    what = "a real target" if regression else f"{len(np.unique(y))} classes"
     print(
         f"Dataset {args.dataset}: {X_train.shape[0]} train / {X_test.shape[0]} test samples, "
-        f"{X.shape[1]} features, {len(np.unique(y))} classes (float32)"
+        f"{X.shape[1]} features, {what} (float32)"
     )
-    print(f"Training {clf!r}")
-    model = make_pipeline(StandardScaler(), clf)
+    print(f"Training {ours!r}")
+    model = _wrap(ours, regression, args.loss)
     seconds = _fit_timed(model, X_train, y_train)
-    rows = [("ScratchMLPClassifier", model.score(X_test, y_test), seconds, clf.n_iter_)]
+    rows = [(Estimator.__name__, model.score(X_test, y_test), seconds, _fitted(model).n_iter_)]
 
     if not args.no_compare:
-        mlp, notes = sklearn_equivalent(clf, n_samples=X_train.shape[0])
-        reference = make_pipeline(StandardScaler(), mlp)
+        mlp, notes = sklearn_equivalent(ours, n_samples=X_train.shape[0])
+        reference = _wrap(mlp, regression, args.loss)
         seconds = _fit_timed(reference, X_train, y_train)
         rows.append(
-            ("sklearn MLPClassifier", reference.score(X_test, y_test), seconds, mlp.n_iter_)
+            (
+                f"sklearn {type(mlp).__name__}",
+                reference.score(X_test, y_test),
+                seconds,
+                _fitted(reference).n_iter_,
+            )
         )
         for note in notes:
             print(f"note: {note}")
 
-    print(f"\n{'model':<24}{'test accuracy':>14}{'fit seconds':>13}{'epochs':>8}")
-    for name, acc, secs, epochs in rows:
-        print(f"{name:<24}{acc:>14.4f}{secs:>13.2f}{epochs:>8}")
+    metric = "test R2" if regression else "test accuracy"
+    print(f"\n{'model':<24}{metric:>14}{'fit seconds':>13}{'epochs':>8}")
+    for name, score, secs, epochs in rows:
+        print(f"{name:<24}{score:>14.4f}{secs:>13.2f}{epochs:>8}")
 
+    predict = "predict" if regression else "predict_proba"
     with tempfile.TemporaryDirectory() as tmp:
         path = args.save or os.path.join(tmp, "sknumpynet_model.joblib")
         joblib.dump(model, path)
         reloaded = joblib.load(path)
-        same = np.array_equal(reloaded.predict_proba(X_test), model.predict_proba(X_test))
+        same = np.array_equal(getattr(reloaded, predict)(X_test), getattr(model, predict)(X_test))
         where = path if args.save else "a temporary file"
         print(
             f"\nSaved with joblib to {where} ({os.path.getsize(path)} bytes) and reloaded: "
-            f"predict_proba {'identical' if same else 'DIFFERS'}."
+            f"{predict} {'identical' if same else 'DIFFERS'}."
         )
     return 0 if same else 1
 

@@ -18,8 +18,11 @@ A subclass supplies only what differs between estimators:
     Refuse weights that leave nothing to learn.
 ``_stratify(y)``
     Labels to stratify the early-stopping split by, or None.
-``_validation_score(network, X, y, sample_weight)``
-    Score of a network on held-out rows (higher is better).
+``_predict_from_logits(Z)``
+    Predictions (labels, or target values) from the output logits.
+``_validation_metric``
+    ``metric(y_true, y_pred, sample_weight=...)`` scoring held-out rows
+    (higher is better): accuracy for the classifier, R² for the regressor.
 """
 
 import copy
@@ -30,6 +33,7 @@ from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _engine
@@ -77,11 +81,66 @@ class ScratchMLPBase(BaseEstimator):
 
     # ---- fitting ---------------------------------------------------------
 
+    def _check_incremental(self):
+        """``available_if`` test of ``partial_fit``, which lbfgs cannot do.
+
+        As scikit-learn's MLPs hide ``partial_fit`` for ``solver="lbfgs"``. An
+        invalid optimizer keeps it, so calling it raises the usual ValueError.
+        """
+        solver = OPTIMIZERS.get(self.optimizer) if isinstance(self.optimizer, str) else None
+        if solver is not None and not solver.incremental:
+            raise AttributeError(
+                f"partial_fit is not available with optimizer={self.optimizer!r}, which "
+                "trains on the whole data set at once; use fit, or a step optimizer "
+                "such as 'adam' or 'sgd'."
+            )
+        return True
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``(X, y)`` for up to ``max_iter`` epochs (L-BFGS iterations).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; CSR or CSC matrices are never densified.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels or a multilabel indicator matrix (classifier); real
+            targets, one column per output (regressor).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; each sample's loss is weighted by it.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_check_incremental)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         # A call that raises leaves the estimator exactly as it was: weights,
         # optimizer moments, records and counters alike (a deep copy: the
         # training mutates arrays and lists in place).
-        saved = copy.deepcopy(self.__dict__)
+        # Hyperparameters are kept by reference (a random_state object stays the
+        # caller's own).
+        params = self.get_params(deep=False)
+        saved = {k: v if k in params else copy.deepcopy(v) for k, v in self.__dict__.items()}
         try:
             return self._fit_or_raise(X, y, sample_weight, incremental, classes)
         except BaseException:
@@ -92,12 +151,8 @@ class ScratchMLPBase(BaseEstimator):
     def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
         hidden, activations = validate_hyperparameters(self)
         solver = OPTIMIZERS[self.optimizer]
-        if incremental and not solver.incremental:
-            raise ValueError(
-                f"partial_fit is not available with optimizer={self.optimizer!r}, which "
-                "trains on the whole data set at once; use fit, or a step optimizer "
-                "such as 'adam' or 'sgd'."
-            )
+        if incremental:  # a partial_fit bound before set_params(optimizer="lbfgs")
+            self._check_incremental()
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True (each call sees one "
@@ -136,7 +191,7 @@ class ScratchMLPBase(BaseEstimator):
         net = MLP([X.shape[1], *hidden, Y.shape[1]], activations, head_name, dtype=X.dtype)
         if first_call:
             net.initialize(self.init, rng)
-            self._start(net, activations)
+            self._start(net, activations, validated=self.early_stopping and solver.incremental)
         else:
             self._check_architecture(net, activations)
             net.set_params(self.coefs_, self.intercepts_)
@@ -162,14 +217,14 @@ class ScratchMLPBase(BaseEstimator):
         loop.run(1 if incremental else self.max_iter, incremental)
         return self
 
-    def _start(self, net, activations):
+    def _start(self, net, activations, validated):
         """Fitted attributes of a network trained from scratch."""
         self.hidden_activations_ = activations
         self.out_activation_ = net.head_name
         self.n_layers_ = len(net.layer_sizes)
         self.n_outputs_ = net.layer_sizes[-1]
         self._optimizer_state = None
-        _engine.reset_records(self, validated=self.early_stopping)
+        _engine.reset_records(self, validated)
 
     def _check_architecture(self, net, activations):
         fitted = [self.coefs_[0].shape[0], *(b.shape[0] for b in self.intercepts_)]
@@ -235,13 +290,36 @@ class ScratchMLPBase(BaseEstimator):
             self._check_training_weights(
                 y[train_idx], sw[train_idx], "early_stopping: the training split leaves"
             )
+            if not sw_val.any():
+                raise ValueError(
+                    "early_stopping=True: every held-out row has sample_weight 0, so the "
+                    "validation score is undefined; change validation_fraction or "
+                    "random_state, or set early_stopping=False."
+                )
 
         def validate(net):
-            return self._validation_score(net, X_val, y_val, sw_val)
+            y_pred = self._predict_from_logits(self._logits(X_val, net))
+            return self._validation_metric(y_val, y_pred, sample_weight=sw_val)
 
         return train_idx, validate
 
     # ---- prediction ------------------------------------------------------
+
+    def predict(self, X):
+        """Predict with the fitted network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels from ``classes_`` (a 0/1 indicator matrix for
+            multilabel targets), or predicted targets (one output as a 1-D
+            array, as scikit-learn's MLPs do).
+        """
+        return self._predict_from_logits(self._logits(self._validated_X(X)))
 
     def _as_model_dtype(self, X, training=False):
         """``X`` in the dtype of the fitted weights (a float32 model stays float32).

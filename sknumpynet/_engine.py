@@ -201,6 +201,7 @@ class EpochLoop:
         probe = self._probe(n_train, n_train if self.optimizer.full_batch else batch_size)
         _start_call(est, self.validate is not None, incremental)
         self.best_params = net.params.copy()
+        self.start_params = net.params.copy()
         ended = "max_iter"
         validated = False
         # Overflow and NaN are expected once a learning rate explodes; they are
@@ -258,6 +259,10 @@ class EpochLoop:
 
     def _diverged(self, exc):
         est, net = self.estimator, self.network
+        if np.array_equal(net.params, self.best_params):
+            # The batch that diverged was the first after the best epoch, so it
+            # was scored with the best epoch's weights: those are refused too.
+            self.best_params[...] = self.start_params
         net.params[...] = self.best_params
         # The optimizer's moments hold the exploded gradients.
         est._optimizer_state.update(self.optimizer.init_state(net.params))
@@ -340,6 +345,8 @@ class LBFGSRun:
             )
             for event in self.events:
                 event.on_fit_end(self)
+        if est.n_iter_ == 0 and "fun" in result:  # converged at the starting weights
+            est.loss_ = float(result.fun)
         if not np.isfinite(net.params).all():
             net.params[...] = start
             warn_user(

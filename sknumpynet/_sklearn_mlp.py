@@ -1,14 +1,24 @@
-"""The nearest scikit-learn ``MLPClassifier`` to a ScratchMLPClassifier.
+"""The nearest scikit-learn ``MLPClassifier`` / ``MLPRegressor`` to our estimators.
 
 Used by ``python -m sknumpynet``, the examples and the benchmarks to compare
-the two estimators "at the same settings".  Where scikit-learn has no exact
+the two libraries "at the same settings".  Where scikit-learn has no exact
 counterpart the difference is returned as a note rather than hidden.
 """
 
-from sklearn.neural_network import MLPClassifier
+import copy
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 # scikit-learn's activation names for ours; leaky_relu has no counterpart.
-_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic", "identity": "identity"}
+_ACTIVATIONS = {
+    "relu": "relu",
+    "tanh": "tanh",
+    "sigmoid": "logistic",
+    "logistic": "logistic",
+    "identity": "identity",
+}
 
 # solver and extra settings for each of our optimizers.
 _SOLVERS = {
@@ -18,72 +28,114 @@ _SOLVERS = {
     "momentum": ("sgd", {"nesterovs_momentum": False}),
     "nesterov": ("sgd", {"nesterovs_momentum": True}),
     "rmsprop": ("adam", {}),
+    "lbfgs": ("lbfgs", {}),
 }
 
 
+def _activation(activation, notes, name):
+    if not isinstance(activation, str):
+        names = list(activation)
+        if len(set(names)) > 1:
+            notes.append(f"{name} has one activation for all layers; using the first.")
+        activation = names[0] if names else "relu"
+    if activation not in _ACTIVATIONS:
+        notes.append(f"{name} has no {activation!r}; using 'relu'.")
+    return _ACTIVATIONS.get(activation, "relu")
+
+
+def _random_state(random_state, notes, name):
+    if not isinstance(random_state, np.random.Generator):
+        return random_state
+    # A copy: reading a seed must not advance the caller's generator.
+    notes.append(f"{name} takes no numpy Generator as random_state; using an int drawn from it.")
+    return int(copy.deepcopy(random_state).integers(np.iinfo(np.int32).max))
+
+
 def sklearn_equivalent(estimator, n_samples=None):
-    """Build the closest ``MLPClassifier`` to ``estimator``.
+    """Build the closest scikit-learn MLP to ``estimator``.
+
+    The update rules map exactly where scikit-learn has the same one: ``sgd``
+    and ``gd`` (``solver="sgd"``, ``momentum=0``; ``gd`` with one batch of
+    ``n_samples`` rows), ``adam``, ``lbfgs`` (with ``max_fun``), and
+    ``momentum`` / ``nesterov``, whose averaged velocity
+    ``v = b v + (1 - b) g`` with learning rate ``lr`` takes exactly the steps
+    of scikit-learn's ``v = b v - lr' g`` with ``lr' = lr (1 - b)``, so
+    ``learning_rate_init * (1 - momentum)`` is passed on.
+    ``init="glorot_uniform"`` draws from the same distribution as
+    scikit-learn (from another random stream, so not the same numbers).
 
     Parameters
     ----------
-    estimator : ScratchMLPClassifier
+    estimator : ScratchMLPClassifier or ScratchMLPRegressor
         Its hyperparameters are read, it is not fitted or changed.
     n_samples : int, optional
         Training-set size, used to make ``optimizer="gd"`` full-batch.
 
     Returns
     -------
-    mlp : sklearn.neural_network.MLPClassifier
-        Unfitted.
+    mlp : sklearn.neural_network.MLPClassifier or MLPRegressor
+        Unfitted; an ``MLPRegressor`` for a regressor.
     notes : list of str
         Every setting that could not be matched exactly.
     """
     params = estimator.get_params()
+    classifier = is_classifier(estimator)
+    name = "MLPClassifier" if classifier else "MLPRegressor"
     notes = []
-    solver, extra = _SOLVERS[params["optimizer"]]
-    if params["optimizer"] == "rmsprop":
-        notes.append("MLPClassifier has no rmsprop; it uses adam.")
-    if params["optimizer"] in ("momentum", "nesterov"):
+    optimizer = params["optimizer"]
+    solver, extra = _SOLVERS[optimizer]
+    learning_rate = params["learning_rate_init"]
+    if optimizer == "rmsprop":
+        notes.append(f"{name} has no rmsprop; it uses adam.")
+    if optimizer in ("momentum", "nesterov"):
         extra = {**extra, "momentum": params["momentum"]}
-        notes.append(
-            "MLPClassifier's momentum is v = b v - lr g (no (1 - b) factor), so its steps "
-            "are about 1 / (1 - b) times larger at the same learning rate."
-        )
+        learning_rate = learning_rate * (1 - params["momentum"])
     batch_size = params["batch_size"]
-    if params["optimizer"] == "gd":
+    if optimizer == "gd":
         batch_size = n_samples if n_samples is not None else batch_size
-    activation = params["activation"]
-    if not isinstance(activation, str):
-        notes.append("MLPClassifier has one activation for all layers; using the first.")
-        activation = activation[0] if len(activation) else "relu"
-    if activation not in _ACTIVATIONS:
-        notes.append(f"MLPClassifier has no {activation!r}; using 'relu'.")
-    if params["head"] not in ("auto",):
+        if n_samples is None:
+            notes.append("gd is full-batch; pass n_samples to give sgd one batch per epoch.")
+    if params["init"] != "glorot_uniform":
         notes.append(
-            "MLPClassifier always uses a logistic output for binary/multilabel and softmax "
-            f"for multiclass targets; head={params['head']!r} is not matched."
+            f"{name} always initialises with Glorot uniform weights and biases "
+            f"(init='glorot_uniform' here), not init={params['init']!r}."
         )
-    notes.append(
-        "MLPClassifier has its own initialisation (Glorot uniform weights and biases), "
-        f"not init={params['init']!r}."
-    )
-    mlp = MLPClassifier(
+    if classifier:
+        if params["head"] != "auto":
+            notes.append(
+                "MLPClassifier always uses a logistic output for binary/multilabel and "
+                f"softmax for multiclass targets; head={params['head']!r} is not matched."
+            )
+        cls, own = MLPClassifier, {}
+    else:
+        cls, own = MLPRegressor, {"loss": params["loss"]}
+        if "loss" not in MLPRegressor().get_params():  # scikit-learn < 1.7
+            own = {}
+            if params["loss"] != "squared_error":
+                notes.append(
+                    f"This scikit-learn's MLPRegressor has no loss={params['loss']!r}; "
+                    "it uses the squared error."
+                )
+    mlp = cls(
         hidden_layer_sizes=params["hidden_layer_sizes"],
-        activation=_ACTIVATIONS.get(activation, "relu"),
+        activation=_activation(params["activation"], notes, name),
         solver=solver,
         alpha=params["alpha"],
         batch_size=batch_size,
-        learning_rate_init=params["learning_rate_init"],
+        learning_rate_init=learning_rate,
         max_iter=params["max_iter"],
+        max_fun=params["max_fun"],
         shuffle=params["shuffle"],
-        random_state=params["random_state"],
+        random_state=_random_state(params["random_state"], notes, name),
         tol=params["tol"],
+        warm_start=params["warm_start"],
         early_stopping=params["early_stopping"],
         validation_fraction=params["validation_fraction"],
         beta_1=params["beta_1"],
         beta_2=params["beta_2"],
         epsilon=params["epsilon"],
         n_iter_no_change=params["n_iter_no_change"],
+        **own,
         **extra,
     )
     return mlp, notes

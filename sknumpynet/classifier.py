@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import label_binarize
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
@@ -71,23 +72,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
 
     _string_options = {"head": ("auto", *CLASSIFICATION_HEADS)}
 
-    def fit(self, X, y, sample_weight=None):
-        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels, or a multilabel indicator matrix.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; each sample's loss is weighted by it.
-
-        Returns
-        -------
-        self : ScratchMLPClassifier
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
-
+    @available_if(ScratchMLPBase._check_incremental)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
 
@@ -188,16 +173,15 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
     def _stratify(self, y):
         return None if self._multilabel else y
 
-    def _validation_score(self, net, X, y, sample_weight):
-        labels = self._labels_from_log_proba(self._log_proba_from_logits(self._logits(X, net)))
-        return accuracy_score(y, labels, sample_weight=sample_weight)
+    _validation_metric = staticmethod(accuracy_score)
 
     # ---- prediction ------------------------------------------------------
 
     def _log_proba_from_logits(self, Z):
         return HEADS[self.out_activation_].log_proba(Z, self._multilabel)
 
-    def _labels_from_log_proba(self, L):
+    def _predict_from_logits(self, Z):
+        L = self._log_proba_from_logits(Z)
         if self._multilabel:
             return (L > math.log(0.5)).astype(int)
         return self.classes_[np.argmax(L, axis=1)]
@@ -213,7 +197,11 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return self._log_proba_from_logits(self._logits(self._validated_X(X)))
+        L = self._log_proba_from_logits(self._logits(self._validated_X(X)))
+        # Below log(tiny) exp underflows and predict_proba would give 0 for a
+        # finite entry here; the floor keeps log(predict_proba) equal to this and
+        # leaves the labels alone (a row's largest entry is >= log(1 / n_classes)).
+        return np.maximum(L, np.log(np.finfo(L.dtype).tiny), out=L)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -232,20 +220,6 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         log_proba = self.predict_log_proba(X)
         with np.errstate(under="ignore"):
             return np.exp(log_proba)
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Labels from ``classes_``; a 0/1 indicator matrix for multilabel.
-        """
-        return self._labels_from_log_proba(self.predict_log_proba(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -54,38 +54,6 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     _string_options = {"loss": tuple(REGRESSION_LOSSES)}
 
-    def fit(self, X, y, sample_weight=None):
-        """Train on ``(X, y)`` for up to ``max_iter`` epochs.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets (>= 0 for ``loss="poisson"``).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; each sample's loss is weighted by it.
-
-        Returns
-        -------
-        self : ScratchMLPRegressor
-        """
-        return self._fit(X, y, sample_weight, incremental=False)
-
-    def partial_fit(self, X, y, sample_weight=None):
-        """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : ScratchMLPRegressor
-        """
-        return self._fit(X, y, sample_weight, incremental=True)
-
     def _targets(self, y, *, first_call, incremental, classes=None):
         """Targets as a 2-D float array; return ``(y, Y, head)``."""
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
@@ -114,21 +82,4 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
         P = HEADS[self.out_activation_].predict(Z)
         return P.ravel() if P.shape[1] == 1 else P
 
-    def _validation_score(self, net, X, y, sample_weight):
-        return r2_score(
-            y, self._predict_from_logits(self._logits(X, net)), sample_weight=sample_weight
-        )
-
-    def predict(self, X):
-        """Predicted targets.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            One column is returned as a 1-D array, as ``MLPRegressor`` does.
-        """
-        return self._predict_from_logits(self._logits(self._validated_X(X)))
+    _validation_metric = staticmethod(r2_score)

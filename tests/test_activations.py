@@ -22,6 +22,7 @@ REFERENCE = {
     "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
     "tanh": lambda z: (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z)),
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "logistic": lambda z: 1.0 / (1.0 + np.exp(-z)),
 }
 
 
@@ -33,6 +34,13 @@ def _pre_activations(rng, shape=(7, 5), dtype=np.float64):
 
 def test_every_activation_has_a_reference():
     assert set(REFERENCE) == set(ACTIVATIONS)
+
+
+def test_logistic_is_scikit_learns_name_for_sigmoid():
+    # The alias shares the class, so grids written for MLPClassifier carry over.
+    assert ACTIVATIONS["logistic"] is ACTIVATIONS["sigmoid"]
+    assert ACTIVATIONS["sigmoid"].logistic
+    assert not any(getattr(ACTIVATIONS[name], "logistic", False) for name in ("relu", "tanh"))
 
 
 def test_leaky_slope_is_one_hundredth():

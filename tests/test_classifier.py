@@ -12,9 +12,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sknumpynet import ScratchMLPClassifier
 from sknumpynet.nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS
 
+# A DivergenceWarning (a ConvergenceWarning subclass) fails any test here.
+pytestmark = pytest.mark.filterwarnings("error::sknumpynet.exceptions.DivergenceWarning")
+
+# The heads a classifier can use (the registry also holds the regressor's).
+CLASSIFIER_HEADS = sorted(name for name, head in HEADS.items() if head.classification)
+
 # Settings under which each optimizer learns digits and breast_cancer in a
 # fraction of a second: gd takes one full-batch step per epoch, so it needs a
-# larger step and more epochs.  A new optimizer needs an entry here.
+# larger step and more epochs; lbfgs has no learning rate and converges in
+# fewer than 50 iterations.  A new optimizer needs an entry here.
 LEARNS = {
     "gd": {"learning_rate_init": 0.5, "max_iter": 150},
     "sgd": {"learning_rate_init": 0.1, "max_iter": 15},
@@ -22,7 +29,12 @@ LEARNS = {
     "nesterov": {"learning_rate_init": 0.1, "max_iter": 15},
     "rmsprop": {"learning_rate_init": 0.003, "max_iter": 15},
     "adam": {"learning_rate_init": 0.01, "max_iter": 15},
+    "lbfgs": {"max_iter": 50},
 }
+
+# The two messages of a capped fit; a DivergenceWarning (a ConvergenceWarning
+# subclass with another message) still shows.
+CAPPED = ("Stochastic Optimizer: Maximum iterations", "L-BFGS stopped after")
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +45,10 @@ def small_digits():
 
 
 def _quiet_fit(clf, *args, **kwargs):
+    """fit, ignoring only the warning that max_iter ended training."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        for message in CAPPED:
+            warnings.filterwarnings("ignore", message=message, category=ConvergenceWarning)
         return clf.fit(*args, **kwargs)
 
 
@@ -58,7 +72,7 @@ def test_every_optimizer_has_learning_settings():
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
-@pytest.mark.parametrize("head", sorted(HEADS))
+@pytest.mark.parametrize("head", CLASSIFIER_HEADS)
 @pytest.mark.parametrize("dataset", ["digits_split", "cancer_split"])
 def test_learns_real_dataset(optimizer, head, dataset, request):
     X_train, X_test, y_train, y_test = request.getfixturevalue(dataset)
@@ -145,7 +159,7 @@ def test_softmax_head_rejects_multilabel(small_digits):
         _small(head="softmax").fit(X, _multilabel_targets(y))
 
 
-@pytest.mark.parametrize("head", ["auto", *sorted(HEADS)])
+@pytest.mark.parametrize("head", ["auto", *CLASSIFIER_HEADS])
 def test_binary_predict_proba_has_two_columns(head, cancer_split):
     X, _, y, _ = cancer_split
     clf = _quiet_fit(_small(head=head), X, y)
@@ -156,7 +170,7 @@ def test_binary_predict_proba_has_two_columns(head, cancer_split):
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
 
 
-@pytest.mark.parametrize("head", sorted(HEADS))
+@pytest.mark.parametrize("head", CLASSIFIER_HEADS)
 @pytest.mark.parametrize("dataset", ["digits_split", "cancer_split"])
 def test_predict_log_proba_is_log_of_predict_proba(head, dataset, request):
     X, X_test, y, _ = request.getfixturevalue(dataset)
@@ -229,7 +243,9 @@ def test_partial_fit_trains_one_epoch_per_call_and_keeps_state(small_digits):
     losses = []
     for call in range(1, 4):
         clf.partial_fit(X, y, classes=np.arange(10))
-        assert clf.n_iter_ == call
+        # As MLPClassifier: n_iter_ counts the epochs of the latest call; t_
+        # and loss_curve_ accumulate over calls.
+        assert clf.n_iter_ == 1
         assert clf.t_ == call * len(X)
         assert len(clf.loss_curve_) == call
         # The optimizer state (its step count t) carries over between calls.
@@ -267,8 +283,9 @@ def test_warm_start_continues_training(small_digits):
     first_curve = list(clf.loss_curve_)
     clf.set_params(warm_start=True)
     _quiet_fit(clf, X, y)
-    assert clf.n_iter_ == 8
+    assert clf.n_iter_ == 4  # epochs of this call
     assert clf.t_ == 8 * len(X)
+    assert len(clf.loss_curve_) == 8
     assert clf.loss_curve_[:4] == first_curve
     assert clf.loss_curve_[4] < first_curve[0]
     clf.set_params(warm_start=False)
@@ -282,17 +299,20 @@ def test_partial_fit_after_early_stopping_fit(small_digits):
     # loss-based stopping of partial_fit compared against it.
     X, y = small_digits
     clf = _quiet_fit(_small(early_stopping=True, max_iter=3), X, y)
+    clf.set_params(early_stopping=False)
     clf.partial_fit(X, y)
-    assert clf.n_iter_ == 4
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 4
     assert clf.best_loss_ == min(clf.loss_curve_)
     assert len(clf.validation_scores_) == 3
 
 
-def test_partial_fit_ignores_early_stopping(small_digits):
+def test_partial_fit_refuses_early_stopping(small_digits):
+    # As MLPClassifier: each call sees one chunk, so nothing can be held out.
     X, y = small_digits
-    clf = _small(early_stopping=True).partial_fit(X, y, classes=np.arange(10))
-    # Nothing is held out: partial_fit trains one epoch on every row.
-    assert clf.n_iter_ == 1 and clf.t_ == len(X)
+    clf = _small(early_stopping=True)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        clf.partial_fit(X, y, classes=np.arange(10))
+    assert not hasattr(clf, "coefs_")
 
 
 @pytest.mark.parametrize("first, second", [(False, True), (True, False)])
@@ -301,12 +321,25 @@ def test_warm_start_may_toggle_early_stopping(first, second, small_digits):
     clf = _quiet_fit(_small(early_stopping=first, max_iter=3, tol=0.0), X, y)
     clf.set_params(warm_start=True, early_stopping=second)
     _quiet_fit(clf, X, y)
-    assert clf.n_iter_ == 6
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 6
     if second:
         assert len(clf.validation_scores_) == 3
         assert clf.best_validation_score_ == max(clf.validation_scores_)
     else:
         assert clf.best_loss_ == min(clf.loss_curve_)
+
+
+def test_warm_fit_needs_every_class_of_the_previous_fit(small_digits):
+    # As MLPClassifier: a warm fit must see every class (partial_fit need not).
+    X, y = small_digits
+    clf = _quiet_fit(_small(warm_start=True), X, y)
+    before = clf.coefs_[0].copy()
+    keep = y != 9
+    with pytest.raises(ValueError, match="same classes as the previous fit"):
+        clf.fit(X[keep], y[keep])
+    np.testing.assert_array_equal(clf.coefs_[0], before)
+    clf.partial_fit(X[keep], y[keep])
+    assert not np.array_equal(clf.coefs_[0], before)
 
 
 def test_warm_start_rejects_a_new_architecture(small_digits):
@@ -372,6 +405,15 @@ def test_no_convergence_warning_when_loss_stops_improving(small_digits):
     assert clf.n_iter_ == 4
 
 
+def test_infinite_patience_trains_until_max_iter(small_digits):
+    # The fit of the test above, with n_iter_no_change=np.inf: never stops early.
+    X, y = small_digits
+    clf = _small(max_iter=6, tol=10.0, n_iter_no_change=np.inf)
+    with pytest.warns(ConvergenceWarning, match="Stochastic Optimizer: Maximum iterations"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 6
+
+
 def test_early_stopping_fills_validation_scores(small_digits):
     X, y = small_digits
     clf = _quiet_fit(
@@ -433,8 +475,9 @@ BAD_NUMBERS = {
     "alpha": [-1.0, "big"],
     "batch_size": [0, -5, 2.5, "large"],
     "max_iter": [0, 1.5],
+    "max_fun": [0, 1.5, True],
     "tol": [-1e-3],
-    "n_iter_no_change": [0, 2.0],
+    "n_iter_no_change": [0, 2.0, -np.inf, np.nan],
     "validation_fraction": [0.0, 1.0, -0.1],
     "verbose": [-1, 0.5],
     "early_stopping": ["yes", None],
@@ -447,7 +490,7 @@ BAD_NUMBERS = {
 # come from the registries.
 STRING_OPTIONS = {
     "activation": sorted(ACTIVATIONS),
-    "head": ["auto", *sorted(HEADS)],
+    "head": ["auto", *CLASSIFIER_HEADS],
     "init": list(INIT_OPTIONS),
     "optimizer": sorted(OPTIMIZERS),
 }

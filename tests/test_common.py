@@ -11,7 +11,7 @@ import os
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknumpynet import ScratchMLPClassifier
+from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 
 pytest.importorskip("pandas", reason="pandas (a test extra) runs the DataFrame checks")
 
@@ -21,7 +21,20 @@ def test_array_api_checks_enabled():
 
 
 # max_iter is small on purpose (speed); the checks only need a fitted model.
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks([ScratchMLPClassifier(max_iter=100)])
+# Only the warnings that a cap ended training are ignored (a filter string
+# splits at ":", so "." stands for the colon); a DivergenceWarning fails.
+@pytest.mark.filterwarnings(
+    "error::sknumpynet.exceptions.DivergenceWarning",
+    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
+    "ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning",
+)
+@parametrize_with_checks(
+    [
+        ScratchMLPClassifier(max_iter=100),
+        ScratchMLPRegressor(max_iter=100),
+        ScratchMLPClassifier(optimizer="lbfgs", max_iter=100),
+        ScratchMLPRegressor(optimizer="lbfgs", max_iter=100),
+    ]
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -1,18 +1,22 @@
-"""Output heads: loss from logits, stability, output delta and log-probabilities.
+"""Output heads: loss from logits, stability, output delta, log-probabilities, predict.
 
 Parametrized over the keys of ``HEADS``; a new head also needs a naive loss in
-``NAIVE_LOSS``.
+``NAIVE_LOSS`` (and, for a classification head, its saturated loss in
+``SATURATED_LOSS``).
 """
 
 import warnings
 
 import numpy as np
 import pytest
+from sklearn.metrics import mean_poisson_deviance, mean_squared_error
 
-from sknumpynet.nn import HEADS
+from sknumpynet.nn import HEADS, REGRESSION_LOSSES
 from sknumpynet.nn.heads import output_delta
 
 NAMES = sorted(HEADS)
+CLASSIFIERS = [name for name in NAMES if HEADS[name].classification]
+REGRESSORS = [name for name in NAMES if not HEADS[name].classification]
 
 
 def _naive_sigmoid_loss(Z, Y):
@@ -26,7 +30,27 @@ def _naive_softmax_loss(Z, Y):
     return -(Y * np.log(P)).sum(axis=1)
 
 
-NAIVE_LOSS = {"sigmoid": _naive_sigmoid_loss, "softmax": _naive_softmax_loss}
+def _naive_squared_error(Z, Y):
+    return 0.5 * ((Y - Z) ** 2).sum(axis=1)
+
+
+def _naive_half_poisson_deviance(Z, Y):
+    # y log(y / mu) - y + mu with mu = exp(z) and 0 log 0 = 0 (log(1) where y = 0
+    # keeps log(0) from being evaluated at all).
+    mu = np.exp(Z)
+    y_log_y_over_mu = Y * np.log(np.where(Y > 0, Y, 1.0) / mu)
+    return (y_log_y_over_mu - Y + mu).sum(axis=1)
+
+
+# Inverse links of the regression losses: the mean a logit predicts.
+MEAN = {"squared_error": lambda Z: Z, "poisson": np.exp}
+
+NAIVE_LOSS = {
+    "sigmoid": _naive_sigmoid_loss,
+    "softmax": _naive_softmax_loss,
+    "identity": _naive_squared_error,
+    "exp": _naive_half_poisson_deviance,
+}
 
 
 def _saturated_logsumexp(Z):
@@ -43,14 +67,51 @@ SATURATED_LOSS = {
 
 
 def _targets(name, rng, n=6, k=4):
-    """Indicator targets the head accepts: 0/1 labels or one-hot rows."""
-    if HEADS[name].supports_multilabel:
+    """Targets the head accepts: 0/1 labels, one-hot rows or real values."""
+    head = HEADS[name]
+    if not head.classification:
+        if getattr(head, "non_negative_targets", False):
+            # Counts with zeros (the 0 log 0 term) and a few fractional values.
+            Y = rng.poisson(1.5, size=(n, k)).astype(float)
+            Y[0] = [0.0, 0.5, 2.25, 7.0][:k]
+            return Y
+        return rng.normal(scale=2.0, size=(n, k))
+    if head.supports_multilabel:
         return rng.integers(0, 2, size=(n, k)).astype(float)
     return np.eye(k)[rng.integers(0, k, size=n)]
 
 
+def _outputs(name, Z):
+    """What ``forward_loss`` must write into ``P``: probabilities or predictions."""
+    head = HEADS[name]
+    if head.classification:
+        return np.exp(head.log_proba(Z.copy(), head.supports_multilabel))
+    return head.predict(Z.copy())
+
+
 def test_every_head_has_a_naive_loss():
-    assert set(NAIVE_LOSS) == set(HEADS) == set(SATURATED_LOSS)
+    assert set(NAIVE_LOSS) == set(HEADS)
+    assert set(SATURATED_LOSS) == set(CLASSIFIERS)
+    assert set(MEAN) == set(REGRESSION_LOSSES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_head_interface_matches_its_kind(name):
+    head = HEADS[name]
+    if head.classification:
+        for attribute in ("encode", "n_outputs", "log_proba"):
+            assert callable(getattr(head, attribute)), attribute
+    else:
+        # Regression heads score real targets: nothing to encode, no probabilities.
+        assert callable(head.predict)
+        assert not hasattr(head, "encode") and not hasattr(head, "log_proba")
+        assert REGRESSION_LOSSES[head.loss] == name
+
+
+def test_regression_losses_cover_the_regression_heads():
+    assert sorted(REGRESSION_LOSSES.values()) == REGRESSORS
+    assert HEADS[REGRESSION_LOSSES["squared_error"]].loss == "squared_error"
+    assert HEADS[REGRESSION_LOSSES["poisson"]].non_negative_targets
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -63,8 +124,43 @@ def test_loss_matches_naive_formula(name, rng):
     np.testing.assert_allclose(loss, NAIVE_LOSS[name](Z, Y), rtol=1e-10)
 
 
+def test_squared_error_matches_scikit_learn(rng):
+    Y = _targets("identity", rng)
+    Z = rng.normal(scale=3.0, size=Y.shape)
+    loss = HEADS["identity"].forward_loss(Z.copy(), Y, np.empty_like(Z))
+    # mean_squared_error averages over samples and outputs; ours is half the sum
+    # over outputs per sample.
+    expected = mean_squared_error(Y, Z) * Y.shape[1] / 2
+    assert loss.mean() == pytest.approx(expected, rel=1e-12)
+
+
+def test_poisson_loss_is_half_scikit_learns_deviance(rng):
+    Y = _targets("exp", rng, n=20)
+    assert (Y == 0).any()  # 0 log 0 is exercised
+    Z = rng.normal(size=Y.shape)
+    loss = HEADS["exp"].forward_loss(Z.copy(), Y, np.empty_like(Z))
+    # mean_poisson_deviance is 2 (y log(y/mu) - y + mu) averaged over all entries.
+    expected = mean_poisson_deviance(Y.ravel(), np.exp(Z).ravel()) / 2 * Y.shape[1]
+    assert loss.mean() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", REGRESSORS)
+def test_regression_loss_is_zero_at_a_perfect_fit(name, rng):
+    head = HEADS[name]
+    Y = _targets(name, rng)
+    Y[Y == 0] = 0.5  # log(0) is no logit: keep the exp head's targets positive
+    Z = np.log(Y) if head.loss == "poisson" else Y.copy()
+    np.testing.assert_allclose(head.predict(Z), Y, rtol=1e-14)
+    np.testing.assert_array_equal(head.predict(Z), MEAN[head.loss](Z))
+    loss = head.forward_loss(Z.copy(), Y, np.empty_like(Z))
+    np.testing.assert_allclose(loss, 0.0, atol=1e-12)
+    # Any other logits score worse.
+    worse = head.forward_loss(Z + 0.1, Y, np.empty_like(Z))
+    assert (worse > 1e-4).all()
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_probabilities_in_place_over_logits(name, rng):
+def test_outputs_in_place_over_logits(name, rng):
     Y = _targets(name, rng)
     Z = rng.normal(size=Y.shape)
     P_separate = np.empty_like(Z)
@@ -73,10 +169,13 @@ def test_probabilities_in_place_over_logits(name, rng):
     loss_in_place = HEADS[name].forward_loss(Z_in_place, Y, Z_in_place)
     np.testing.assert_allclose(loss_in_place, loss_separate, rtol=1e-12)
     np.testing.assert_allclose(Z_in_place, P_separate, rtol=1e-12)
-    assert ((P_separate >= 0) & (P_separate <= 1)).all()
+    # P is what the head reports for these logits: probabilities or predictions.
+    np.testing.assert_allclose(P_separate, _outputs(name, Z), rtol=1e-12)
+    if HEADS[name].classification:
+        assert ((P_separate >= 0) & (P_separate <= 1)).all()
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CLASSIFIERS)
 @pytest.mark.parametrize("scale", [1e4, 1e30])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_extreme_logits_are_finite_without_warnings(name, scale, dtype, rng):
@@ -93,6 +192,26 @@ def test_extreme_logits_are_finite_without_warnings(name, scale, dtype, rng):
     # Differences of logits this large are only resolved to a few ulps of them.
     np.testing.assert_allclose(loss, expected, rtol=1e-6, atol=8 * np.finfo(dtype).eps * scale)
     assert loss.dtype == dtype and P.dtype == dtype
+
+
+@pytest.mark.parametrize("name", REGRESSORS)
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_logits_predict_finite_values_without_warnings(name, scale, dtype, rng):
+    # The exp head's loss may overflow (the engine treats that as divergence), but
+    # its predictions are clipped to the largest float and never warn.
+    Z = (scale * rng.choice([-1.0, 1.0], size=(6, 4))).astype(dtype)
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        pred = HEADS[name].predict(Z.copy())
+    assert pred.dtype == dtype and np.isfinite(pred).all()
+    if HEADS[name].loss == "poisson":
+        assert (pred >= 0).all()
+        # exp(log(max)) rounds to within a few ulps below the largest float.
+        np.testing.assert_allclose(pred[Z > 0], np.finfo(dtype).max, rtol=1e-5)
+        np.testing.assert_array_equal(pred[Z < 0], 0.0)
+    else:
+        np.testing.assert_array_equal(pred, Z)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -120,7 +239,7 @@ def test_output_delta_is_p_minus_y_and_the_loss_gradient(name, rng):
     np.testing.assert_allclose(delta, numeric, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CLASSIFIERS)
 @pytest.mark.parametrize("n_classes", [2, 5])
 def test_single_label_log_proba_rows_normalised(name, n_classes, rng):
     head = HEADS[name]
@@ -156,7 +275,7 @@ def test_sigmoid_log_proba_binary_and_multilabel(rng):
     np.testing.assert_allclose(ovr, sig / sig.sum(axis=1, keepdims=True), rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CLASSIFIERS)
 def test_encode_and_n_outputs_agree(name):
     head = HEADS[name]
     for n_columns in (1, 3):

@@ -29,6 +29,58 @@ def test_main_job_options(capsys, optimizer):
     assert "optimizer='" + optimizer + "'" in out
 
 
+@pytest.mark.parametrize("dataset", ["diabetes", "friedman1"])
+def test_regression_task_compares_with_mlpregressor_and_round_trips(capsys, dataset):
+    argv = ["--task", "regression", "--dataset", dataset, "--epochs", "3", "--hidden", "16"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("Iteration ") == 3
+    assert "ScratchMLPRegressor" in out and "sklearn MLPRegressor" in out
+    assert "test R2" in out
+    assert "predict identical" in out
+
+
+def test_regression_defaults_to_diabetes(capsys):
+    assert main(["--task", "regression", "--epochs", "1", "--quiet", "--no-compare"]) == 0
+    assert "Dataset diabetes: 331 train / 111 test samples, 10 features" in capsys.readouterr().out
+
+
+def test_regression_poisson_loss_and_glorot_init(capsys):
+    argv = ["--task", "regression", "--loss", "poisson", "--init", "glorot_uniform"]
+    assert main([*argv, "--epochs", "2", "--quiet", "--hidden", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "loss='poisson'" in out and "init='glorot_uniform'" in out
+    assert "note:" not in out  # MLPRegressor has the same loss and initialisation
+    assert "predict identical" in out
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_lbfgs_runs_for_both_tasks(capsys, task):
+    argv = ["--task", task, "--optimizer", "lbfgs", "--epochs", "3", "--hidden", "8"]
+    dataset = "iris" if task == "classification" else "diabetes"
+    assert main([*argv, "--dataset", dataset]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Iteration ") == 3  # one progress line per L-BFGS iteration
+    assert "optimizer='lbfgs'" in out
+    assert "identical" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--task", "regression", "--dataset", "iris"], "not a regression dataset"),
+        (["--dataset", "diabetes"], "not a classification dataset"),
+        (["--task", "regression", "--head", "softmax"], "--head is for"),
+        (["--loss", "poisson"], "--loss is for"),
+        (["--epochs", "0"], "--epochs must be >= 1"),
+    ],
+)
+def test_options_of_the_other_task_are_refused(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert message in capsys.readouterr().err
+
+
 def test_mnist_without_files_says_where_to_point(monkeypatch, tmp_path):
     monkeypatch.delenv("SKNUMPYNET_MNIST_DIR", raising=False)
     with pytest.raises(SystemExit, match="--mnist-dir"):
@@ -46,4 +98,6 @@ def test_module_entry_point_runs():
     result = subprocess.run(
         [sys.executable, "-m", "sknumpynet", "--help"], capture_output=True, text=True, check=True
     )
-    assert "--optimizer" in result.stdout and "--head" in result.stdout
+    for option in ["--optimizer", "--head", "--task", "--loss", "--init"]:
+        assert option in result.stdout
+    assert "lbfgs" in result.stdout and "glorot_uniform" in result.stdout

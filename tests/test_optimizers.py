@@ -1,15 +1,26 @@
-"""Optimizers: each update against its formula worked by hand, state and dtype.
+"""Optimizers: each update against its formula worked by hand and against
+scikit-learn's optimizers, state and dtype.
 
-Parametrized over the keys of ``OPTIMIZERS``; a new optimizer also needs a
-reference update in ``REFERENCE`` (``test_every_optimizer_has_a_reference``).
+Parametrized over the keys of ``OPTIMIZERS`` that take steps; a new step
+optimizer also needs a reference update in ``REFERENCE``
+(``test_every_optimizer_has_a_reference``).  Entries without ``step`` (L-BFGS)
+drive a whole fit themselves and are tested in ``test_lbfgs.py``.
 """
+
+import math
 
 import numpy as np
 import pytest
 
+# Private scikit-learn module, imported here only, as an outside reference for
+# the momentum, Nesterov and Adam updates (the public MLP estimators do not
+# expose single steps).
+from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+
 from sknumpynet.nn import OPTIMIZERS, Optimizer
 
-NAMES = sorted(OPTIMIZERS)
+NAMES = sorted(name for name, cls in OPTIMIZERS.items() if hasattr(cls, "step"))
+WHOLE_FIT = sorted(name for name, cls in OPTIMIZERS.items() if not hasattr(cls, "step"))
 LR = 0.1
 # Large decays and epsilon so that a misplaced factor changes the result.
 HYPER = {"momentum": 0.8, "rho": 0.7, "beta_1": 0.6, "beta_2": 0.75, "epsilon": 0.05}
@@ -65,7 +76,73 @@ def _make(name):
 
 
 def test_every_optimizer_has_a_reference():
-    assert set(REFERENCE) == set(OPTIMIZERS)
+    assert set(REFERENCE) == set(NAMES)
+    assert set(NAMES) | set(WHOLE_FIT) == set(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("name", WHOLE_FIT)
+def test_whole_fit_optimizers_are_full_batch_and_not_incremental(name):
+    cls = OPTIMIZERS[name]
+    # Built like every other entry, but run over the whole training set at once.
+    opt = cls(LR, **HYPER)
+    assert callable(opt.run)
+    assert cls.full_batch and not cls.incremental
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_step_optimizers_are_incremental(name):
+    assert OPTIMIZERS[name].incremental
+
+
+def _random_gradients(rng, n_steps=6, size=(4, 3)):
+    return [rng.normal(scale=2.0, size=size) for _ in range(n_steps)]
+
+
+@pytest.mark.parametrize(("name", "nesterov"), [("momentum", False), ("nesterov", True)])
+@pytest.mark.parametrize("momentum", [0.5, 0.9])
+def test_momentum_matches_scikit_learn(name, nesterov, momentum, rng):
+    # scikit-learn keeps u = mu u - lr' g (velocity in step units); with
+    # lr' = lr (1 - mu) that is u = -lr v for our averaged velocity v.
+    lr = 0.3
+    w0 = rng.normal(size=(4, 3))
+    opt = OPTIMIZERS[name](lr, momentum=momentum)
+    w = w0.ravel().copy()
+    state = opt.init_state(w)
+    ref_params = [w0.copy()]
+    ref = SGDOptimizer(
+        ref_params,
+        learning_rate_init=lr * (1 - momentum),
+        lr_schedule="constant",
+        momentum=momentum,
+        nesterov=nesterov,
+    )
+    for g in _random_gradients(rng):
+        opt.step(w, g.ravel().copy(), state)
+        ref.update_params(ref_params, [g])
+        np.testing.assert_allclose(w.reshape(w0.shape), ref_params[0], rtol=1e-12, atol=1e-14)
+    assert not np.allclose(w, w0.ravel())
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 1e-8, 0.05])
+def test_adam_matches_scikit_learn(epsilon, rng):
+    # scikit-learn adds epsilon to sqrt(v) before the bias correction of the step
+    # size (the "epsilon hat" form of Kingma & Ba, section 2); our epsilon is
+    # added to sqrt(v_hat).  The two agree when scikit-learn's epsilon at step t
+    # is ours times sqrt(1 - beta_2**t), set before each of its steps.
+    lr, b1, b2 = 0.01, 0.8, 0.95
+    w0 = rng.normal(size=(4, 3))
+    opt = OPTIMIZERS["adam"](lr, beta_1=b1, beta_2=b2, epsilon=epsilon)
+    w = w0.ravel().copy()
+    state = opt.init_state(w)
+    ref_params = [w0.copy()]
+    ref = AdamOptimizer(ref_params, learning_rate_init=lr, beta_1=b1, beta_2=b2, epsilon=epsilon)
+    for t, g in enumerate(_random_gradients(rng), start=1):
+        ref.epsilon = epsilon * math.sqrt(1 - b2**t)
+        opt.step(w, g.ravel().copy(), state)
+        ref.update_params(ref_params, [g])
+        np.testing.assert_allclose(w.reshape(w0.shape), ref_params[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(state["m"].reshape(w0.shape), ref.ms[0], rtol=1e-12)
+        np.testing.assert_allclose(state["s"].reshape(w0.shape), ref.vs[0], rtol=1e-12)
 
 
 def test_adam_first_step_by_hand():

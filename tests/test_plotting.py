@@ -12,13 +12,16 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sknumpynet import LossCurveDisplay, ScratchMLPClassifier
+from sknumpynet import LossCurveDisplay, ScratchMLPClassifier, ScratchMLPRegressor
 
 matplotlib = pytest.importorskip(
     "matplotlib", reason="matplotlib (the plot extra) is not installed"
 )
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+# A DivergenceWarning (a ConvergenceWarning subclass) fails any test here.
+pytestmark = pytest.mark.filterwarnings("error::sknumpynet.exceptions.DivergenceWarning")
 
 
 @pytest.fixture(autouse=True)
@@ -28,8 +31,13 @@ def close_figures():
 
 
 def fitted(estimator, X, y):
+    """fit, ignoring only the warning that max_iter ended training (ours and sklearn's)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings(
+            "ignore",
+            message="Stochastic Optimizer: Maximum iterations",
+            category=ConvergenceWarning,
+        )
         return estimator.fit(X, y)
 
 
@@ -41,8 +49,9 @@ def data():
     return X, y
 
 
-def test_from_estimator_draws_the_loss_curve(data):
-    clf = fitted(ScratchMLPClassifier(hidden_layer_sizes=(8,), max_iter=7, random_state=0), *data)
+@pytest.mark.parametrize("Estimator", [ScratchMLPClassifier, ScratchMLPRegressor])
+def test_from_estimator_draws_the_loss_curve(Estimator, data):
+    clf = fitted(Estimator(hidden_layer_sizes=(8,), max_iter=7, random_state=0), *data)
     display = LossCurveDisplay.from_estimator(clf)
     assert isinstance(display, LossCurveDisplay)
     np.testing.assert_array_equal(display.line_.get_xdata(), np.arange(1, clf.n_iter_ + 1))
@@ -50,7 +59,7 @@ def test_from_estimator_draws_the_loss_curve(data):
     assert display.ax_.figure is display.figure_
     assert display.line_ in display.ax_.get_lines()
     assert display.ax_.get_xlabel() == "epoch"
-    assert display.line_.get_label() == "ScratchMLPClassifier"
+    assert display.line_.get_label() == Estimator.__name__
     assert display.validation_ax_ is None and display.validation_line_ is None
 
 

@@ -1,12 +1,16 @@
-"""Trainer epochs: every row once, shuffled indices, divergence and interrupts."""
+"""Trainer epochs: every row once, shuffled indices, sparse X, divergence and interrupts."""
 
 import signal
 import threading
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from sknumpynet.nn import MLP, OPTIMIZERS, Diverged, Trainer, deferred_interrupt
+
+# Trainer takes steps; entries without step() (L-BFGS) run whole fits instead.
+STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if hasattr(cls, "step"))
 
 
 class RecordingMLP(MLP):
@@ -15,13 +19,16 @@ class RecordingMLP(MLP):
     def __init__(self, *args, on_batch=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.batches = []
+        self.formats = []
         self.on_batch = on_batch
 
     def loss_grad(self, X, Y, grad, sample_weight=None, alpha=0.0):
         # Column 0 of X holds the row id; Y and the weights are keyed by it too.
+        ids = X[:, [0]].toarray()[:, 0] if sp.issparse(X) else X[:, 0]
+        self.formats.append(X.format if sp.issparse(X) else "dense")
         self.batches.append(
             (
-                X[:, 0].astype(int).copy(),
+                ids.astype(int),
                 Y[:, 0].copy(),
                 None if sample_weight is None else sample_weight.copy(),
             )
@@ -58,7 +65,7 @@ def _trainer(
     return net, trainer
 
 
-@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("optimizer", STEP_OPTIMIZERS)
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_epoch_uses_every_row_once(optimizer, shuffle):
     X, Y, sw = _data()
@@ -107,6 +114,33 @@ def test_epoch_visits_only_given_indices(shuffle):
     rows = np.concatenate([b[0] for b in net.batches])
     np.testing.assert_array_equal(np.sort(rows), indices)
     assert [len(b[0]) for b in net.batches] == [3, 3, 2]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "gd"])
+@pytest.mark.parametrize("use_indices", [False, True], ids=["all_rows", "indices"])
+def test_sparse_epoch_equals_dense_epoch(optimizer, use_indices):
+    X, Y, sw = _data(n=23)
+    X[:, 1:][np.random.default_rng(5).random((23, 2)) < 0.5] = 0.0  # about half zero
+    X_csr = sp.csr_matrix(X)
+    indices = np.array([0, 2, 3, 5, 8, 9, 13, 14, 17, 20, 22]) if use_indices else None
+    results = {}
+    for name, data in (("dense", X), ("csr", X_csr)):
+        net, trainer = _trainer(optimizer, batch_size=4, lr=0.5, seed=3)
+        losses = [trainer.epoch(data, Y, sw, indices) for _ in range(2)]
+        results[name] = net, losses
+    (dense, dense_losses), (csr, csr_losses) = results["dense"], results["csr"]
+    # Same rows in the same order: the order comes from the rng, not the data.
+    assert len(csr.batches) == len(dense.batches)
+    for (ids_d, y_d, w_d), (ids_s, y_s, w_s) in zip(dense.batches, csr.batches, strict=True):
+        np.testing.assert_array_equal(ids_s, ids_d)
+        np.testing.assert_array_equal(y_s, y_d)
+        np.testing.assert_array_equal(w_s, w_d)
+    # Batches of a CSR X stay CSR; sparse products only reorder sums.
+    assert set(csr.formats) == {"csr"} and set(dense.formats) == {"dense"}
+    np.testing.assert_allclose(csr_losses, dense_losses, rtol=1e-12)
+    np.testing.assert_allclose(csr.params, dense.params, rtol=1e-10, atol=1e-13)
+    assert not np.allclose(dense.params, _trainer(optimizer)[0].params)  # it trained
+    np.testing.assert_array_equal(X_csr.toarray(), X)  # the input is left alone
 
 
 def test_epoch_loss_is_the_weighted_mean_of_batches():

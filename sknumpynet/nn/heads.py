@@ -30,8 +30,6 @@ Jacobian against ``-Y/P``; ``exp' = P`` against ``1 - Y/P``), so the backward
 pass starts from ``P - Y`` without ever dividing by ``P``.
 """
 
-import math
-
 import numpy as np
 from scipy.special import xlogy
 
@@ -277,10 +275,12 @@ class ExpHead:
     def predict(Z):
         """Predicted means ``exp(Z)``, shape (n_samples, n_outputs).
 
-        Logits beyond ``log`` of the largest float are clipped there, so the
-        predictions stay finite.
+        Means beyond the largest float are clipped to it, so the predictions
+        stay finite.
         """
-        return np.exp(np.minimum(Z, math.log(np.finfo(Z.dtype).max)))
+        with np.errstate(over="ignore"):
+            P = np.exp(Z)
+        return np.minimum(P, np.finfo(P.dtype).max, out=P)
 
 
 HEADS = {

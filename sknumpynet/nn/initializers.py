@@ -29,8 +29,8 @@ import math
 
 
 def _normal(W, rng, scale):
-    W[...] = rng.standard_normal(W.shape)
-    W *= scale
+    # Scaled in float64, then cast once: float32 weights are the float64 ones rounded.
+    W[...] = rng.standard_normal(W.shape) * scale
     return W
 
 

@@ -1,0 +1,191 @@
+"""The mapping to scikit-learn's MLPClassifier / MLPRegressor (sknumpynet._sklearn_mlp)."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
+
+from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+from sknumpynet._sklearn_mlp import sklearn_equivalent
+from sknumpynet.nn import OPTIMIZERS, REGRESSION_LOSSES
+
+SOLVERS = {
+    "gd": "sgd",
+    "sgd": "sgd",
+    "momentum": "sgd",
+    "nesterov": "sgd",
+    "rmsprop": "adam",
+    "adam": "adam",
+    "lbfgs": "lbfgs",
+}
+
+
+def test_every_optimizer_has_a_solver():
+    assert set(SOLVERS) == set(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("Estimator", [ScratchMLPClassifier, ScratchMLPRegressor])
+def test_settings_carry_over(Estimator, optimizer):
+    ours = Estimator(
+        hidden_layer_sizes=(7, 5),
+        optimizer=optimizer,
+        learning_rate_init=0.02,
+        momentum=0.8,
+        alpha=0.3,
+        batch_size=16,
+        max_iter=11,
+        max_fun=123,
+        tol=1e-3,
+        n_iter_no_change=np.inf,
+        early_stopping=True,
+        validation_fraction=0.2,
+        beta_1=0.8,
+        beta_2=0.99,
+        epsilon=1e-7,
+        shuffle=False,
+        warm_start=True,
+        random_state=3,
+    )
+    mlp, _ = sklearn_equivalent(ours, n_samples=50)
+    assert type(mlp) is (MLPClassifier if Estimator is ScratchMLPClassifier else MLPRegressor)
+    mlp._validate_params()  # scikit-learn accepts every value
+    got = mlp.get_params()
+    assert got["solver"] == SOLVERS[optimizer]
+    assert got["hidden_layer_sizes"] == (7, 5)
+    assert got["learning_rate"] == "constant"
+    for name in [
+        "alpha",
+        "max_iter",
+        "max_fun",
+        "tol",
+        "n_iter_no_change",
+        "early_stopping",
+        "validation_fraction",
+        "beta_1",
+        "beta_2",
+        "epsilon",
+        "shuffle",
+        "warm_start",
+        "random_state",
+    ]:
+        assert got[name] == ours.get_params()[name], name
+    assert got["batch_size"] == (50 if optimizer == "gd" else 16)
+    if optimizer in ("sgd", "gd"):
+        assert got["momentum"] == 0.0
+    if optimizer in ("momentum", "nesterov"):
+        assert got["momentum"] == 0.8
+        assert got["nesterovs_momentum"] == (optimizer == "nesterov")
+        assert got["learning_rate_init"] == pytest.approx(0.02 * (1 - 0.8))
+    else:
+        assert got["learning_rate_init"] == 0.02
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "nesterov"])
+def test_momentum_steps_equal_sklearns_at_the_scaled_rate(optimizer, rng):
+    # Our averaged velocity at lr takes the steps of scikit-learn's
+    # v = b v - lr' g at the mapped lr' = lr (1 - b): drive both with the
+    # same gradients and compare the weights after every step.
+    ours = ScratchMLPClassifier(optimizer=optimizer, learning_rate_init=0.1, momentum=0.9)
+    mlp, _ = sklearn_equivalent(ours)
+    step = OPTIMIZERS[optimizer](0.1, momentum=0.9)
+    w = rng.standard_normal(6)
+    state = step.init_state(w)
+    theirs = [w.copy()]
+    reference = SGDOptimizer(
+        theirs,
+        learning_rate_init=mlp.learning_rate_init,
+        momentum=mlp.momentum,
+        nesterov=mlp.nesterovs_momentum,
+    )
+    for _ in range(5):
+        g = rng.standard_normal(6)
+        reference.update_params(theirs, [g.copy()])
+        step.step(w, g.copy(), state)
+        assert_allclose(w, theirs[0], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", list(REGRESSION_LOSSES))
+def test_regressor_loss_is_mapped(loss):
+    mlp, notes = sklearn_equivalent(ScratchMLPRegressor(loss=loss, init="glorot_uniform"))
+    assert isinstance(mlp, MLPRegressor)
+    assert mlp.get_params()["loss"] == loss
+    assert notes == []
+
+
+def test_lbfgs_passes_max_fun():
+    mlp, notes = sklearn_equivalent(
+        ScratchMLPRegressor(optimizer="lbfgs", max_iter=40, max_fun=500, init="glorot_uniform")
+    )
+    assert (mlp.solver, mlp.max_iter, mlp.max_fun) == ("lbfgs", 40, 500)
+    assert notes == []
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "logistic"])
+def test_logistic_under_either_name(name):
+    mlp, notes = sklearn_equivalent(ScratchMLPClassifier(activation=name, init="glorot_uniform"))
+    assert mlp.activation == "logistic"
+    assert notes == []
+
+
+def test_one_activation_per_layer_list():
+    same, notes = sklearn_equivalent(
+        ScratchMLPClassifier(
+            hidden_layer_sizes=(4, 4), activation=["tanh", "tanh"], init="glorot_uniform"
+        )
+    )
+    assert same.activation == "tanh" and notes == []
+    mixed, notes = sklearn_equivalent(
+        ScratchMLPClassifier(hidden_layer_sizes=(4, 4), activation=["tanh", "relu"])
+    )
+    assert mixed.activation == "tanh"
+    assert any("one activation for all layers" in note for note in notes)
+
+
+def test_leaky_relu_is_noted():
+    mlp, notes = sklearn_equivalent(ScratchMLPClassifier(activation="leaky_relu"))
+    assert mlp.activation == "relu"
+    assert any("'leaky_relu'" in note for note in notes)
+
+
+def test_glorot_momentum_maps_without_notes():
+    ours = ScratchMLPClassifier(
+        optimizer="momentum", init="glorot_uniform", learning_rate_init=0.5, momentum=0.9
+    )
+    mlp, notes = sklearn_equivalent(ours)
+    assert notes == []
+    assert (mlp.solver, mlp.nesterovs_momentum, mlp.momentum) == ("sgd", False, 0.9)
+    assert mlp.learning_rate_init == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("init", ["auto", "random", "xavier", "he"])
+def test_other_inits_are_noted(init):
+    _, notes = sklearn_equivalent(ScratchMLPClassifier(init=init))
+    assert any(f"init={init!r}" in note for note in notes)
+
+
+@pytest.mark.parametrize("head", ["sigmoid", "softmax"])
+def test_named_head_is_noted(head):
+    _, notes = sklearn_equivalent(ScratchMLPClassifier(head=head, init="glorot_uniform"))
+    assert any(f"head={head!r}" in note for note in notes)
+
+
+def test_rmsprop_falls_back_to_adam_with_a_note():
+    mlp, notes = sklearn_equivalent(ScratchMLPClassifier(optimizer="rmsprop"))
+    assert mlp.solver == "adam"
+    assert any("rmsprop" in note for note in notes)
+
+
+def test_gd_without_n_samples_is_noted():
+    mlp, notes = sklearn_equivalent(ScratchMLPClassifier(optimizer="gd", batch_size=32))
+    assert mlp.batch_size == 32
+    assert any("n_samples" in note for note in notes)
+
+
+def test_generator_random_state_becomes_an_int_and_is_not_advanced():
+    gen = np.random.default_rng(5)
+    mlp, notes = sklearn_equivalent(ScratchMLPClassifier(random_state=gen))
+    assert isinstance(mlp.random_state, int)
+    assert gen.integers(1000) == np.random.default_rng(5).integers(1000)
+    assert any("Generator" in note for note in notes)
