@@ -200,7 +200,7 @@ class ScratchMLPBase(BaseEstimator):
             self.learning_rate_init,
             **{name: getattr(self, name) for name in solver.hyperparameters},
         )
-        events = [_engine.ProgressPrinter()] if self.verbose else []
+        events = self._fit_events(net, incremental)
         if not solver.incremental:
             _engine.LBFGSRun(self, net, optimizer, X, Y, sw, events=events).run()
             return self
@@ -216,6 +216,13 @@ class ScratchMLPBase(BaseEstimator):
         )
         loop.run(1 if incremental else self.max_iter, incremental)
         return self
+
+    def _fit_events(self, net, incremental):
+        """The FitEvents that hook into this call's epochs (see :mod:`._engine`)."""
+        events = []
+        if self.verbose:
+            events.append(_engine.ProgressPrinter())
+        return events
 
     def _start(self, net, activations, validated):
         """Fitted attributes of a network trained from scratch."""

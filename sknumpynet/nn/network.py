@@ -22,6 +22,14 @@ the whole network with a few ufunc calls and the L2 term touches one slice.
 
 ``X`` may be a SciPy sparse matrix (CSR for batches of rows): only the first
 layer's products touch it, as sparse x dense products, so it is never densified.
+
+Dropout (training only, when :meth:`MLP.loss_grad` is given a generator): a
+hidden layer with rate ``p > 0`` passes on ``H_l = A_l * M_l`` instead of
+``A_l``, where ``M_l`` holds ``1 / (1 - p)`` with probability ``1 - p`` and ``0``
+otherwise (inverted dropout: ``E[H_l] = A_l``, so prediction uses ``A_l``
+unchanged).  ``H_l`` replaces ``A_l`` in ``Z_{l+1}`` and ``dJ/dW_{l+1}``, and::
+
+    D_l = ((D_{l+1} W_{l+1}^T) * M_l) * f'_l      (f' still taken from A_l)
 """
 
 import numpy as np
@@ -56,6 +64,10 @@ class MLP:
         Key of :data:`~sknumpynet.nn.heads.HEADS`.
     dtype : dtype, default=np.float64
         Floating dtype of parameters and all computation.
+    dropout : float or sequence of float, optional
+        Dropout rate in ``[0, 1)`` of every hidden layer (a float) or of each
+        one (a sequence); None means none.  Applied only by :meth:`loss_grad`
+        when it is given a generator.
 
     Attributes
     ----------
@@ -67,9 +79,11 @@ class MLP:
         Views of ``params``; ``intercepts[l]`` has shape ``(n_{l+1},)``.
     n_weights : int
         Length of the leading slice of ``params`` that holds the weights.
+    dropout : list of float
+        One rate per hidden layer (zeros without dropout).
     """
 
-    def __init__(self, layer_sizes, activations, head, dtype=np.float64):
+    def __init__(self, layer_sizes, activations, head, dtype=np.float64, dropout=None):
         self.layer_sizes = [int(n) for n in layer_sizes]
         if len(activations) != len(self.layer_sizes) - 2:
             raise ValueError(
@@ -81,6 +95,16 @@ class MLP:
         self.head_name = head
         self.head = HEADS[head]
         self.dtype = np.dtype(dtype)
+        n_hidden = len(self.layer_sizes) - 2
+        if dropout is None:
+            dropout = [0.0] * n_hidden
+        elif np.ndim(dropout) == 0:
+            dropout = [dropout] * n_hidden
+        if len(dropout) != n_hidden:
+            raise ValueError(
+                f"dropout needs one rate per hidden layer ({n_hidden}), got {len(dropout)}."
+            )
+        self.dropout = [float(p) for p in dropout]
         pairs = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
         self._shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
         self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
@@ -156,6 +180,7 @@ class MLP:
         ws = self._workspace
         if ws is None or ws["rows"] < m:
             sizes = self.layer_sizes[1:]
+            drop = list(zip(sizes[:-1], self.dropout, strict=True))
             ws = self._workspace = {
                 "rows": m,
                 "A": [np.empty((m, n), dtype=self.dtype) for n in sizes],
@@ -165,6 +190,10 @@ class MLP:
                 "ones": np.ones(m, dtype=self.dtype),
                 "penalty": np.empty(self.n_weights, dtype=self.dtype),
                 "grad": (None, None, None),
+                # Per dropped layer: its mask M and the dropped output H = A * M
+                # (the next layer's input); A itself stays intact for f'.
+                "M": [np.empty((m, n), dtype=self.dtype) if p > 0 else None for n, p in drop],
+                "H": [np.empty((m, n), dtype=self.dtype) if p > 0 else None for n, p in drop],
             }
         return ws
 
