@@ -31,26 +31,21 @@ from dataclasses import KW_ONLY, dataclass
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, is_classifier
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _engine
+from . import _callbacks, _data, _engine, _events, _holdout
 from ._sklearn_compat import check_sample_weight
 from ._validation import FLOATS, checking_input, validate_hyperparameters
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, warn_user
-from .nn import MLP, OPTIMIZERS, forward_logits
-
-
-def _values(X):
-    """The stored numbers of a dense or sparse ``X``."""
-    return X.data if issparse(X) else X
+from .nn import MLP, OPTIMIZERS
+from .nn.schedules import SCHEDULES
 
 
 @dataclass(eq=False, repr=False)
-class ScratchMLPBase(BaseEstimator):
+class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     """Base class of ScratchMLPClassifier and ScratchMLPRegressor; not for direct use."""
 
     hidden_layer_sizes: int | tuple = (100,)
@@ -59,12 +54,15 @@ class ScratchMLPBase(BaseEstimator):
     init: str = "auto"
     optimizer: str = "adam"
     learning_rate_init: float = 0.001
+    learning_rate: str = "constant"
+    power_t: float = 0.5
     momentum: float = 0.9
     rho: float = 0.9
     beta_1: float = 0.9
     beta_2: float = 0.999
     epsilon: float = 1e-8
     alpha: float = 1e-4
+    dropout: float | list = 0.0
     batch_size: int | str = "auto"
     max_iter: int = 200
     max_fun: int = 15000
@@ -96,7 +94,7 @@ class ScratchMLPBase(BaseEstimator):
             )
         return True
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train on ``(X, y)`` for up to ``max_iter`` epochs (L-BFGS iterations).
 
         Parameters
@@ -108,13 +106,23 @@ class ScratchMLPBase(BaseEstimator):
             targets, one column per output (regressor).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; each sample's loss is weighted by it.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            A validation set, scored after every epoch (``validation_scores_``,
+            ``validation_loss_curve_``). With ``early_stopping=True`` it replaces
+            the internal ``validation_fraction`` split. In a ``Pipeline``, route
+            it with ``transform_input=["X_val"]`` so it is preprocessed like ``X``.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``; required with it.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows in the score and loss.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        validation = (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight, incremental=False, validation=validation)
 
     @available_if(_check_incremental)
     def partial_fit(self, X, y, sample_weight=None):
@@ -133,24 +141,33 @@ class ScratchMLPBase(BaseEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+    @_callbacks.managed
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
         # A call that raises leaves the estimator exactly as it was: weights,
         # optimizer moments, records and counters alike (a deep copy: the
         # training mutates arrays and lists in place).
         # Hyperparameters are kept by reference (a random_state object stays the
         # caller's own).
-        params = self.get_params(deep=False)
-        saved = {k: v if k in params else copy.deepcopy(v) for k, v in self.__dict__.items()}
+        params = self.__dataclass_fields__
+        saved = {
+            k: v if k in params or k == "_cache" else copy.deepcopy(v)
+            for k, v in self.__dict__.items()
+        }
         try:
-            return self._fit_or_raise(X, y, sample_weight, incremental, classes)
+            return self._fit_or_raise(X, y, sample_weight, incremental, classes, validation)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
 
-    def _fit_or_raise(self, X, y, sample_weight, incremental, classes):
-        hidden, activations = validate_hyperparameters(self)
+    def _fit_or_raise(self, X, y, sample_weight, incremental, classes, validation):
+        hidden, activations, dropout = validate_hyperparameters(self)
         solver = OPTIMIZERS[self.optimizer]
+        if any(dropout) and not solver.incremental:
+            raise ValueError(
+                f"dropout needs a step optimizer; optimizer={self.optimizer!r} minimises one "
+                "deterministic objective. Set dropout=0 or choose e.g. 'adam'."
+            )
         if incremental:  # a partial_fit bound before set_params(optimizer="lbfgs")
             self._check_incremental()
         if incremental and self.early_stopping:
@@ -159,6 +176,7 @@ class ScratchMLPBase(BaseEstimator):
                 "chunk, with nothing held out); set early_stopping=False."
             )
         first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
+        disk = _data.memory_mapped(X, None if first_call else self.coefs_[0].dtype)
         with checking_input("X"):
             X, y = validate_data(
                 self,
@@ -171,7 +189,7 @@ class ScratchMLPBase(BaseEstimator):
                 y_numeric=not is_classifier(self),
             )
         if not first_call:
-            X = self._as_model_dtype(X, training=True)
+            X = _data.as_dtype(X, self.coefs_[0].dtype, training=True)
         # Batches are gathered row by row: from CSC or column-major X that is
         # ~10x slower than one row-major copy per fit.
         X = X.tocsr() if issparse(X) else np.ascontiguousarray(X)
@@ -183,55 +201,100 @@ class ScratchMLPBase(BaseEstimator):
         if sample_weight is not None:
             with checking_input("sample_weight"):
                 sw = check_sample_weight(sample_weight, X)
-            if not incremental:
-                self._check_training_weights(y, sw, "sample_weight leaves")
+        sw = self._weigh_samples(y, sw, incremental, X.dtype)
+        if sw is not None and not incremental:
+            self._check_training_weights(y, sw, "sample_weight leaves")
         if first_call:
             self._random_seed = self._new_seed()
         rng = self._make_rng(0 if first_call else self.t_)
-        net = MLP([X.shape[1], *hidden, Y.shape[1]], activations, head_name, dtype=X.dtype)
+        sizes = [X.shape[1], *hidden, Y.shape[1]]
+        net = self._network(sizes, activations, head_name, X.dtype, dropout, first_call, rng)
+        given = validation is not None and any(v is not None for v in validation)
         if first_call:
-            net.initialize(self.init, rng)
-            self._start(net, activations, validated=self.early_stopping and solver.incremental)
-        else:
-            self._check_architecture(net, activations)
-            net.set_params(self.coefs_, self.intercepts_)
+            scored = given or (self.early_stopping and solver.incremental)
+            self._start(net, activations, self.early_stopping and solver.incremental, scored)
         self.coefs_, self.intercepts_ = net.coefs, net.intercepts
+        validate = _holdout.given(self, *validation, dtype=X.dtype) if given else None
         optimizer = solver(
             self.learning_rate_init,
             **{name: getattr(self, name) for name in solver.hyperparameters},
         )
-        events = self._fit_events(net, incremental)
+        events = self._fit_events(net, incremental, X, y, sample_weight)
         if not solver.incremental:
-            _engine.LBFGSRun(self, net, optimizer, X, Y, sw, events=events).run()
+            _engine.LBFGSRun(self, net, optimizer, X, Y, sw, validate=validate, events=events).run()
             return self
         state = getattr(self, "_optimizer_state", None)
         if not incremental or state is None or state.get("name") != self.optimizer:
             state = {"name": self.optimizer, **optimizer.init_state(net.params)}
         self._optimizer_state = state
-        rows, validate = None, None
-        if self.early_stopping:
-            rows, validate = self._hold_out(X, y, sw)
+        rows = None
+        if self.early_stopping and validate is None:
+            rows, validate = _holdout.hold_out(self, X, y, Y, sw)
         loop = _engine.EpochLoop(
-            self, net, optimizer, X, Y, sw, rows=rows, rng=rng, validate=validate, events=events
+            self,
+            net,
+            optimizer,
+            X,
+            Y,
+            sw,
+            rows=rows,
+            rng=rng,
+            validate=validate,
+            early_stopping=self.early_stopping,
+            disk=disk,
+            events=events,
         )
         loop.run(1 if incremental else self.max_iter, incremental)
         return self
 
-    def _fit_events(self, net, incremental):
+    def _network(self, sizes, activations, head_name, dtype, dropout, first_call, rng):
+        """The network to train: the previous call's when nothing it depends on changed.
+
+        A stream of ``partial_fit`` calls keeps one :class:`~sknumpynet.nn.MLP`
+        (its flat weights are ``coefs_`` and ``intercepts_``, its workspace the
+        batch buffers); it is rebuilt for a fresh fit, after unpickling or a
+        rolled-back call, and when the architecture, dtype or dropout changes.
+        """
+        key = (tuple(sizes), tuple(activations), head_name, np.dtype(dtype), tuple(dropout))
+        cached = self.__dict__.get("_cache")
+        if (
+            not first_call
+            and cached is not None
+            and cached[0] == key
+            and self.coefs_[0].base is cached[1].params
+        ):
+            return cached[1]
+        net = MLP(sizes, activations, head_name, dtype=dtype, dropout=dropout)
+        if first_call:
+            net.initialize(self.init, rng)
+        else:
+            self._check_architecture(net, activations)
+            net.set_params(self.coefs_, self.intercepts_)
+        self._cache = (key, net)
+        return net
+
+    def _weigh_samples(self, y, sw, incremental, dtype):
+        """``sample_weight`` times any weights the estimator adds (class_weight)."""
+        return sw
+
+    def _fit_events(self, net, incremental, X, y, sample_weight):
         """The FitEvents that hook into this call's epochs (see :mod:`._engine`)."""
         events = []
+        if OPTIMIZERS[self.optimizer].incremental:
+            events.append(_events.LearningRateSchedule(SCHEDULES[self.learning_rate]))
         if self.verbose:
-            events.append(_engine.ProgressPrinter())
+            events.append(_events.ProgressPrinter())
+        events.extend(_callbacks.fit_events(self, incremental, X, y, sample_weight))
         return events
 
-    def _start(self, net, activations, validated):
+    def _start(self, net, activations, early_stopping, scored):
         """Fitted attributes of a network trained from scratch."""
         self.hidden_activations_ = activations
         self.out_activation_ = net.head_name
         self.n_layers_ = len(net.layer_sizes)
         self.n_outputs_ = net.layer_sizes[-1]
         self._optimizer_state = None
-        _engine.reset_records(self, validated)
+        _engine.reset_records(self, early_stopping, scored)
 
     def _check_architecture(self, net, activations):
         fitted = [self.coefs_[0].shape[0], *(b.shape[0] for b in self.intercepts_)]
@@ -271,45 +334,6 @@ class ScratchMLPBase(BaseEstimator):
             return self.random_state
         return np.random.default_rng([self._random_seed, samples_seen])
 
-    def _hold_out(self, X, y, sw):
-        """Training rows and a validation scorer for ``early_stopping``."""
-        n = X.shape[0]
-        try:
-            train_idx, val_idx = train_test_split(
-                np.arange(n),
-                test_size=self.validation_fraction,
-                stratify=self._stratify(y),
-                random_state=self._random_seed,
-            )
-            if len(val_idx) < 2:
-                raise ValueError(f"it would hold out {len(val_idx)} row, fewer than 2")
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping=True cannot hold out a validation_fraction="
-                f"{self.validation_fraction} of {n} samples ({exc}). Pass more samples, "
-                "change validation_fraction or set early_stopping=False."
-            ) from exc
-        train_idx.sort()
-        X_val, y_val = X[val_idx], y[val_idx]
-        sw_val = None
-        if sw is not None:
-            sw_val = sw[val_idx]
-            self._check_training_weights(
-                y[train_idx], sw[train_idx], "early_stopping: the training split leaves"
-            )
-            if not sw_val.any():
-                raise ValueError(
-                    "early_stopping=True: every held-out row has sample_weight 0, so the "
-                    "validation score is undefined; change validation_fraction or "
-                    "random_state, or set early_stopping=False."
-                )
-
-        def validate(net):
-            y_pred = self._predict_from_logits(self._logits(X_val, net))
-            return self._validation_metric(y_val, y_pred, sample_weight=sw_val)
-
-        return train_idx, validate
-
     # ---- prediction ------------------------------------------------------
 
     def predict(self, X):
@@ -328,45 +352,28 @@ class ScratchMLPBase(BaseEstimator):
         """
         return self._predict_from_logits(self._logits(self._validated_X(X)))
 
-    def _as_model_dtype(self, X, training=False):
-        """``X`` in the dtype of the fitted weights (a float32 model stays float32).
-
-        float64 values beyond float32's range become inf in the cast: training
-        refuses them; prediction passes them on to the finite-logit clipping.
-        """
-        dtype = self.coefs_[0].dtype
-        if X.dtype == dtype:
-            return X
-        with np.errstate(over="ignore"):
-            X = X.astype(dtype)
-        if training and not np.isfinite(_values(X)).all():
-            raise ValueError(
-                f"X has values beyond the range of {dtype}, the dtype this model was "
-                "first fitted with; scale the features, e.g. with "
-                "sklearn.preprocessing.StandardScaler."
-            )
-        return X
-
     def _validated_X(self, X):
+        """``X`` checked against the fit; cast to the model's dtype chunk by chunk later."""
         check_is_fitted(self)
+        _data.memory_mapped(X)
         with checking_input("X"):
-            X = validate_data(self, X, reset=False, dtype=FLOATS, accept_sparse=("csr", "csc"))
-        return self._as_model_dtype(X)
+            return validate_data(self, X, reset=False, dtype=FLOATS, accept_sparse=("csr", "csc"))
 
     def _logits(self, X, net=None):
+        """Logits of every row of ``X`` (in chunks), by the fitted or the given network."""
         coefs, intercepts = (
             (self.coefs_, self.intercepts_) if net is None else (net.coefs, net.intercepts)
         )
-        # Inputs far outside the training range can overflow to inf/NaN here;
-        # the heads map such logits back into the finite range.
-        with np.errstate(all="ignore"):
-            return forward_logits(X, coefs, intercepts, self.hidden_activations_)
+        return _data.logits(X, coefs, intercepts, self.hidden_activations_)
 
     # ---- persistence and tags ----------------------------------------------
 
     def __getstate__(self):
-        # A copy: BaseEstimator may hand back the instance's own __dict__.
-        return dict(super().__getstate__(), _sknumpynet_version=__version__)
+        # A copy: BaseEstimator may hand back the instance's own __dict__. The
+        # network cache is rebuilt from coefs_ and intercepts_ after loading.
+        state = dict(super().__getstate__(), _sknumpynet_version=__version__)
+        state.pop("_cache", None)
+        return state
 
     def __setstate__(self, state):
         state = dict(state)

@@ -27,11 +27,11 @@ Best weights
     a divergence.
 """
 
-import time
-
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from . import _data
+from ._events import FitEvents  # noqa: F401 (the hooks, re-exported for readers of the loop)
 from .exceptions import DivergenceWarning, TrainingInterruptedWarning, warn_user
 from .nn import Diverged, Trainer, deferred_interrupt, probe_objective
 
@@ -39,91 +39,69 @@ DIVERGENCE_FACTOR = 1e3
 PROBE_ROWS = 256
 
 
-class FitEvents:
-    """Hooks into a training run; every method does nothing by default.
+def reset_records(est, early_stopping, scored):
+    """Fresh training records on ``est`` (the first fit, or a fit that starts anew).
 
-    ``loop`` is the running :class:`EpochLoop` (or the L-BFGS run, whose
-    ``estimator`` and ``network`` attributes are the same).  An epoch of
-    L-BFGS is one of its iterations.
+    ``scored``: a validation set is scored each epoch; ``early_stopping``: its
+    score, not the training loss, decides when to stop.
     """
-
-    def on_fit_begin(self, loop, epochs):
-        """Before the first epoch of a call that may run ``epochs`` epochs."""
-
-    def on_epoch_begin(self, loop, epoch):
-        """Before epoch ``epoch`` (0-based within the call)."""
-
-    def on_epoch_end(self, loop, epoch, loss, score):
-        """After an epoch with its training ``loss`` and validation ``score``
-        (None without validation); return True to stop training."""
-        return False
-
-    def on_fit_end(self, loop):
-        """After the last epoch of the call, however training ended."""
-
-
-class ProgressPrinter(FitEvents):
-    """``verbose >= 1``: one line per epoch with loss, validation score, elapsed time and ETA."""
-
-    def on_fit_begin(self, loop, epochs):
-        self.start, self.epochs = time.perf_counter(), epochs
-
-    def on_epoch_end(self, loop, epoch, loss, score):
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / (epoch + 1) * (self.epochs - epoch - 1)
-        val = "" if score is None else f", validation score = {score:.4f}"
-        print(
-            f"Iteration {loop.estimator.n_iter_}, loss = {loss:.6f}{val}, "
-            f"elapsed {elapsed:.1f}s, ETA {eta:.1f}s",
-            flush=True,
-        )
-        return False
-
-
-def reset_records(est, validated):
-    """Fresh training records on ``est`` (the first fit, or a fit that starts anew)."""
     est.n_iter_ = 0
     est.t_ = 0
     est.loss_curve_ = []
+    est.learning_rates_ = []
     est._loss_reference = None
     est._no_improvement_count = 0
-    est.best_loss_ = None if validated else np.inf
-    est.validation_scores_ = [] if validated else None
-    est.best_validation_score_ = -np.inf if validated else None
+    est.best_loss_ = None if early_stopping else np.inf
+    est.validation_scores_ = [] if scored else None
+    est.validation_loss_curve_ = [] if scored else None
+    est.best_validation_score_ = -np.inf if scored else None
+    _restart_schedule(est)
 
 
-def _start_call(est, validated, incremental):
+def _restart_schedule(est):
+    est._schedule_epoch = 0
+    est._learning_rate = float(est.learning_rate_init)
+
+
+def _start_call(est, early_stopping, scored, incremental):
     """Records at the start of a call: patience per fit, the criterion's own records."""
     est.n_iter_ = 0
-    if not incremental:  # each fit gets its full n_iter_no_change patience
+    if not incremental:  # each fit gets its full patience and a fresh schedule
         est._no_improvement_count = 0
-    # A call that stops on the other criterion than the records were set up
-    # for (warm_start toggling early_stopping) starts that criterion afresh.
-    if validated and est.validation_scores_ is None:
-        est.validation_scores_, est.best_validation_score_ = [], -np.inf
+        _restart_schedule(est)
+    # A call that records or stops on something the records were not set up
+    # for (warm_start toggling early_stopping) starts those records afresh.
+    if scored and est.validation_scores_ is None:
+        est.validation_scores_, est.validation_loss_curve_ = [], []
+        est.best_validation_score_ = -np.inf
         est._no_improvement_count = 0
-    elif not validated and est.best_loss_ is None:
+    if not early_stopping and est.best_loss_ is None:
         est.best_loss_ = min(est.loss_curve_, default=np.inf)
         est._no_improvement_count = 0
 
 
-def _record_epoch(est, loss, score, n_rows):
-    """Append one epoch to the records; return True if it is a new best."""
+def _record_epoch(est, loss, validation, n_rows, early_stopping):
+    """Append one epoch to the records; return True if it is a new best.
+
+    ``validation`` is ``(score, loss)`` on the validation set, or None.
+    """
     est.n_iter_ += 1
     est.t_ += n_rows
     est.loss_ = loss
     est.loss_curve_.append(loss)
-    if score is None:
+    if not early_stopping:
         stalled = loss > est.best_loss_ - est.tol
         improved = loss < est.best_loss_
         if improved:
             est.best_loss_ = loss
-    else:
+    if validation is not None:
+        score, val_loss = validation
         est.validation_scores_.append(score)
-        stalled = score < est.best_validation_score_ + est.tol
-        improved = score > est.best_validation_score_
-        if improved:
-            est.best_validation_score_ = score
+        est.validation_loss_curve_.append(val_loss)
+        if early_stopping:
+            stalled = score < est.best_validation_score_ + est.tol
+            improved = score > est.best_validation_score_
+        est.best_validation_score_ = max(est.best_validation_score_, score)
     est._no_improvement_count = est._no_improvement_count + 1 if stalled else 0
     return improved
 
@@ -168,16 +146,38 @@ class EpochLoop:
     rng : numpy.random.Generator
         The fit's one generator (epoch orders).
     validate : callable or None
-        ``validate(network) -> score`` on held-out data, higher is better.
+        ``validate(network) -> (score, loss)`` on the validation set (score:
+        higher is better).
+    early_stopping : bool
+        Stop on the validation score and keep the best-scoring weights
+        (otherwise the validation set, if any, is only recorded).
     events : list of FitEvents
+    disk : bool, default=False
+        ``X`` is memory-mapped: visit it in shuffled blocks of rows (see
+        :class:`~sknumpynet.nn.Trainer`'s ``block_rows``).
     """
 
     def __init__(
-        self, estimator, network, optimizer, X, Y, sample_weight, *, rows, rng, validate, events
+        self,
+        estimator,
+        network,
+        optimizer,
+        X,
+        Y,
+        sample_weight,
+        *,
+        rows,
+        rng,
+        validate,
+        early_stopping,
+        events,
+        disk=False,
     ):
         self.estimator, self.network, self.optimizer = estimator, network, optimizer
         self.X, self.Y, self.sample_weight, self.rows = X, Y, sample_weight, rows
         self.rng, self.validate, self.events = rng, validate, list(events)
+        self.early_stopping = early_stopping and validate is not None
+        self.disk = disk
 
     def _batch_size(self, n):
         est = self.estimator
@@ -199,7 +199,7 @@ class EpochLoop:
         n_train = self.X.shape[0] if self.rows is None else len(self.rows)
         batch_size = self._batch_size(n_train)
         probe = self._probe(n_train, n_train if self.optimizer.full_batch else batch_size)
-        _start_call(est, self.validate is not None, incremental)
+        _start_call(est, self.early_stopping, self.validate is not None, incremental)
         self.best_params = net.params.copy()
         self.start_params = net.params.copy()
         ended = "max_iter"
@@ -221,6 +221,7 @@ class EpochLoop:
                 interrupt=interrupt,
                 max_loss=limit,
                 probe=probe,
+                block_rows=_data.block_rows(self.X, batch_size) if self.disk else None,
             )
             for event in self.events:
                 event.on_fit_begin(self, epochs)
@@ -236,10 +237,11 @@ class EpochLoop:
                 except KeyboardInterrupt:
                     ended = f"interrupted in epoch {est.n_iter_ + 1}"
                     break
-                score = None if self.validate is None else self.validate(net)
-                validated = validated or score is not None
-                if _record_epoch(est, loss, score, n_train):
+                validation = None if self.validate is None else self.validate(net)
+                validated = validated or validation is not None
+                if _record_epoch(est, loss, validation, n_train, self.early_stopping):
                     self.best_params[...] = net.params
+                score = None if validation is None else validation[0]
                 stop = [event.on_epoch_end(self, epoch, loss, score) for event in self.events]
                 if interrupt.requested:  # Ctrl-C after the last step, e.g. while validating
                     ended = f"interrupted after epoch {est.n_iter_}"
@@ -248,11 +250,15 @@ class EpochLoop:
                     ended = "callback"
                     break
                 if est._no_improvement_count > est.n_iter_no_change:
+                    if any([event.on_patience_exhausted(self) for event in self.events]):
+                        est._no_improvement_count = 0
+                        continue
                     ended = "patience"
                     self._say_patience_ran_out()
                     break
             for event in self.events:
                 event.on_fit_end(self)
+        validated = validated and self.early_stopping
         if validated:
             net.params[...] = self.best_params
         self._warn_end(ended, validated, incremental)
@@ -278,7 +284,7 @@ class EpochLoop:
     def _say_patience_ran_out(self):
         est = self.estimator
         if est.verbose:
-            what = "Training loss" if self.validate is None else "Validation score"
+            what = "Validation score" if self.early_stopping else "Training loss"
             print(
                 f"{what} did not improve more than tol={est.tol} for "
                 f"{est.n_iter_no_change} consecutive epochs. Stopping."
@@ -304,25 +310,28 @@ class EpochLoop:
 class LBFGSRun:
     """One ``fit`` with L-BFGS: the whole training set, one epoch per iteration.
 
-    Parameters are those of :class:`EpochLoop` (the rows, generator and
-    validation are not used: L-BFGS trains on every row and has no
-    randomness).
+    Parameters are those of :class:`EpochLoop` (no rows, generator or early
+    stopping: L-BFGS trains on every row and has no randomness; a given
+    validation set is scored after every iteration).
     """
 
-    def __init__(self, estimator, network, optimizer, X, Y, sample_weight, *, events):
+    def __init__(self, estimator, network, optimizer, X, Y, sample_weight, *, validate, events):
         self.estimator, self.network, self.optimizer = estimator, network, optimizer
         self.X, self.Y, self.sample_weight, self.events = X, Y, sample_weight, list(events)
+        self.validate = validate
 
     def run(self):
         """Minimise; keep the records of every iteration; warn if a cap was hit."""
         est, net, n = self.estimator, self.network, self.X.shape[0]
-        _start_call(est, False, incremental=False)
+        _start_call(est, False, self.validate is not None, incremental=False)
         start = net.params.copy()
 
         def on_iteration(loss):
             epoch = est.n_iter_
-            _record_epoch(est, loss, None, n)
-            stop = any([event.on_epoch_end(self, epoch, loss, None) for event in self.events])
+            validation = None if self.validate is None else self.validate(net)
+            _record_epoch(est, loss, validation, n, early_stopping=False)
+            score = None if validation is None else validation[0]
+            stop = any([event.on_epoch_end(self, epoch, loss, score) for event in self.events])
             if not interrupt.requested and not stop:
                 for event in self.events:
                     event.on_epoch_begin(self, epoch + 1)

@@ -13,12 +13,14 @@ import numpy as np
 from sklearn.utils import check_scalar
 
 from .nn import ACTIVATIONS, INIT_OPTIONS, OPTIMIZERS
+from .nn.schedules import SCHEDULES
 
 FLOATS = (np.float64, np.float32)
 
 # Numeric hyperparameters: (type, lower, upper, closed sides) for check_scalar.
 _SCALARS = {
     "learning_rate_init": (Real, 0, None, "neither"),
+    "power_t": (Real, 0, None, "left"),
     "momentum": (Real, 0, 1, "left"),
     "rho": (Real, 0, 1, "left"),
     "beta_1": (Real, 0, 1, "left"),
@@ -34,6 +36,7 @@ _SCALARS = {
 # String hyperparameters, each resolved through its registry (an estimator
 # adds its own, e.g. the classifier's head, in `_string_options`).
 _OPTIONS = {
+    "learning_rate": tuple(SCHEDULES),
     "init": INIT_OPTIONS,
     "optimizer": tuple(OPTIMIZERS),
 }
@@ -99,6 +102,8 @@ def validate_hyperparameters(estimator):
         Hidden layer sizes.
     activations : list of str
         One activation name per hidden layer.
+    dropout : list of float
+        One dropout rate per hidden layer.
 
     Raises
     ------
@@ -173,4 +178,23 @@ def validate_hyperparameters(estimator):
         raise ValueError(
             f"random_state must be an int in [0, 2**32 - 1]; got {estimator.random_state!r}."
         )
-    return sizes, list(names)
+    return sizes, list(names), _dropout_rates(estimator.dropout, len(sizes))
+
+
+def _dropout_rates(dropout, n_hidden):
+    """One dropout rate per hidden layer from a float or a list, each in [0, 1)."""
+    rates = [dropout] * n_hidden if isinstance(dropout, Real) else dropout
+    if (
+        isinstance(dropout, (bool, np.bool_))
+        or not isinstance(rates, (list, tuple))
+        or len(rates) != n_hidden
+        or not all(
+            isinstance(r, Real) and not isinstance(r, (bool, np.bool_)) and 0 <= r < 1
+            for r in rates
+        )
+    ):
+        raise ValueError(
+            "dropout must be a float in [0, 1) or a list of "
+            f"{n_hidden} of them (one per hidden layer); got {dropout!r}."
+        )
+    return [float(r) for r in rates]

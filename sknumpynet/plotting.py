@@ -22,36 +22,45 @@ def _final_estimator(estimator):
 
 
 class LossCurveDisplay:
-    """Training loss per epoch, with the validation score when there is one.
+    """Training and validation loss per epoch, with the validation score.
 
     Works for any estimator with a ``loss_curve_`` attribute (and optionally
-    ``validation_scores_``): :class:`~sknumpynet.ScratchMLPClassifier`,
-    scikit-learn's ``MLPClassifier``, or a ``Pipeline`` ending in either.
-    Create it with :meth:`from_estimator`, or with the constructor from saved
-    curves and then call :meth:`plot`.  Calling :meth:`plot` again with the
-    same ``ax`` overlays several curves, e.g. one per optimizer.
+    ``validation_loss_curve_`` and ``validation_scores_``):
+    :class:`~sknumpynet.ScratchMLPClassifier`, scikit-learn's
+    ``MLPClassifier``, or a ``Pipeline`` ending in either. The training loss
+    is a solid line; the validation loss, when recorded, a dotted line of the
+    same colour on the same scale; the validation score a dashed line on a
+    second, right-hand scale. Create it with :meth:`from_estimator`, or with
+    the constructor from saved curves and then call :meth:`plot`. Calling
+    :meth:`plot` again with the same ``ax`` overlays several curves, e.g. one
+    per optimizer.
 
     Parameters
     ----------
     loss_curve : array-like of shape (n_epochs,)
-        Training loss of each epoch.
+        Training loss of each epoch (with the penalty term).
     validation_scores : array-like of shape (n_epochs,), default=None
-        Validation score of each epoch (``early_stopping=True``).
+        Validation score of each epoch (``early_stopping=True``, or a
+        validation set passed to ``fit``).
     estimator_name : str, default=None
         Name for the legend.
+    validation_loss_curve : array-like of shape (n_epochs,), default=None
+        Loss on the validation set of each epoch (no penalty term).
 
     Attributes
     ----------
     ax_ : matplotlib Axes
-        Axes with the loss curve.
+        Axes with the loss curves.
     figure_ : matplotlib Figure
         Figure holding ``ax_``.
     line_ : matplotlib Line2D
-        The loss curve.
+        The training loss curve.
+    validation_loss_line_ : matplotlib Line2D or None
+        The validation loss curve (on ``ax_``), or None.
     validation_ax_ : matplotlib Axes or None
         Twin axes (right-hand scale) with the validation scores, or None.
     validation_line_ : matplotlib Line2D or None
-        The validation curve, or None.
+        The validation score curve, or None.
 
     See Also
     --------
@@ -65,16 +74,25 @@ class LossCurveDisplay:
     >>> from sknumpynet import ScratchMLPClassifier
     >>> from sknumpynet.plotting import LossCurveDisplay
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = ScratchMLPClassifier(max_iter=5, random_state=0).fit(X / 16, y)
+    >>> clf = ScratchMLPClassifier(max_iter=5, random_state=0)
+    >>> clf = clf.fit(X[:1500] / 16, y[:1500], X_val=X[1500:] / 16, y_val=y[1500:])
     >>> display = LossCurveDisplay.from_estimator(clf)
-    >>> len(display.line_.get_ydata()) == clf.n_iter_
+    >>> len(display.line_.get_ydata()) == len(display.validation_loss_line_.get_ydata())
     True
     """
 
-    def __init__(self, *, loss_curve, validation_scores=None, estimator_name=None):
+    def __init__(
+        self,
+        *,
+        loss_curve,
+        validation_scores=None,
+        estimator_name=None,
+        validation_loss_curve=None,
+    ):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
+        self.validation_loss_curve = validation_loss_curve
 
     def plot(self, ax=None, *, name=None, show_validation=True, log_scale=False, **kwargs):
         """Draw the curves.
@@ -86,17 +104,20 @@ class LossCurveDisplay:
         name : str, default=None
             Legend label; defaults to ``estimator_name``.
         show_validation : bool, default=True
-            Also draw ``validation_scores`` (if any) on a twin axis.
+            Also draw ``validation_loss_curve`` (if any) beside the training
+            loss and ``validation_scores`` (if any) on a twin axis.
         log_scale : bool, default=False
             Logarithmic loss axis.
         **kwargs : dict
-            Passed to ``ax.plot`` for the loss curve.
+            Passed to ``ax.plot`` for the training loss curve; the validation
+            curves take its colour and line width.
 
         Returns
         -------
         display : LossCurveDisplay
-            ``self``, with ``ax_``, ``figure_``, ``line_``, ``validation_ax_``
-            and ``validation_line_`` set.
+            ``self``, with ``ax_``, ``figure_``, ``line_``,
+            ``validation_loss_line_``, ``validation_ax_`` and
+            ``validation_line_`` set.
         """
         import matplotlib.pyplot as plt
 
@@ -104,38 +125,50 @@ class LossCurveDisplay:
             _, ax = plt.subplots()
         name = self.estimator_name if name is None else name
         loss = np.asarray(self.loss_curve, dtype=float)
-        epochs = np.arange(1, loss.size + 1)
         kwargs.setdefault("label", name if name is not None else "training loss")
-        (self.line_,) = ax.plot(epochs, loss, **kwargs)
+        (self.line_,) = ax.plot(np.arange(1, loss.size + 1), loss, **kwargs)
+        # The validation curves match the training curve's colour and width,
+        # so each model of an overlay reads as one colour.
+        style = {"color": self.line_.get_color(), "linewidth": self.line_.get_linewidth()}
+        self.validation_loss_line_ = self.validation_ax_ = self.validation_line_ = None
+        if show_validation and self.validation_loss_curve is not None:
+            val_loss = np.asarray(self.validation_loss_curve, dtype=float)
+            (self.validation_loss_line_,) = ax.plot(
+                np.arange(1, val_loss.size + 1),
+                val_loss,
+                linestyle=":",
+                label=_label(name, "validation loss"),
+                **style,
+            )
         ax.set_xlabel("epoch")
-        ax.set_ylabel("training loss")
+        if self.validation_loss_line_ is None and ax.get_ylabel() != "loss":
+            ax.set_ylabel("training loss")
+        else:  # an axes that holds a validation loss, now or from an earlier overlay
+            ax.set_ylabel("loss")
         if log_scale:
             ax.set_yscale("log")
-        self.validation_ax_ = self.validation_line_ = None
         if show_validation and self.validation_scores is not None:
             scores = np.asarray(self.validation_scores, dtype=float)
             twin = _VALIDATION_AXES.get(ax)
             if twin is None:
                 twin = _VALIDATION_AXES[ax] = ax.twinx()
                 twin.set_ylabel("validation score")
-            label = "validation score" if name is None else f"{name} (validation)"
             (self.validation_line_,) = twin.plot(
                 np.arange(1, scores.size + 1),
                 scores,
                 linestyle="--",
-                color=self.line_.get_color(),
-                label=label,
+                label=_label(name, "validation score"),
+                **style,
             )
             self.validation_ax_ = twin
         handles, labels = ax.get_legend_handles_labels()
-        if self.validation_ax_ is not None:
-            more_handles, more_labels = self.validation_ax_.get_legend_handles_labels()
+        twin = _VALIDATION_AXES.get(ax)
+        if twin is not None:
+            more_handles, more_labels = twin.get_legend_handles_labels()
             handles, labels = handles + more_handles, labels + more_labels
-        # Loss falls and validation scores rise: the right-hand middle is
+        # Losses fall and validation scores rise: the right-hand middle is
         # usually clear of both.
-        ax.legend(
-            handles, labels, loc="center right" if self.validation_ax_ is not None else "best"
-        )
+        ax.legend(handles, labels, loc="center right" if twin is not None else "best")
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
@@ -144,7 +177,7 @@ class LossCurveDisplay:
     def from_estimator(
         cls, estimator, *, ax=None, name=None, show_validation=True, log_scale=False, **kwargs
     ):
-        """Plot the loss curve of a fitted estimator.
+        """Plot the loss curves of a fitted estimator.
 
         Parameters
         ----------
@@ -156,11 +189,12 @@ class LossCurveDisplay:
         name : str, default=None
             Legend label; defaults to the estimator's class name.
         show_validation : bool, default=True
-            Also draw ``validation_scores_`` when the estimator has them.
+            Also draw ``validation_loss_curve_`` and ``validation_scores_``
+            when the estimator has them.
         log_scale : bool, default=False
             Logarithmic loss axis.
         **kwargs : dict
-            Passed to ``ax.plot`` for the loss curve.
+            Passed to ``ax.plot`` for the training loss curve.
 
         Returns
         -------
@@ -184,5 +218,11 @@ class LossCurveDisplay:
             loss_curve=list(model.loss_curve_),
             validation_scores=getattr(model, "validation_scores_", None),
             estimator_name=type(model).__name__ if name is None else name,
+            validation_loss_curve=getattr(model, "validation_loss_curve_", None),
         )
         return display.plot(ax=ax, show_validation=show_validation, log_scale=log_scale, **kwargs)
+
+
+def _label(name, what):
+    """Legend label of a validation curve: ``what``, or ``"name (what)"``."""
+    return what if name is None else f"{name} ({what})"

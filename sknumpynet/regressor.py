@@ -71,6 +71,10 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
             )
         return y, Y, head_name
 
+    def _encode_validation(self, y):
+        """``(y, Y)`` for a validation set with the outputs of the fit."""
+        return y, self._targets(y, first_call=False, incremental=True)[1]
+
     def _check_training_weights(self, y, sw, what):
         if not sw.any():
             raise ValueError(f"{what} no sample with positive sample_weight.")

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sknumpynet import ScratchMLPClassifier
 from sknumpynet.nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS
+from sknumpynet.nn.schedules import SCHEDULES
 
 # A DivergenceWarning (a ConvergenceWarning subclass) fails any test here.
 pytestmark = pytest.mark.filterwarnings("error::sknumpynet.exceptions.DivergenceWarning")
@@ -467,6 +468,9 @@ def test_silent_by_default(small_digits, capsys):
 BAD_NUMBERS = {
     "hidden_layer_sizes": [0, (8, 0), (8, -2), "8", (2.5,)],
     "learning_rate_init": [0, -0.1, "0.1"],
+    "power_t": [-0.5, np.nan, "0.5", True],
+    "dropout": [1.0, -0.1, [0.1], np.nan, True],
+    "class_weight": ["balance", [1.0, 2.0], {99: 2.0}, 3],
     "momentum": [1.0, -0.1],
     "rho": [1.0, -0.5],
     "beta_1": [1.0, -0.1],
@@ -492,6 +496,7 @@ STRING_OPTIONS = {
     "activation": sorted(ACTIVATIONS),
     "head": ["auto", *CLASSIFIER_HEADS],
     "init": list(INIT_OPTIONS),
+    "learning_rate": sorted(SCHEDULES),
     "optimizer": sorted(OPTIMIZERS),
 }
 

@@ -1,4 +1,5 @@
-"""LossCurveDisplay: what it draws, for our estimator, pipelines and MLPClassifier."""
+"""LossCurveDisplay: what it draws (training and validation loss, validation score), for our
+estimators, pipelines and MLPClassifier."""
 
 import subprocess
 import sys
@@ -6,10 +7,11 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import LossCurveDisplay, ScratchMLPClassifier, ScratchMLPRegressor
@@ -30,7 +32,7 @@ def close_figures():
     plt.close("all")
 
 
-def fitted(estimator, X, y):
+def fitted(estimator, X, y, **fit_params):
     """fit, ignoring only the warning that max_iter ended training (ours and sklearn's)."""
     with warnings.catch_warnings():
         warnings.filterwarnings(
@@ -38,7 +40,7 @@ def fitted(estimator, X, y):
             message="Stochastic Optimizer: Maximum iterations",
             category=ConvergenceWarning,
         )
-        return estimator.fit(X, y)
+        return estimator.fit(X, y, **fit_params)
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,8 @@ def test_from_estimator_draws_the_loss_curve(Estimator, data):
     assert display.ax_.get_xlabel() == "epoch"
     assert display.line_.get_label() == Estimator.__name__
     assert display.validation_ax_ is None and display.validation_line_ is None
+    assert display.validation_loss_line_ is None and clf.validation_loss_curve_ is None
+    assert display.ax_.get_ylabel() == "training loss"
 
 
 def test_from_estimator_draws_validation_scores_on_a_twin_axis(data):
@@ -72,10 +76,41 @@ def test_from_estimator_draws_validation_scores_on_a_twin_axis(data):
     assert display.validation_ax_ is not None and display.validation_ax_ is not display.ax_
     np.testing.assert_allclose(display.validation_line_.get_ydata(), clf.validation_scores_)
     assert display.validation_line_.get_color() == display.line_.get_color()
+    # The held-out split's loss shares the training loss's axes.
+    assert display.validation_loss_line_ in display.ax_.get_lines()
+    np.testing.assert_allclose(
+        display.validation_loss_line_.get_ydata(), clf.validation_loss_curve_
+    )
     labels = [t.get_text() for t in display.ax_.get_legend().get_texts()]
-    assert labels == ["scratch", "scratch (validation)"]
+    assert labels == ["scratch", "scratch (validation loss)", "scratch (validation score)"]
     hidden = LossCurveDisplay.from_estimator(clf, show_validation=False)
-    assert hidden.validation_line_ is None
+    assert hidden.validation_line_ is None and hidden.validation_loss_line_ is None
+    assert hidden.ax_.get_ylabel() == "training loss"
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_given_validation_set_draws_both_losses(early_stopping, data):
+    X, y = data
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=6, early_stopping=early_stopping, random_state=0
+    )
+    clf = fitted(clf, X[:90], y[:90], X_val=X[90:], y_val=y[90:])
+    display = LossCurveDisplay.from_estimator(clf)
+    epochs = np.arange(1, clf.n_iter_ + 1)
+    np.testing.assert_allclose(display.line_.get_ydata(), clf.loss_curve_)
+    np.testing.assert_array_equal(display.validation_loss_line_.get_xdata(), epochs)
+    np.testing.assert_allclose(
+        display.validation_loss_line_.get_ydata(), clf.validation_loss_curve_
+    )
+    np.testing.assert_allclose(display.validation_line_.get_ydata(), clf.validation_scores_)
+    assert display.validation_loss_line_.get_linestyle() == ":"
+    assert display.validation_loss_line_.get_color() == display.line_.get_color()
+    assert display.ax_.get_ylabel() == "loss"
+    labels = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert labels == [
+        "ScratchMLPClassifier",
+        *(f"ScratchMLPClassifier (validation {w})" for w in ("loss", "score")),
+    ]
 
 
 def test_plot_on_given_axes_overlays_curves(data):
@@ -94,8 +129,15 @@ def test_plot_on_given_axes_overlays_curves(data):
             LossCurveDisplay.from_estimator(fitted(clf, *data), ax=ax, name=optimizer, lw=3)
         )
     assert all(d.ax_ is ax and d.figure_ is fig for d in displays)
-    assert [line.get_label() for line in ax.get_lines()] == ["sgd", "adam"]
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "sgd",
+        "sgd (validation loss)",
+        "adam",
+        "adam (validation loss)",
+    ]
     assert displays[0].line_.get_linewidth() == 3
+    assert displays[0].validation_loss_line_.get_linewidth() == 3
+    assert displays[0].line_.get_color() != displays[1].line_.get_color()
     # One shared right-hand axis for both validation curves.
     assert displays[0].validation_ax_ is displays[1].validation_ax_
     assert len(displays[1].validation_ax_.get_lines()) == 2
@@ -108,8 +150,16 @@ def test_constructor_and_plot_from_saved_curves():
     display.plot(log_scale=True)
     assert display.ax_.get_yscale() == "log"
     np.testing.assert_allclose(display.line_.get_ydata(), [1.0, 0.5, 0.25])
+    assert display.validation_loss_line_ is None and display.validation_line_ is None
     display.plot(name="renamed")
     assert display.line_.get_label() == "renamed"
+    unnamed = LossCurveDisplay(
+        loss_curve=[1.0, 0.5], validation_loss_curve=[1.2, 0.9], validation_scores=[0.6, 0.7]
+    ).plot()
+    np.testing.assert_allclose(unnamed.validation_loss_line_.get_ydata(), [1.2, 0.9])
+    np.testing.assert_allclose(unnamed.validation_line_.get_ydata(), [0.6, 0.7])
+    labels = [t.get_text() for t in unnamed.ax_.get_legend().get_texts()]
+    assert labels == ["training loss", "validation loss", "validation score"]
 
 
 def test_pipeline_and_mlpclassifier_are_accepted(data):
@@ -122,6 +172,31 @@ def test_pipeline_and_mlpclassifier_are_accepted(data):
     display = LossCurveDisplay.from_estimator(mlp)
     assert display.line_.get_label() == "MLPClassifier"
     np.testing.assert_allclose(display.line_.get_ydata(), mlp.loss_curve_)
+    # MLPClassifier records validation scores but no validation loss.
+    mlp = fitted(
+        MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0),
+        *data,
+    )
+    display = LossCurveDisplay.from_estimator(mlp)
+    assert display.validation_loss_line_ is None
+    np.testing.assert_allclose(display.validation_line_.get_ydata(), mlp.validation_scores_)
+    assert display.ax_.get_ylabel() == "training loss"
+
+
+def test_pipeline_with_routed_validation_set_draws_both_losses(data):
+    X, y = data
+    mlp = ScratchMLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = Pipeline(
+            [("scale", StandardScaler()), ("mlp", mlp.set_fit_request(X_val=True, y_val=True))],
+            transform_input=["X_val"],
+        )
+        pipe = fitted(pipe, X[:90], y[:90], X_val=X[90:], y_val=y[90:])
+    display = LossCurveDisplay.from_estimator(pipe)
+    np.testing.assert_allclose(display.line_.get_ydata(), pipe[-1].loss_curve_)
+    np.testing.assert_allclose(
+        display.validation_loss_line_.get_ydata(), pipe[-1].validation_loss_curve_
+    )
 
 
 def test_unfitted_or_curveless_estimators_are_refused(data):

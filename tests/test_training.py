@@ -1,4 +1,4 @@
-"""Trainer epochs: every row once, shuffled indices, sparse X, divergence and interrupts."""
+"""Trainer epochs: every row once, shuffled indices, sparse X, dropout, divergence, interrupts."""
 
 import signal
 import threading
@@ -22,7 +22,7 @@ class RecordingMLP(MLP):
         self.formats = []
         self.on_batch = on_batch
 
-    def loss_grad(self, X, Y, grad, sample_weight=None, alpha=0.0):
+    def loss_grad(self, X, Y, grad, sample_weight=None, alpha=0.0, rng=None):
         # Column 0 of X holds the row id; Y and the weights are keyed by it too.
         ids = X[:, [0]].toarray()[:, 0] if sp.issparse(X) else X[:, 0]
         self.formats.append(X.format if sp.issparse(X) else "dense")
@@ -35,7 +35,7 @@ class RecordingMLP(MLP):
         )
         if self.on_batch is not None:
             self.on_batch(len(self.batches))
-        return super().loss_grad(X, Y, grad, sample_weight, alpha)
+        return super().loss_grad(X, Y, grad, sample_weight, alpha, rng=rng)
 
 
 def _data(n=23, rng=None):
@@ -141,6 +141,36 @@ def test_sparse_epoch_equals_dense_epoch(optimizer, use_indices):
     np.testing.assert_allclose(csr.params, dense.params, rtol=1e-10, atol=1e-13)
     assert not np.allclose(dense.params, _trainer(optimizer)[0].params)  # it trained
     np.testing.assert_array_equal(X_csr.toarray(), X)  # the input is left alone
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "gd"])
+def test_dropout_masks_come_from_the_trainer_rng(optimizer):
+    # Replaying the epoch by hand from the same seed (the order first, then
+    # each batch's masks from the same generator) gives the same weights; the
+    # end-of-epoch probe draws nothing.
+    X, Y, sw = _data()
+    net, trainer = _trainer(optimizer, batch_size=5, lr=0.1, seed=4, dropout=[0.5])
+    trainer.probe, trainer.max_loss = np.arange(len(X)), 1e9
+    ref = MLP([3, 4, 2], ["tanh"], "sigmoid", dropout=[0.5])
+    ref.params[:] = net.params
+    opt = trainer.optimizer
+    ref_state = opt.init_state(ref.params)
+    loss = trainer.epoch(X, Y, sw)
+    draws = np.random.default_rng(4)
+    order = np.arange(len(X)) if opt.full_batch else draws.permutation(len(X))
+    size = len(X) if opt.full_batch else 5
+    grad, total = np.empty_like(ref.params), 0.0
+    for start in range(0, len(X), size):
+        rows = order[start : start + size]
+        total += sw[rows].sum() * ref.loss_grad(X[rows], Y[rows], grad, sw[rows], rng=draws)
+        opt.step(ref.params, grad, ref_state)
+    np.testing.assert_array_equal(net.params, ref.params)
+    assert loss == pytest.approx(total / sw.sum(), rel=1e-12)
+    assert trainer.rng.bit_generator.state == draws.bit_generator.state
+    # Dropout changed the training: masks were applied.
+    plain, plain_trainer = _trainer(optimizer, batch_size=5, lr=0.1, seed=4)
+    plain_trainer.epoch(X, Y, sw)
+    assert not np.allclose(plain.params, net.params)
 
 
 def test_epoch_loss_is_the_weighted_mean_of_batches():

@@ -1,9 +1,22 @@
-"""Finite-difference check of the backpropagated gradient."""
+"""Finite-difference check of the backpropagated gradient.
+
+With dropout the objective is random; ``rng_seed`` fixes it: every evaluation
+(the analytic gradient and each finite difference) runs
+:meth:`MLP.loss_grad` with a generator freshly seeded with ``rng_seed``, so
+all of them draw the same masks and differentiate one thinned network.
+"""
 
 import numpy as np
 
 
-def numerical_gradient(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
+def _objective(network, X, Y, sample_weight, alpha, rng_seed, scratch):
+    if rng_seed is None:
+        return network.objective(X, Y, sample_weight, alpha)
+    rng = np.random.default_rng(rng_seed)
+    return network.loss_grad(X, Y, scratch, sample_weight, alpha, rng=rng)
+
+
+def numerical_gradient(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6, rng_seed=None):
     """Central differences of the batch objective over every parameter.
 
     ``g_j = (J(w + eps e_j) - J(w - eps e_j)) / (2 eps)`` for every weight and
@@ -19,6 +32,9 @@ def numerical_gradient(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
     sample_weight : ndarray of shape (n_samples,), optional
     alpha : float, default=0.0
     eps : float, default=1e-6
+    rng_seed : int, optional
+        Evaluate ``J`` with the dropout masks of a generator seeded with it
+        (the same masks every time); None means no dropout.
 
     Returns
     -------
@@ -26,18 +42,20 @@ def numerical_gradient(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
     """
     w = network.params
     numeric = np.empty_like(w)
+    scratch = None if rng_seed is None else np.empty_like(w)
+    args = (network, X, Y, sample_weight, alpha, rng_seed, scratch)
     for j in range(w.size):
         saved = w[j]
         w[j] = saved + eps
-        plus = network.objective(X, Y, sample_weight, alpha)
+        plus = _objective(*args)
         w[j] = saved - eps
-        minus = network.objective(X, Y, sample_weight, alpha)
+        minus = _objective(*args)
         w[j] = saved
         numeric[j] = (plus - minus) / (2 * eps)
     return numeric
 
 
-def check_gradients(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
+def check_gradients(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6, rng_seed=None):
     """Compare backpropagation with central differences.
 
     Parameters
@@ -49,6 +67,10 @@ def check_gradients(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
     sample_weight : ndarray of shape (n_samples,), optional
     alpha : float, default=0.0
     eps : float, default=1e-6
+    rng_seed : int, optional
+        Check the gradient of the network thinned by the dropout masks that a
+        generator seeded with ``rng_seed`` draws (the same for every
+        evaluation); None checks without dropout.
 
     Returns
     -------
@@ -60,7 +82,10 @@ def check_gradients(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6):
         ``||analytic - numeric|| / max(||analytic|| + ||numeric||, tiny)``.
     """
     analytic = np.empty_like(network.params)
-    network.loss_grad(X, Y, analytic, sample_weight, alpha)
-    numeric = numerical_gradient(network, X, Y, sample_weight, alpha, eps)
+    if rng_seed is None:
+        network.loss_grad(X, Y, analytic, sample_weight, alpha)
+    else:
+        _objective(network, X, Y, sample_weight, alpha, rng_seed, analytic)
+    numeric = numerical_gradient(network, X, Y, sample_weight, alpha, eps, rng_seed)
     denom = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), np.finfo(float).tiny)
     return analytic, numeric, float(np.linalg.norm(analytic - numeric) / denom)

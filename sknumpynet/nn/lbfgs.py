@@ -60,8 +60,9 @@ class LBFGS:
         tol : float
             Stop when ``max |dJ/dw| <= tol`` (SciPy's ``gtol``).
         on_iteration : callable
-            ``on_iteration(loss)`` after every accepted step, with ``J`` there;
-            returning True stops the run.
+            ``on_iteration(loss)`` after every accepted step, with ``J`` there
+            and the network's weights set to that point; returning True stops
+            the run.
 
         Returns
         -------
@@ -85,6 +86,7 @@ class LBFGS:
             loss = getattr(intermediate_result, "fun", None)
             x = getattr(intermediate_result, "x", intermediate_result)
             accepted["x"] = np.array(x, copy=True)
+            network.params[...] = x  # the accepted point, for on_iteration to inspect
             if on_iteration(float(last["loss"] if loss is None else loss)):
                 raise _Stop
 

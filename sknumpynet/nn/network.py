@@ -178,11 +178,12 @@ class MLP:
         nothing per batch beyond a few small temporaries of the activations.
         """
         ws = self._workspace
-        if ws is None or ws["rows"] < m:
+        if ws is None or ws["rows"] < m or ws["rates"] != self.dropout:
             sizes = self.layer_sizes[1:]
             drop = list(zip(sizes[:-1], self.dropout, strict=True))
             ws = self._workspace = {
                 "rows": m,
+                "rates": list(self.dropout),
                 "A": [np.empty((m, n), dtype=self.dtype) for n in sizes],
                 "D": [np.empty((m, n), dtype=self.dtype) for n in sizes[:-1]],
                 # Bias gradients as ones @ delta: one GEMV, ~3x faster than
@@ -203,7 +204,7 @@ class MLP:
             ws["grad"] = (grad, *self.unpack(grad))
         return ws["grad"][1:]
 
-    def loss_grad(self, X, Y, grad, sample_weight=None, alpha=0.0):
+    def loss_grad(self, X, Y, grad, sample_weight=None, alpha=0.0, rng=None):
         """Objective ``J`` of one batch; fills ``grad`` with ``dJ/dparams``.
 
         Parameters
@@ -218,6 +219,10 @@ class MLP:
             Non-negative weights with a positive sum; None means all ones.
         alpha : float, default=0.0
             L2 penalty on the weights (not the biases).
+        rng : numpy.random.Generator, optional
+            Source of the dropout masks, drawn layer by layer in order; None
+            (or every rate 0) means no dropout.  ``J`` and ``grad`` are then
+            those of the network thinned by the drawn masks.
 
         Returns
         -------
@@ -228,14 +233,20 @@ class MLP:
         ws = self._buffers(m)
         full = m == ws["rows"]
         A = ws["A"] if full else [a[:m] for a in ws["A"]]
-        inputs = [X, *A[:-1]]
-        for W, b, a_in, z, act in zip(
-            self.coefs, self.intercepts, inputs, A, [*self.activations, None], strict=True
+        if rng is None or not any(self.dropout):
+            inputs = [X, *A[:-1]]
+            masks = None
+        else:
+            inputs, masks = [X], []
+        for layer, (W, b, z, act) in enumerate(
+            zip(self.coefs, self.intercepts, A, [*self.activations, None], strict=True)
         ):
-            _matmul(a_in, W, z)
+            _matmul(inputs[layer], W, z)
             z += b
             if act is not None:
                 act.forward(z)
+                if masks is not None:
+                    masks.append(self._drop(layer, z, inputs, ws, m, rng))
         Z = A[-1]
         P = Z  # the head writes P over the logits once the loss is taken
         loss = self.head.forward_loss(Z, Y, P)
@@ -250,11 +261,37 @@ class MLP:
             delta *= sample_weight[:, None]
             delta *= 1.0 / total
         D = ws["D"] if full else [d[:m] for d in ws["D"]]
-        self._backward(inputs, D, delta, self._grad_views(ws, grad), ws["ones"][:m])
+        grad_views = self._grad_views(ws, grad)
+        self._backward(inputs, A, D, delta, grad_views, ws["ones"][:m], masks)
         if alpha:
             n_w = self.n_weights
             grad[:n_w] += np.multiply(self.params[:n_w], alpha / total, out=ws["penalty"])
         return self._objective(data_loss, total, alpha)
+
+    def _drop(self, layer, a, inputs, ws, m, rng):
+        """Draw hidden layer ``layer``'s mask; append its dropped output to ``inputs``.
+
+        The mask and the dropped output go to their own workspace buffers: the
+        undropped ``a`` must survive for the backward pass, since ``f'`` is
+        taken from the output and ``1 - A**2`` (tanh) or ``A (1 - A)`` (sigmoid)
+        of a thinned, rescaled ``A`` would be wrong.  Returns the mask, or None
+        for a rate of 0 (``a`` itself is then the next input).
+        """
+        p = self.dropout[layer]
+        if not p:
+            inputs.append(a)
+            return None
+        mask, dropped = ws["M"][layer][:m], ws["H"][layer][:m]
+        rng.random(out=mask, dtype=self.dtype)
+        # For u uniform in [0, 1), floor(u + 1 - p) is 1 when u >= p (probability
+        # 1 - p) and 0 otherwise; then 1 / (1 - p) rescales.  Three in-place
+        # passes, no temporaries (an in-place comparison would cast through a
+        # hidden buffer).  Python floats keep float32 arithmetic in float32.
+        mask += 1.0 - p
+        np.floor(mask, out=mask)
+        mask *= 1.0 / (1.0 - p)
+        inputs.append(np.multiply(a, mask, out=dropped))
+        return mask
 
     def _objective(self, data_loss, total, alpha):
         """``J`` from the weighted loss sum and the total weight ``S``."""
@@ -287,15 +324,17 @@ class MLP:
             return self._objective(float(losses.sum()), float(len(losses)), alpha)
         return self._objective(float(losses @ sample_weight), float(sample_weight.sum()), alpha)
 
-    def _backward(self, inputs, D, delta, grad_views, ones):
+    def _backward(self, inputs, A, D, delta, grad_views, ones, masks=None):
         gW, gb = grad_views
         for layer in range(self.n_layers - 1, -1, -1):
             _matmul(inputs[layer].T, delta, gW[layer])
             np.matmul(ones, delta, out=gb[layer])
             if layer:
-                prev = D[layer - 1]
+                prev = D[layer - 1]  # dJ/dH of the layer below (H = A without dropout)
                 np.matmul(delta, self.coefs[layer].T, out=prev)
-                delta = self.activations[layer - 1].backprop(inputs[layer], prev)
+                if masks is not None and masks[layer - 1] is not None:
+                    prev *= masks[layer - 1]  # dJ/dA = dJ/dH * M
+                delta = self.activations[layer - 1].backprop(A[layer - 1], prev)
 
 
 def _matmul(A, B, out):

@@ -103,7 +103,10 @@ class Trainer:
     shuffle : bool
         Visit rows in a new random order each epoch.
     rng : numpy.random.Generator
-        Source of the epoch orders.
+        Source of the epoch orders and, when the network has a positive
+        dropout rate, of its dropout masks (drawn batch by batch, after the
+        epoch's order), so one seed gives one model.  The end-of-epoch probe
+        never drops units; dropout is a matter of the step optimizers only.
     interrupt : object, optional
         Flag object from :func:`deferred_interrupt`.
     max_loss : float, default=inf
@@ -111,6 +114,14 @@ class Trainer:
     probe : ndarray of int, optional
         Rows on which the weights after an epoch's last step are scored against
         ``max_loss`` (no batch of the epoch sees that step); None skips this.
+    block_rows : int, optional
+        With ``shuffle``, visit the rows as shuffled blocks of this many
+        consecutive rows, each block's rows shuffled within it, instead of one
+        permutation of all rows: the reads of an epoch then stay within one
+        block at a time, which keeps a memory-mapped ``X`` on disk
+        disk-friendly (page-cache sized reads rather than random rows across
+        the whole file), at the price of batches drawn from one block rather
+        than from the whole data.  None (in-memory data) shuffles fully.
     """
 
     def __init__(
@@ -126,6 +137,7 @@ class Trainer:
         interrupt=None,
         max_loss=math.inf,
         probe=None,
+        block_rows=None,
     ):
         self.network = network
         self.optimizer = optimizer
@@ -137,8 +149,18 @@ class Trainer:
         self.interrupt = interrupt or _InterruptFlag()
         self.max_loss = max_loss
         self.probe = probe
+        self.block_rows = block_rows
         self.grad = np.empty_like(network.params)
         self._gathered = None
+
+    def _order(self, n, indices):
+        """This epoch's order of the rows ``indices`` (all ``n`` rows if None)."""
+        block = self.block_rows
+        if block is None or (n if indices is None else len(indices)) <= block:
+            return self.rng.permutation(n if indices is None else indices)
+        rows = np.arange(n) if indices is None else np.asarray(indices)
+        starts = self.rng.permutation(np.arange(0, len(rows), block))
+        return np.concatenate([self.rng.permutation(rows[i : i + block]) for i in starts])
 
     def _gather_buffers(self, rows, X, Y, sample_weight):
         buf = self._gathered
@@ -166,7 +188,8 @@ class Trainer:
         -------
         float
             Mean of the batch objectives, each weighted by its batch's total
-            sample weight (its row count without weights).
+            sample weight (its row count without weights); with dropout, those
+            of the thinned networks the steps were taken on.
 
         Raises
         ------
@@ -181,11 +204,14 @@ class Trainer:
         size = n if self.optimizer.full_batch else min(self.batch_size, n)
         order = indices
         if self.shuffle:
-            order = self.rng.permutation(n if indices is None else indices)
+            order = self._order(X.shape[0], indices)
         if order is not None:
             xb, yb, wb = self._gather_buffers(size, X, Y, sample_weight)
         total_loss, total_weight = 0.0, 0.0
         net, opt, state, grad = self.network, self.optimizer, self.state, self.grad
+        # Masks come from the fit's generator; without dropout the call is
+        # unchanged (a network need not even accept ``rng`` then).
+        drop_rng = self.rng if any(getattr(net, "dropout", ())) else None
         for start in range(0, n, size):
             stop = min(start + size, n)
             if order is None:  # rows in place: slices are views, nothing copied
@@ -204,7 +230,10 @@ class Trainer:
             weight = float(stop - start) if wb_ is None else float(wb_.sum())
             if weight == 0:
                 continue
-            loss = net.loss_grad(Xb, Yb, grad, wb_, self.alpha)
+            if drop_rng is None:
+                loss = net.loss_grad(Xb, Yb, grad, wb_, self.alpha)
+            else:
+                loss = net.loss_grad(Xb, Yb, grad, wb_, self.alpha, rng=drop_rng)
             # One comparison catches NaN, inf and an exploded but finite loss.
             if not loss < self.max_loss:
                 raise Diverged(

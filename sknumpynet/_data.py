@@ -1,0 +1,123 @@
+"""Input arrays as the estimators use them: dtype, memory maps and chunks.
+
+Nothing here copies a whole ``X`` that the user did not ask to be copied:
+
+* a float32 model predicts float64 input chunk by chunk in float32;
+* a memory-mapped ``X`` (``np.memmap``, ``np.load(..., mmap_mode="r")``) in
+  C order and a float dtype is read batch by batch (training) or chunk by
+  chunk (prediction); one that would have to be converted whole (another
+  dtype, Fortran order) is refused with what to do instead;
+* prediction runs through the network in chunks of rows sized from
+  scikit-learn's ``working_memory`` setting, so only one chunk's activations
+  exist at a time.
+"""
+
+import numpy as np
+from scipy.sparse import issparse
+from sklearn import get_config
+from sklearn.utils import gen_batches
+
+from .nn import forward_logits
+
+# Rows of a memory-mapped X are visited in shuffled blocks of about this size.
+DISK_BLOCK_BYTES = 64 * 2**20
+
+
+def values(X):
+    """The stored numbers of a dense or sparse ``X``."""
+    return X.data if issparse(X) else X
+
+
+def memory_mapped(X, model_dtype=None):
+    """Whether ``X`` is a memory map that can be used in place; raise if not.
+
+    Parameters
+    ----------
+    X : object
+        The ``X`` argument as the user passed it.
+    model_dtype : dtype, optional
+        The dtype training must use (a fitted model's); None accepts float32
+        and float64.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ValueError
+        For a memory map that training would have to copy whole.
+    """
+    if not isinstance(X, np.memmap):
+        return False
+    floats = (np.float32, np.float64) if model_dtype is None else (model_dtype,)
+    if X.ndim == 2 and X.dtype in floats and X.flags.c_contiguous:
+        return True
+    wanted = " or ".join(np.dtype(f).name for f in floats)
+    raise ValueError(
+        f"X is a memory-mapped array of dtype {X.dtype.name} in "
+        f"{'C' if X.flags.c_contiguous else 'Fortran'} order; training on it would copy it "
+        f"whole into memory. Convert it on disk, chunk by chunk, to a C-ordered {wanted} "
+        "array (e.g. np.lib.format.open_memmap(path, mode='w+', dtype=..., shape=X.shape) "
+        "filled a block of rows at a time) and pass that."
+    )
+
+
+def block_rows(X, batch_size):
+    """Rows per shuffled block for a memory-mapped ``X`` (a multiple of the batch)."""
+    row_bytes = X.shape[1] * X.dtype.itemsize
+    return max(1, DISK_BLOCK_BYTES // row_bytes // batch_size) * batch_size
+
+
+def as_dtype(X, dtype, training=False):
+    """``X`` in the model's ``dtype`` (a float32 model stays float32).
+
+    float64 values beyond float32's range become inf in the cast: training
+    refuses them; prediction passes them on to the finite-logit clipping.
+    """
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        X = X.astype(dtype)
+    if training and not np.isfinite(values(X)).all():
+        raise ValueError(
+            f"X has values beyond the range of {dtype}, the dtype this model was "
+            "first fitted with; scale the features, e.g. with "
+            "sklearn.preprocessing.StandardScaler."
+        )
+    return X
+
+
+def chunk_rows(coefs, n_features):
+    """Rows per prediction chunk: one chunk's input and activations fit
+    scikit-learn's ``working_memory`` (MiB)."""
+    dtype = coefs[0].dtype
+    row_bytes = dtype.itemsize * (n_features + sum(W.shape[1] for W in coefs))
+    return max(1, int(get_config()["working_memory"] * 2**20 // row_bytes))
+
+
+def logits(X, coefs, intercepts, activations):
+    """Output logits of every row, computed a chunk of rows at a time.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Any float dtype; each chunk is cast to the weights' dtype.
+    coefs, intercepts : list of ndarray
+    activations : list of str
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs), in the weights' dtype
+    """
+    dtype, n = coefs[0].dtype, X.shape[0]
+    step = chunk_rows(coefs, X.shape[1])
+    # Inputs far outside the training range can overflow to inf/NaN here; the
+    # heads map such logits back into the finite range.
+    with np.errstate(all="ignore"):
+        if n <= step:
+            return forward_logits(as_dtype(X, dtype), coefs, intercepts, activations)
+        out = np.empty((n, intercepts[-1].shape[0]), dtype=dtype)
+        for rows in gen_batches(n, step):
+            out[rows] = forward_logits(as_dtype(X[rows], dtype), coefs, intercepts, activations)
+    return out

@@ -1,0 +1,144 @@
+"""The validation set of a fit: held out from the data, or given by the user.
+
+``early_stopping=True`` holds out ``validation_fraction`` of the training
+rows (stratified for single-label classification), always the same rows for
+one estimator: the split is seeded by the int the estimator draws once per
+fresh fit from ``random_state``.  A validation set passed to ``fit`` as
+``X_val, y_val[, sample_weight_val]`` replaces that split, and is scored every
+epoch even without early stopping.
+
+Either way the engine receives a scorer, ``validate(network) -> (score,
+loss)``: the estimator's validation metric (accuracy, R²) of the network's
+predictions and the weighted mean loss of its head (no penalty term).
+"""
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import validate_data
+
+from ._sklearn_compat import check_sample_weight
+from ._validation import FLOATS
+
+
+def scorer(est, X_val, y_val, Y_val, sw_val):
+    """``validate(network) -> (score, loss)`` on one validation set.
+
+    Parameters
+    ----------
+    est : estimator of the family
+        Supplies ``_logits``, ``_predict_from_logits`` and ``_validation_metric``.
+    X_val : ndarray or sparse matrix of shape (n_val, n_features)
+    y_val : ndarray of shape (n_val,) or (n_val, n_outputs)
+        Targets as given (labels for the classifier).
+    Y_val : ndarray of shape (n_val, n_outputs)
+        The same targets encoded for the head.
+    sw_val : ndarray of shape (n_val,) or None
+
+    Returns
+    -------
+    callable
+    """
+
+    def validate(net):
+        Z = est._logits(X_val, net)
+        losses = net.head.forward_loss(Z, Y_val, np.empty_like(Z))
+        loss = float(np.average(losses, weights=sw_val))
+        y_pred = est._predict_from_logits(Z)
+        return est._validation_metric(y_val, y_pred, sample_weight=sw_val), loss
+
+    return validate
+
+
+def hold_out(est, X, y, Y, sw):
+    """Training rows and a scorer for ``early_stopping`` on an internal split.
+
+    Returns
+    -------
+    train_idx : ndarray of int
+        Sorted training rows.
+    validate : callable
+    """
+    n = X.shape[0]
+    try:
+        train_idx, val_idx = train_test_split(
+            np.arange(n),
+            test_size=est.validation_fraction,
+            stratify=est._stratify(y),
+            random_state=est._random_seed,
+        )
+        if len(val_idx) < 2:
+            raise ValueError(f"it would hold out {len(val_idx)} row, fewer than 2")
+    except ValueError as exc:
+        raise ValueError(
+            f"early_stopping=True cannot hold out a validation_fraction="
+            f"{est.validation_fraction} of {n} samples ({exc}). Pass more samples, "
+            "change validation_fraction, pass X_val and y_val, or set early_stopping=False."
+        ) from exc
+    train_idx.sort()
+    sw_val = None
+    if sw is not None:
+        sw_val = sw[val_idx]
+        est._check_training_weights(
+            y[train_idx], sw[train_idx], "early_stopping: the training split leaves"
+        )
+        if not sw_val.any():
+            raise ValueError(
+                "early_stopping=True: every held-out row has sample_weight 0, so the "
+                "validation score is undefined; change validation_fraction or "
+                "random_state, or set early_stopping=False."
+            )
+    return train_idx, scorer(est, X[val_idx], y[val_idx], Y[val_idx], sw_val)
+
+
+def given(est, X_val, y_val, sample_weight_val, dtype):
+    """A scorer for the validation set passed to ``fit``.
+
+    Parameters
+    ----------
+    est : estimator of the family
+        Fitted far enough to know its features and targets (``n_features_in_``,
+        ``classes_`` or ``n_outputs_``).
+    X_val : {array-like, sparse matrix} of shape (n_val, n_features)
+    y_val : array-like of shape (n_val,) or (n_val, n_outputs)
+    sample_weight_val : array-like of shape (n_val,) or None
+    dtype : dtype
+        The model's dtype (float32 stays float32).
+
+    Returns
+    -------
+    callable
+
+    Raises
+    ------
+    ValueError
+        If only one of ``X_val`` and ``y_val`` is given, they differ in length,
+        ``X_val`` has other features than ``X``, or ``y_val`` has other labels
+        or outputs than ``y``.
+    """
+    if (X_val is None) != (y_val is None):
+        given_name, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+        raise ValueError(f"{given_name} was passed without {missing}; pass both or neither.")
+    if sample_weight_val is not None and X_val is None:
+        raise ValueError("sample_weight_val was passed without X_val and y_val.")
+    try:
+        X_val, y_val = validate_data(
+            est,
+            X_val,
+            y_val,
+            reset=False,
+            dtype=FLOATS,
+            accept_sparse=("csr", "csc"),
+            multi_output=True,
+            y_numeric=not hasattr(est, "classes_"),
+        )
+    except ValueError as exc:
+        raise ValueError(f"X_val, y_val: {exc}") from exc
+    X_val = X_val.astype(dtype, copy=False)
+    y_val, Y_val = est._encode_validation(y_val)
+    sw_val = None
+    if sample_weight_val is not None:
+        try:
+            sw_val = check_sample_weight(sample_weight_val, X_val)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"sample_weight_val: {exc}") from exc
+    return scorer(est, X_val, y_val, np.asarray(Y_val, dtype=dtype), sw_val)
