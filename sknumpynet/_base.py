@@ -163,47 +163,12 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     def _fit_or_raise(self, X, y, sample_weight, incremental, classes, validation):
         hidden, activations, dropout = validate_hyperparameters(self)
         solver = OPTIMIZERS[self.optimizer]
-        if any(dropout) and not solver.incremental:
-            raise ValueError(
-                f"dropout needs a step optimizer; optimizer={self.optimizer!r} minimises one "
-                "deterministic objective. Set dropout=0 or choose e.g. 'adam'."
-            )
-        if incremental:  # a partial_fit bound before set_params(optimizer="lbfgs")
-            self._check_incremental()
-        if incremental and self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True (each call sees one "
-                "chunk, with nothing held out); set early_stopping=False."
-            )
+        self._refuse_unsupported(solver, dropout, incremental)
         first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
         disk = _data.memory_mapped(X, None if first_call else self.coefs_[0].dtype)
-        with checking_input("X"):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                reset=first_call,
-                dtype=FLOATS,
-                accept_sparse=("csr", "csc"),
-                multi_output=True,
-                y_numeric=not is_classifier(self),
-            )
-        if not first_call:
-            X = _data.as_dtype(X, self.coefs_[0].dtype, training=True)
-        # Batches are gathered row by row: from CSC or column-major X that is
-        # ~10x slower than one row-major copy per fit.
-        X = X.tocsr() if issparse(X) else np.ascontiguousarray(X)
-        y, Y, head_name = self._targets(
-            y, first_call=first_call, incremental=incremental, classes=classes
+        X, y, Y, head_name, sw = self._training_data(
+            X, y, sample_weight, first_call, incremental, classes
         )
-        Y = np.ascontiguousarray(Y, dtype=X.dtype)
-        sw = None
-        if sample_weight is not None:
-            with checking_input("sample_weight"):
-                sw = check_sample_weight(sample_weight, X)
-        sw = self._weigh_samples(y, sw, incremental, X.dtype)
-        if sw is not None and not incremental:
-            self._check_training_weights(y, sw, "sample_weight leaves")
         if first_call:
             self._random_seed = self._new_seed()
         rng = self._make_rng(0 if first_call else self.t_)
@@ -211,8 +176,8 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         net = self._network(sizes, activations, head_name, X.dtype, dropout, first_call, rng)
         given = validation is not None and any(v is not None for v in validation)
         if first_call:
-            scored = given or (self.early_stopping and solver.incremental)
-            self._start(net, activations, self.early_stopping and solver.incremental, scored)
+            early_stopping = self.early_stopping and solver.incremental
+            self._start(net, activations, early_stopping, scored=given or early_stopping)
         self.coefs_, self.intercepts_ = net.coefs, net.intercepts
         validate = _holdout.given(self, *validation, dtype=X.dtype) if given else None
         optimizer = solver(
@@ -246,6 +211,52 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         )
         loop.run(1 if incremental else self.max_iter, incremental)
         return self
+
+    def _refuse_unsupported(self, solver, dropout, incremental):
+        if any(dropout) and not solver.incremental:
+            raise ValueError(
+                f"dropout needs a step optimizer; optimizer={self.optimizer!r} minimises one "
+                "deterministic objective. Set dropout=0 or choose e.g. 'adam'."
+            )
+        if incremental:  # a partial_fit bound before set_params(optimizer="lbfgs")
+            self._check_incremental()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (each call sees one "
+                "chunk, with nothing held out); set early_stopping=False."
+            )
+
+    def _training_data(self, X, y, sample_weight, first_call, incremental, classes):
+        """Validated ``X`` (row-major or CSR, the model's dtype), ``y``, encoded ``Y``,
+        the head and the sample weights (times any class weights)."""
+        with checking_input("X"):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=first_call,
+                dtype=FLOATS,
+                accept_sparse=("csr", "csc"),
+                multi_output=True,
+                y_numeric=not is_classifier(self),
+            )
+        if not first_call:
+            X = _data.as_dtype(X, self.coefs_[0].dtype, training=True)
+        # Batches are gathered row by row: from CSC or column-major X that is
+        # ~10x slower than one row-major copy per fit.
+        X = X.tocsr() if issparse(X) else np.ascontiguousarray(X)
+        y, Y, head_name = self._targets(
+            y, first_call=first_call, incremental=incremental, classes=classes
+        )
+        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        sw = None
+        if sample_weight is not None:
+            with checking_input("sample_weight"):
+                sw = check_sample_weight(sample_weight, X)
+        sw = self._weigh_samples(y, sw, incremental, X.dtype)
+        if sw is not None and not incremental:
+            self._check_training_weights(y, sw, "sample_weight leaves")
+        return X, y, Y, head_name, sw
 
     def _network(self, sizes, activations, head_name, dtype, dropout, first_call, rng):
         """The network to train: the previous call's when nothing it depends on changed.

@@ -36,7 +36,7 @@ import functools
 
 from ._engine import LBFGSRun
 from ._events import FitEvents
-from ._sklearn_compat import check_sample_weight
+from ._sklearn_compat import CALLBACK_ATTRIBUTES, check_sample_weight
 
 try:
     from sklearn.callback import CallbackSupportMixin, with_callbacks
@@ -47,7 +47,7 @@ MIN_SKLEARN = "1.9"
 
 # scikit-learn's names for what a meta-estimator (or set_callbacks) puts on an
 # estimator before fit: objects shared with the caller, to be kept by reference.
-_SHARED = ("_skl_callbacks", "_parent_callback_ctx")
+_SHARED = CALLBACK_ATTRIBUTES
 # Where the state of the running call waits for the FitEvents (see _Call).
 _CALL = "_callback_call"
 

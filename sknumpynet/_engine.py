@@ -256,11 +256,11 @@ class EpochLoop:
                     ended = "patience"
                     self._say_patience_ran_out()
                     break
+            validated = validated and self.early_stopping
+            if validated:  # the events' end of the fit sees the weights it keeps
+                net.params[...] = self.best_params
             for event in self.events:
                 event.on_fit_end(self)
-        validated = validated and self.early_stopping
-        if validated:
-            net.params[...] = self.best_params
         self._warn_end(ended, validated, incremental)
 
     def _diverged(self, exc):

@@ -134,11 +134,15 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
     except ValueError as exc:
         raise ValueError(f"X_val, y_val: {exc}") from exc
     X_val = X_val.astype(dtype, copy=False)
-    y_val, Y_val = est._encode_validation(y_val)
+    try:
+        y_val, Y_val = est._encode_validation(y_val)
+        Y_val = np.asarray(Y_val, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"y_val: {exc}") from exc
     sw_val = None
     if sample_weight_val is not None:
         try:
             sw_val = check_sample_weight(sample_weight_val, X_val)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"sample_weight_val: {exc}") from exc
-    return scorer(est, X_val, y_val, np.asarray(Y_val, dtype=dtype), sw_val)
+    return scorer(est, X_val, y_val, Y_val, sw_val)

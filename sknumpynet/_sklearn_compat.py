@@ -2,9 +2,16 @@
 
 ``_check_sample_weight`` has no public equivalent; it is tested against the
 newest scikit-learn release by the test suite (``tests/test_compat.py``).
+The callback API (scikit-learn >= 1.9) keeps an estimator's callbacks and the
+context a meta-estimator hands down in two private attributes, named here;
+``tests/test_callbacks.py`` fails if scikit-learn renames them.
 """
 
 from sklearn.utils.validation import _check_sample_weight
+
+CALLBACK_ATTRIBUTES = ("_skl_callbacks", "_parent_callback_ctx")
+"""Attributes in which scikit-learn's callback API keeps an estimator's callbacks
+and the callback context handed down by a meta-estimator."""
 
 
 def check_sample_weight(sample_weight, X):

@@ -90,6 +90,19 @@ def sklearn_equivalent(estimator, n_samples=None):
     if optimizer in ("momentum", "nesterov"):
         extra = {**extra, "momentum": params["momentum"]}
         learning_rate = learning_rate * (1 - params["momentum"])
+    schedule = {}
+    if solver == "sgd" and params["learning_rate"] != "cosine":
+        schedule = {"learning_rate": params["learning_rate"], "power_t": params["power_t"]}
+    elif params["learning_rate"] != "constant":
+        notes.append(
+            f"{name} has no learning_rate={params['learning_rate']!r} for solver={solver!r} "
+            "(its schedules are constant, invscaling and adaptive, for sgd only); it keeps "
+            "the rate constant."
+        )
+    if params["dropout"]:
+        notes.append(f"{name} has no dropout; dropout={params['dropout']!r} is not matched.")
+    if params.get("class_weight") is not None:
+        notes.append("MLPClassifier has no class_weight; pass the weights as sample_weight.")
     batch_size = params["batch_size"]
     if optimizer == "gd":
         batch_size = n_samples if n_samples is not None else batch_size
@@ -137,5 +150,6 @@ def sklearn_equivalent(estimator, n_samples=None):
         n_iter_no_change=params["n_iter_no_change"],
         **own,
         **extra,
+        **schedule,
     )
     return mlp, notes

@@ -8,6 +8,7 @@ persistence are the base's and the engine's.
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from sklearn import config_context
@@ -175,6 +176,15 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
                     f"class_weight names labels that are not classes "
                     f"{self.classes_.tolist()}: {unknown}."
                 )
+            bad = {
+                label: w
+                for label, w in self.class_weight.items()
+                if isinstance(w, (bool, np.bool_))
+                or not isinstance(w, Real)
+                or not (math.isfinite(w) and w >= 0)
+            }
+            if bad:
+                raise ValueError(f"class_weight values must be finite numbers >= 0; got {bad}.")
         else:
             raise ValueError(
                 "class_weight must be None, 'balanced' or a dict {label: weight}; "

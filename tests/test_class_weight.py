@@ -103,10 +103,12 @@ def _per_class(y, weights):
 
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
 def test_common_checks_include_the_class_weight_check(optimizer):
-    # tests/test_common.py runs every check the generator yields: the
-    # class_weight one must be among them (it is yielded when class_weight is
-    # a parameter).  scikit-learn yields no "balanced" check for non-linear
-    # classifiers, so the two are run below.
+    # tests/test_common.py runs every check this generator yields, so
+    # check_class_weight_classifiers runs there (it is yielded when
+    # class_weight is a parameter).  Of the two "balanced" checks, scikit-learn
+    # yields check_class_weight_balanced_linear_classifier for linear
+    # classifiers only and check_class_weight_balanced_classifiers never: both
+    # are run below.
     est = ScratchMLPClassifier(optimizer=optimizer, max_iter=100)
     names = {getattr(check, "func", check).__name__ for _, check in estimator_checks_generator(est)}
     assert "check_class_weight_classifiers" in names
@@ -275,11 +277,14 @@ def test_unknown_label_in_the_dict_is_named(method, weights):
     assert not hasattr(clf, "coefs_")
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 2.0}])
-def test_multilabel_targets_refuse_class_weight(class_weight):
+def test_multilabel_targets_refuse_class_weight(method, class_weight):
     Y = np.stack([Y3 == 0, Y3 == 1], axis=1).astype(int)
+    clf = _clf(class_weight=class_weight)
     with pytest.raises(ValueError, match="class_weight is not supported for multilabel"):
-        _clf(class_weight=class_weight).fit(X3, Y)
+        getattr(clf, method)(X3, Y)
+    assert not hasattr(clf, "coefs_")
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])

@@ -189,3 +189,30 @@ def test_generator_random_state_becomes_an_int_and_is_not_advanced():
     assert isinstance(mlp.random_state, int)
     assert gen.integers(1000) == np.random.default_rng(5).integers(1000)
     assert any("Generator" in note for note in notes)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+def test_schedules_of_sgd_solvers_are_passed_on(schedule, optimizer):
+    est = ScratchMLPClassifier(optimizer=optimizer, learning_rate=schedule, power_t=0.3)
+    mlp, notes = sklearn_equivalent(est)
+    assert (mlp.learning_rate, mlp.power_t) == (schedule, 0.3)
+    assert not [note for note in notes if "learning_rate" in note]
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "schedule"), [("sgd", "cosine"), ("adam", "invscaling"), ("rmsprop", "adaptive")]
+)
+def test_schedules_scikit_learn_lacks_are_noted(optimizer, schedule):
+    mlp, notes = sklearn_equivalent(
+        ScratchMLPRegressor(optimizer=optimizer, learning_rate=schedule)
+    )
+    assert mlp.learning_rate == "constant"
+    assert [note for note in notes if f"learning_rate={schedule!r}" in note]
+
+
+def test_dropout_and_class_weight_are_noted():
+    est = ScratchMLPClassifier(dropout=0.5, class_weight="balanced", init="glorot_uniform")
+    _, notes = sklearn_equivalent(est)
+    assert any("dropout" in note for note in notes)
+    assert any("class_weight" in note for note in notes)

@@ -134,35 +134,39 @@ def test_validation_does_not_change_training():
 
 
 def test_patience_uses_the_training_loss_without_early_stopping():
-    # A validation set that only gets worse stops nothing: n_iter_no_change
-    # counts training-loss epochs (patience 1 with tol 0 never runs out
-    # while the training loss falls).
+    # Validation labels the model gets wrong (shifted by one): the validation
+    # score falls from the first epoch on, which would end an early-stopping
+    # fit with patience 1 at epoch 3; here only the training loss counts, and
+    # it falls every epoch.
     clf = _clf(optimizer="gd", learning_rate_init=0.5, max_iter=8, n_iter_no_change=1, tol=0.0)
     clf.fit(X, Y, X_val=X_VAL, y_val=(Y_VAL + 1) % 3)
     assert clf.n_iter_ == 8
+    assert max(clf.validation_scores_[1:3]) < clf.validation_scores_[0]
     assert all(np.diff(clf.loss_curve_) < 0)
+    assert clf.best_validation_score_ == clf.validation_scores_[0]
 
 
 # ---- early stopping on the given set ---------------------------------------------------
 
 
-@pytest.mark.parametrize("Estimator", ["classifier", "regressor"])
-def test_early_stopping_uses_the_given_set_and_every_training_row(Estimator):
-    if Estimator == "classifier":
-        est, y, y_val = _clf(early_stopping=True, max_iter=40, n_iter_no_change=3), Y, Y_VAL
-        metric = lambda: accuracy_score(Y_VAL, est.predict(X_VAL))  # noqa: E731
-    else:
-        est, y, y_val = _reg(early_stopping=True, max_iter=40, n_iter_no_change=3), R, R_VAL
-        metric = lambda: r2_score(R_VAL, est.predict(X_VAL))  # noqa: E731
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_early_stopping_uses_the_given_set_and_every_training_row(kind):
+    make, y, y_val, score = {
+        "classifier": (_clf, Y, Y_VAL, accuracy_score),
+        "regressor": (_reg, R, R_VAL, r2_score),
+    }[kind]
+    est = make(early_stopping=True, max_iter=60, n_iter_no_change=3)
     est.fit(X, y, X_val=X_VAL, y_val=y_val)
     # No internal split: t_ counts every row of X in every epoch.
     assert est.t_ == est.n_iter_ * len(X)
-    assert len(est.validation_scores_) == est.n_iter_
-    # The kept weights are those of the best-scoring epoch on X_val.
-    assert metric() == pytest.approx(est.best_validation_score_, rel=1e-12)
-    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert len(est.validation_scores_) == len(est.validation_loss_curve_) == est.n_iter_
+    # Training went past its best epoch on X_val, whose weights are kept.
+    best = int(np.argmax(est.validation_scores_))
+    assert best < est.n_iter_ - 1
+    assert est.best_validation_score_ == est.validation_scores_[best]
+    assert score(y_val, est.predict(X_VAL)) == pytest.approx(est.best_validation_score_, rel=1e-12)
     # The internal split trains on 90% of the rows.
-    internal = type(est)(**est.get_params()).fit(X, y)
+    internal = make(early_stopping=True, max_iter=60, n_iter_no_change=3).fit(X, y)
     assert internal.t_ == internal.n_iter_ * round(0.9 * len(X))
 
 

@@ -1,0 +1,268 @@
+"""Streams of ``partial_fit`` calls: the network kept between calls.
+
+A stream keeps one :class:`~sknumpynet.nn.MLP` in ``_cache`` (its flat
+``params`` hold ``coefs_`` and ``intercepts_``), so a call does not rebuild the
+network.  The cache is an optimisation only: a stream interrupted by a pickle
+round trip, a deep copy or a rolled-back call continues bit for bit as if
+nothing had happened, and whatever invalidates the kept network (a fresh fit,
+another architecture, another dropout, weights assigned by the user) rebuilds it.
+"""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import sknumpynet.nn.training
+from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+
+pytestmark = pytest.mark.filterwarnings(
+    "error::RuntimeWarning",
+    "error::sknumpynet.exceptions.DivergenceWarning",
+    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
+)
+
+CLASSES = np.arange(3)
+
+
+def _chunks(kind, k=4, rows=15, seed=0):
+    """``k`` chunks of a stream: (X, y) pairs of ``rows`` rows."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(k * rows, 5))
+    y = X[:, 0] - 0.5 * X[:, 1] if kind == "regressor" else (X[:, :3].argmax(axis=1))
+    if kind == "regressor":
+        y = np.column_stack([y, X[:, 2]])
+    return [(X[i : i + rows], y[i : i + rows]) for i in range(0, k * rows, rows)]
+
+
+def _make(kind, **params):
+    params = {"hidden_layer_sizes": (7, 4), "batch_size": 4, "random_state": 0, **params}
+    cls = ScratchMLPRegressor if kind == "regressor" else ScratchMLPClassifier
+    return cls(**params)
+
+
+def _step(est, X, y):
+    if isinstance(est, ScratchMLPClassifier):
+        return est.partial_fit(X, y, classes=CLASSES)
+    return est.partial_fit(X, y)
+
+
+def _state(est):
+    """What the estimator would persist: everything but the network cache."""
+    state = est.__getstate__()
+    assert "_cache" not in state
+    return state
+
+
+def assert_same_state(a, b):
+    """Bit-for-bit equal fitted state (weights, optimizer moments, records)."""
+    sa, sb = _state(a), _state(b)
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        np.testing.assert_equal(sa[key], sb[key], err_msg=key)
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
+        assert wa.dtype == wb.dtype
+        assert wa.tobytes() == wb.tobytes()  # also tells 0.0 from -0.0
+
+
+def _net(est):
+    return est._cache[1]
+
+
+def _views_of_cache(est):
+    params = _net(est).params
+    return all(np.shares_memory(a, params) for a in est.coefs_ + est.intercepts_)
+
+
+# ---- the cache lives across a stream -----------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_stream_keeps_one_network_whose_params_are_the_fitted_weights(kind):
+    est = _make(kind)
+    chunks = _chunks(kind)
+    _step(est, *chunks[0])
+    net = _net(est)
+    assert _views_of_cache(est)
+    for X, y in chunks[1:]:
+        _step(est, X, y)
+        assert _net(est) is net
+        assert _views_of_cache(est)
+    # A write into the flat vector is a write into coefs_ (and nothing is stale).
+    net.params[0] += 1.0
+    assert est.coefs_[0].flat[0] == net.params[0]
+
+
+def test_warm_start_fit_reuses_the_network_and_a_fresh_fit_rebuilds_it():
+    (X, y), *_ = _chunks("classifier", k=1, rows=40)
+    est = _make("classifier", max_iter=2, warm_start=True).fit(X, y)
+    net = _net(est)
+    est.fit(X, y)
+    assert _net(est) is net
+    est.set_params(warm_start=False).fit(X, y)
+    assert _net(est) is not net
+    assert _views_of_cache(est)
+
+
+def test_a_clone_has_no_cache():
+    est = _make("classifier")
+    for X, y in _chunks("classifier", k=2):
+        _step(est, X, y)
+    assert "_cache" not in clone(est).__dict__
+
+
+# ---- a stream continues bit for bit whatever happens between calls ---------------
+
+
+STREAMS = [
+    ("classifier", {"optimizer": "adam"}),
+    ("classifier", {"optimizer": "sgd", "learning_rate": "invscaling", "power_t": 0.3}),
+    ("classifier", {"optimizer": "rmsprop", "dropout": 0.25}),
+    ("classifier", {"optimizer": "nesterov", "dropout": [0.3, 0.1], "learning_rate": "cosine"}),
+    ("regressor", {"optimizer": "adam", "dropout": 0.2}),
+    ("regressor", {"optimizer": "momentum", "learning_rate": "invscaling"}),
+]
+
+
+@pytest.mark.parametrize(("kind", "params"), STREAMS)
+def test_pickle_round_trips_between_calls_continue_bit_for_bit(kind, params):
+    plain, pickled = _make(kind, **params), _make(kind, **params)
+    for X, y in _chunks(kind):
+        _step(plain, X, y)
+        pickled = pickle.loads(pickle.dumps(_step(pickled, X, y)))
+        assert "_cache" not in pickled.__dict__
+    assert_same_state(plain, pickled)
+    # The unpickled estimator rebuilds its network and goes on alike.
+    X, y = _chunks(kind, k=1, seed=1)[0]
+    _step(plain, X, y)
+    _step(pickled, X, y)
+    assert_same_state(plain, pickled)
+    assert _views_of_cache(pickled)
+
+
+@pytest.mark.parametrize(("kind", "params"), STREAMS[2:4])
+def test_a_deep_copy_continues_alike_and_independently(kind, params):
+    est = _make(kind, **params)
+    chunks = _chunks(kind)
+    for X, y in chunks[:2]:
+        _step(est, X, y)
+    twin = copy.deepcopy(est)
+    before = [c.copy() for c in est.coefs_]
+    for X, y in chunks[2:]:
+        _step(twin, X, y)
+    # Training the copy left the original alone (no weights shared through the cache).
+    for c, old in zip(est.coefs_, before, strict=True):
+        np.testing.assert_array_equal(c, old)
+    for X, y in chunks[2:]:
+        _step(est, X, y)
+    assert_same_state(est, twin)
+    assert _net(twin) is not _net(est)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_predictions_after_a_stream_equal_those_of_the_unpickled_estimator(kind):
+    est = _make(kind, dropout=0.1)
+    for X, y in _chunks(kind):
+        _step(est, X, y)
+    loaded = pickle.loads(pickle.dumps(est))
+    X_new = np.random.default_rng(5).normal(size=(30, 5))
+    np.testing.assert_array_equal(loaded.predict(X_new), est.predict(X_new))
+    if kind == "classifier":
+        np.testing.assert_array_equal(loaded.predict_proba(X_new), est.predict_proba(X_new))
+
+
+class _Injected(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("kind", "params"), [STREAMS[0], STREAMS[3], STREAMS[4]])
+def test_a_rolled_back_call_leaves_the_stream_as_if_it_never_happened(kind, params, monkeypatch):
+    est, reference = _make(kind, **params), _make(kind, **params)
+    chunks = _chunks(kind, k=5)
+    for X, y in chunks[:2]:
+        _step(est, X, y)
+        _step(reference, X, y)
+    net = _net(est)
+    epoch = sknumpynet.nn.training.Trainer.epoch
+
+    def epoch_then_fail(self, *args, **kwargs):
+        epoch(self, *args, **kwargs)  # the kept network's weights do change...
+        raise _Injected  # ...and then the call fails
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sknumpynet.nn.training.Trainer, "epoch", epoch_then_fail)
+        with pytest.raises(_Injected):
+            _step(est, *chunks[2])
+    assert_same_state(est, reference)
+    for X, y in chunks[2:]:
+        _step(est, X, y)
+        _step(reference, X, y)
+    assert_same_state(est, reference)
+    assert _net(est) is not net  # rebuilt from the restored weights
+    assert _views_of_cache(est)
+
+
+# ---- what invalidates the kept network -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change", [{"hidden_layer_sizes": (7, 5)}, {"hidden_layer_sizes": (7,)}, {"activation": "tanh"}]
+)
+def test_another_architecture_is_refused_not_hidden_by_the_cache(change):
+    est = _make("classifier")
+    chunks = _chunks("classifier")
+    for X, y in chunks[:2]:
+        _step(est, X, y)
+    before = _state(est)
+    est.set_params(**change)
+    with pytest.raises(ValueError, match="architecture of the previous fit"):
+        _step(est, *chunks[2])
+    np.testing.assert_equal(_state(est), {**before, **change})
+
+
+@pytest.mark.parametrize("dropout", [0.3, [0.0, 0.4]])
+def test_changing_dropout_rebuilds_the_network_with_the_new_rates(dropout):
+    est = _make("classifier", dropout=0.1)
+    chunks = _chunks("classifier")
+    for X, y in chunks[:2]:
+        _step(est, X, y)
+    net = _net(est)
+    # The reference takes the other road to the same call: a network rebuilt
+    # from the weights after unpickling.
+    reference = pickle.loads(pickle.dumps(est)).set_params(dropout=dropout)
+    est.set_params(dropout=dropout)
+    for X, y in chunks[2:]:
+        _step(est, X, y)
+        _step(reference, X, y)
+    rates = [dropout] * 2 if np.ndim(dropout) == 0 else dropout
+    assert _net(est) is not net
+    assert _net(est).dropout == rates
+    assert_same_state(est, reference)
+    # Back to the first rate: rebuilt again, not the stale network from before.
+    est.set_params(dropout=0.1)
+    _step(est, *chunks[0])
+    assert _net(est).dropout == [0.1, 0.1]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "layer"), [("coefs_", None), ("intercepts_", None), ("coefs_", 1)]
+)
+def test_weights_assigned_by_the_user_are_trained_on(attribute, layer):
+    """A new list of arrays, or one layer's array replaced in the list (None: all)."""
+    est = _make("classifier")
+    chunks = _chunks("classifier")
+    for X, y in chunks[:2]:
+        _step(est, X, y)
+    reference = pickle.loads(pickle.dumps(est))
+    for model in (est, reference):
+        arrays = getattr(model, attribute)
+        if layer is None:
+            setattr(model, attribute, [0.5 * a for a in arrays])
+        else:
+            arrays[layer] = 0.5 * arrays[layer]
+    _step(est, *chunks[2])
+    _step(reference, *chunks[2])
+    assert_same_state(est, reference)
+    assert _views_of_cache(est)
