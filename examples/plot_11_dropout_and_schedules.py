@@ -118,9 +118,9 @@ plt.show()
 # -------------------------
 # A setup made to overfit: two hidden layers of 256 units, 500 training rows,
 # no L2 penalty, and one training label in five replaced by a random digit
-# (the validation labels stay clean). Such a network has the capacity to
-# memorise the wrong labels as well as the right ones, and without dropout it
-# does: the training loss falls towards 0 while the validation loss, after an
+# (sometimes the right one; the validation labels stay clean). Such a network
+# can memorise the wrong labels as well as the right ones, and without dropout
+# it does: the training loss falls towards 0 while the validation loss, after an
 # early minimum, rises again. With ``dropout=0.5`` every batch trains another
 # random half of the units, so no unit can rely on particular others being
 # there to memorise one row. ``n_iter_no_change=np.inf`` trains all 100

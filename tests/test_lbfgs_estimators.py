@@ -331,3 +331,15 @@ def test_digits_accuracy_as_mlp_classifier(digits):
     print(f"digits, same start: sknumpynet {ours_acc:.4f}, MLPClassifier {sk_acc:.4f}")
     assert abs(ours_acc - sk_acc) <= 0.01
     np.testing.assert_allclose(ours.coefs_[0], sk.coefs_[0], rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_dropout_is_refused_with_lbfgs(cls):
+    # L-BFGS minimises one deterministic objective: random masks would break its line search.
+    X, y = DATA[cls]()
+    est = _lbfgs(cls).set_params(dropout=0.5)
+    with pytest.raises(ValueError, match="dropout needs a step optimizer"):
+        est.fit(X, y)
+    assert not hasattr(est, "coefs_")
+    est.set_params(dropout=0.0).fit(X, y)
+    assert est.n_iter_ >= 1
