@@ -8,8 +8,8 @@ Run from the repository root::
 Sections (``--sections`` picks some):
 
 fit
-    Seconds per epoch of ScratchMLPClassifier, MLPClassifier and (when
-    importable) PyTorch on CPU, beside the *GEMM floor*: the forward and
+    Seconds per epoch of ScratchMLPClassifier (also with ``dropout=0.5``),
+    MLPClassifier and (when importable) PyTorch on CPU, beside the *GEMM floor*: the forward and
     backward matrix products of the same architecture and batches, on
     preallocated float32 arrays, and nothing else.  Same float32 MNIST-shaped
     data and settings for all; contenders run in alternation, ``--repeats``
@@ -67,7 +67,14 @@ def _runners(X, y, hidden, batch_size, epochs):
         runners[key] = lambda make=make: timed_fit(make(hidden, batch_size, epochs, 0), X, y)
         # Warm-up: BLAS threads, first-call imports, torch's thread pool.
         fit_quietly(make(hidden, batch_size, 1, 0), X[: 4 * batch_size], y[: 4 * batch_size])
+    # The cost of dropout (issue 9's target: <= 15% over the same fit without it).
+    runners["dropout"] = lambda: timed_fit(
+        CONTENDERS["scratch"](hidden, batch_size, epochs, 0).set_params(dropout=0.5), X, y
+    )
     return runners
+
+
+LABELS = {**LABELS, "dropout": "Scratch, dropout=0.5"}
 
 
 def bench_fit(X, y, configs, repeats, epochs):

@@ -18,7 +18,7 @@ checkout measures "before"::
 
     PYTHONPATH=/path/to/old/checkout python benchmarks/bench_stream.py --label before
 
-Results go to ``benchmarks/results/stream[-LABEL].{json,md}``.
+Results go to ``benchmarks/results/stream[-quick][-LABEL].{json,md}``.
 """
 
 import argparse
@@ -116,7 +116,7 @@ def main(argv=None):
         f"overhead {result['overhead_per_call_ms']:.2f} ms per call.",
     ]
     print("\n".join(report))
-    suffix = f"-{args.label}" if args.label else ""
+    suffix = ("-quick" if args.quick else "") + (f"-{args.label}" if args.label else "")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"stream{suffix}.json").write_text(
         json.dumps({"machine": info, **result}, indent=1, default=str)

@@ -272,7 +272,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             not first_call
             and cached is not None
             and cached[0] == key
-            and self.coefs_[0].base is cached[1].params
+            and all(a.base is cached[1].params for a in (*self.coefs_, *self.intercepts_))
         ):
             return cached[1]
         net = MLP(sizes, activations, head_name, dtype=dtype, dropout=dropout)

@@ -48,16 +48,23 @@ def memory_mapped(X, model_dtype=None):
     ValueError
         For a memory map that training would have to copy whole.
     """
-    if not isinstance(X, np.memmap):
-        return False
+    if not isinstance(X, np.memmap) or X.ndim != 2:
+        return False  # other shapes get validate_data's own message
     floats = (np.float32, np.float64) if model_dtype is None else (model_dtype,)
-    if X.ndim == 2 and X.dtype in floats and X.flags.c_contiguous:
+    if X.dtype in floats and X.flags.c_contiguous:
         return True
     wanted = " or ".join(np.dtype(f).name for f in floats)
+    flags = X.flags
+    layout = (
+        "C order"
+        if flags.c_contiguous
+        else "Fortran order"
+        if flags.f_contiguous
+        else "a strided layout"
+    )
     raise ValueError(
-        f"X is a memory-mapped array of dtype {X.dtype.name} in "
-        f"{'C' if X.flags.c_contiguous else 'Fortran'} order; training on it would copy it "
-        f"whole into memory. Convert it on disk, chunk by chunk, to a C-ordered {wanted} "
+        f"X is a memory-mapped array of dtype {X.dtype.name} in {layout}; using it would "
+        f"copy it whole into memory. Convert it on disk, chunk by chunk, to a C-ordered {wanted} "
         "array (e.g. np.lib.format.open_memmap(path, mode='w+', dtype=..., shape=X.shape) "
         "filled a block of rows at a time) and pass that."
     )

@@ -190,13 +190,13 @@ def _incremental(estimator, X, y, passes, chunk_rows, client, **fit_kwargs):
 
 # One partial_fit call trains one epoch over the block it is given, so a pass
 # over all blocks is one epoch over the data: the in-core fit gets the same
-# number of epochs, batch size and seed. Blocks of 64 rows hold two full
-# batches of 32 (blocks that are no multiple of the batch size end in a small
-# batch each, a noisier fit).
+# number of epochs, batch size and seed. The training rows make whole blocks
+# of 64 rows, two full batches of 32 each (blocks that are no multiple of the
+# batch size end in a small batch each: noisier steps).
 @pytest.mark.filterwarnings(MAX_ITER)
 def test_incremental_classifier_reaches_in_core_accuracy(client, digits):
     X_train, X_test, y_train, y_test = train_test_split(
-        *digits, test_size=0.25, stratify=digits[1], random_state=0
+        *digits, train_size=21 * 64, stratify=digits[1], random_state=0
     )
     params = dict(hidden_layer_sizes=(64,), batch_size=32, learning_rate_init=3e-3, random_state=0)
     epochs = 20
@@ -213,9 +213,11 @@ def test_incremental_classifier_reaches_in_core_accuracy(client, digits):
 @pytest.mark.filterwarnings(MAX_ITER)
 def test_incremental_regressor_reaches_in_core_r2(client):
     X, y = make_regression(
-        n_samples=2000, n_features=20, n_informative=10, noise=20.0, random_state=0
+        n_samples=2048, n_features=20, n_informative=10, noise=20.0, random_state=0
     )
-    X_train, X_test, y_train, y_test = train_test_split(X, y / y.std(), random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y / y.std(), train_size=24 * 64, random_state=0
+    )
     params = dict(hidden_layer_sizes=(32,), batch_size=32, learning_rate_init=3e-3, random_state=0)
     epochs = 10
     in_core = ScratchMLPRegressor(max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, **params)

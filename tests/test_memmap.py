@@ -16,7 +16,6 @@
 import re
 import threading
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,10 +127,14 @@ def test_fit_and_predict_proba_on_a_memmap_keep_anonymous_memory_small(big):
         pytest.skip("RssAnon is not reported in /proc/self/status on this platform")
     X, y = big
     # Warm up on a slice: BLAS buffers, imports and caches are not the fit's growth.
-    _big_model().fit(X[:4096], y[:4096]).predict_proba(X[:4096])
+    # OpenBLAS keeps per-thread work buffers sized by the first large product, so
+    # the warm-up predicts in chunks of the measured size (working_memory=64 MiB:
+    # ~20,000 rows a chunk, a tenth of X).
+    with sklearn.config_context(working_memory=64):
+        _big_model().fit(X[:4096], y[:4096]).predict_proba(X[:45000])
     with AnonPeak() as fitting:
         clf = _big_model().fit(X, y)
-    with AnonPeak() as predicting:
+    with AnonPeak() as predicting, sklearn.config_context(working_memory=64):
         proba = clf.predict_proba(X)
     assert proba.shape == (BIG_ROWS, 3)
     assert fitting.growth <= BOUND, f"fit grew RssAnon by {fitting.growth / MiB:.1f} MiB"
@@ -426,6 +429,13 @@ def test_the_chunk_size_follows_working_memory(rng):
 def test_a_memmap_is_predicted_from_the_file(tmp_path):
     X, y = _classification()
     clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
-    mapped = _save(Path(tmp_path) / "X.npy", X)
+    mapped = _save(tmp_path / "X.npy", X)
     np.testing.assert_array_equal(clf.predict(mapped), clf.predict(X))
     np.testing.assert_array_equal(clf.predict_proba(mapped), clf.predict_proba(X))
+
+
+def test_a_one_dimensional_memmap_gets_the_usual_2d_message(tmp_path):
+    X, y = _classification()
+    flat = _save(tmp_path / "x.npy", X[:, 0].copy())
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(flat, y)

@@ -106,6 +106,19 @@ def test_warm_start_fit_reuses_the_network_and_a_fresh_fit_rebuilds_it():
     assert _views_of_cache(est)
 
 
+@pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning")
+def test_a_stream_after_an_lbfgs_fit_continues_from_its_weights():
+    (X, y), *_ = _chunks("classifier", k=1, rows=40)
+    est = _make("classifier", optimizer="lbfgs", max_iter=5).fit(X, y)
+    assert _views_of_cache(est)  # L-BFGS wrote its result into the kept network
+    est.set_params(optimizer="adam", warm_start=True, max_iter=2)
+    reference = pickle.loads(pickle.dumps(est))
+    for model in (est, reference):
+        model.fit(X, y)
+        _step(model, X, y)
+    assert_same_state(est, reference)
+
+
 def test_a_clone_has_no_cache():
     est = _make("classifier")
     for X, y in _chunks("classifier", k=2):
