@@ -2,7 +2,7 @@
 
 Run from the repository root (needs the ``dask`` extra)::
 
-    python benchmarks/bench_dask.py            # about 2-3 minutes on 2 cores
+    python benchmarks/bench_dask.py            # 2-5 minutes on 2 cores, mostly oversubscribed
     python benchmarks/bench_dask.py --quick    # smoke test
 
 The same 16-candidate, 3-fold GridSearchCV of ScratchMLPClassifier on digits
@@ -51,7 +51,8 @@ from sknumpynet import ScratchMLPClassifier
 try:
     import cloudpickle
     import distributed
-    from threadpoolctl import threadpool_limits
+
+    from sknumpynet.parallel import BLASThreadLimit
 except ImportError:  # pragma: no cover - depends on the environment
     sys.exit("bench_dask.py needs the dask extra: pip install 'sknumpynet[dask]'")
 
@@ -63,21 +64,6 @@ GRID = {
 }
 HEADER = ["configuration", "processes x BLAS threads", "seconds", "runs", "speed-up", "same scores"]
 CAP = "Stochastic Optimizer: Maximum iterations"
-
-
-class BLASThreads(distributed.WorkerPlugin):
-    """Set the BLAS thread pools of every worker process to ``n`` threads."""
-
-    name = "blas-threads"
-
-    def __init__(self, n):
-        self.n = n
-
-    def setup(self, worker):
-        self._limits = threadpool_limits(limits=self.n, user_api="blas")
-
-    def teardown(self, worker):
-        self._limits.restore_original_limits()
 
 
 def _quiet():
@@ -136,7 +122,7 @@ def run(quick=False, repeats=3, workers=2):
     client.run(_quiet)
 
     def dask_search(blas, epochs):
-        client.register_plugin(BLASThreads(blas))  # replaces the previous one
+        client.register_plugin(BLASThreadLimit(blas))  # replaces the previous one
         assert set(client.run(_worker_blas_threads).values()) == {blas}
         with parallel_config(backend="dask", n_jobs=-1):
             return _search(X, y, epochs, None)

@@ -44,6 +44,22 @@ from .nn import MLP, OPTIMIZERS
 from .nn.schedules import SCHEDULES
 
 
+def _copy(value, backup, path):
+    """A deep copy of ``value`` whose arrays are written into ``backup[path]``
+    buffers (kept between calls: no fresh memory, so no page faults, per call)."""
+    if isinstance(value, np.ndarray):
+        buffer = backup.get(path)
+        if buffer is None or buffer.shape != value.shape or buffer.dtype != value.dtype:
+            buffer = backup[path] = np.empty_like(value)
+        np.copyto(buffer, value)
+        return buffer
+    if isinstance(value, list):
+        return [_copy(v, backup, (*path, i)) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _copy(v, backup, (*path, k)) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
 @dataclass(eq=False, repr=False)
 class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     """Base class of ScratchMLPClassifier and ScratchMLPRegressor; not for direct use."""
@@ -144,18 +160,26 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     @_callbacks.managed
     def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
         # A call that raises leaves the estimator exactly as it was: weights,
-        # optimizer moments, records and counters alike (a deep copy: the
-        # training mutates arrays and lists in place).
-        # Hyperparameters are kept by reference (a random_state object stays the
-        # caller's own).
-        params = self.__dataclass_fields__
-        saved = {
-            k: v if k in params or k == "_cache" else copy.deepcopy(v)
-            for k, v in self.__dict__.items()
-        }
+        # optimizer moments, records and counters alike. Hyperparameters stay
+        # the caller's own objects (a random_state object too) and the network
+        # cache is only a cache; the per-epoch records only ever grow during a
+        # call, so their lengths suffice (copying them would make a long stream
+        # of partial_fit calls quadratic); everything else is copied, the arrays
+        # into buffers the cache keeps from call to call.
+        keep = {*self.__dataclass_fields__, "_cache"}
+        cache = self.__dict__.get("_cache")
+        backup = {} if cache is None else cache[2].setdefault("backup", {})
+        saved, lengths = {}, {}
+        for key, value in self.__dict__.items():
+            if key in _engine.RECORDS and isinstance(value, list):
+                saved[key], lengths[key] = value, len(value)
+            else:
+                saved[key] = value if key in keep else _copy(value, backup, (key,))
         try:
             return self._fit_or_raise(X, y, sample_weight, incremental, classes, validation)
         except BaseException:
+            for key, length in lengths.items():
+                del saved[key][length:]
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
@@ -180,10 +204,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             self._start(net, activations, early_stopping, scored=given or early_stopping)
         self.coefs_, self.intercepts_ = net.coefs, net.intercepts
         validate = _holdout.given(self, *validation, dtype=X.dtype) if given else None
-        optimizer = solver(
-            self.learning_rate_init,
-            **{name: getattr(self, name) for name in solver.hyperparameters},
-        )
+        optimizer = self._optimizer(solver)
         events = self._fit_events(net, incremental, X, y, sample_weight)
         if not solver.incremental:
             _engine.LBFGSRun(self, net, optimizer, X, Y, sw, validate=validate, events=events).run()
@@ -208,6 +229,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             early_stopping=self.early_stopping,
             disk=disk,
             events=events,
+            buffers=self._cache[2],
         )
         loop.run(1 if incremental else self.max_iter, incremental)
         return self
@@ -281,8 +303,21 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         else:
             self._check_architecture(net, activations)
             net.set_params(self.coefs_, self.intercepts_)
-        self._cache = (key, net)
+        # The network, and a dict in which the trainer and the optimizer keep
+        # their buffers for the next call.
+        self._cache = (key, net, {})
         return net
+
+    def _optimizer(self, solver):
+        """The optimizer of this call: the previous call's (and its scratch
+        buffer) when the same rule and hyperparameters are asked for again."""
+        hyper = {name: getattr(self, name) for name in solver.hyperparameters}
+        reuse = self._cache[2]
+        key = (self.optimizer, self.learning_rate_init, tuple(hyper.items()))
+        if reuse.get("optimizer_key") != key:
+            reuse["optimizer_key"] = key
+            reuse["optimizer"] = solver(self.learning_rate_init, **hyper)
+        return reuse["optimizer"]
 
     def _weigh_samples(self, y, sw, incremental, dtype):
         """``sample_weight`` times any weights the estimator adds (class_weight)."""

@@ -37,6 +37,11 @@ from .nn import Diverged, Trainer, deferred_interrupt, probe_objective
 
 DIVERGENCE_FACTOR = 1e3
 PROBE_ROWS = 256
+PROBE_MIN_ROWS = 32
+
+
+RECORDS = ("loss_curve_", "learning_rates_", "validation_scores_", "validation_loss_curve_")
+"""The per-epoch records: lists that a call only appends to (or replaces)."""
 
 
 def reset_records(est, early_stopping, scored):
@@ -155,6 +160,9 @@ class EpochLoop:
     disk : bool, default=False
         ``X`` is memory-mapped: visit it in shuffled blocks of rows (see
         :class:`~sknumpynet.nn.Trainer`'s ``block_rows``).
+    buffers : dict, optional
+        Kept by the estimator between calls: the trainer's buffers (see
+        :class:`~sknumpynet.nn.Trainer`).
     """
 
     def __init__(
@@ -172,12 +180,14 @@ class EpochLoop:
         early_stopping,
         events,
         disk=False,
+        buffers=None,
     ):
         self.estimator, self.network, self.optimizer = estimator, network, optimizer
         self.X, self.Y, self.sample_weight, self.rows = X, Y, sample_weight, rows
         self.rng, self.validate, self.events = rng, validate, list(events)
         self.early_stopping = early_stopping and validate is not None
         self.disk = disk
+        self.buffers = buffers
 
     def _batch_size(self, n):
         est = self.estimator
@@ -186,19 +196,25 @@ class EpochLoop:
             warn_user(f"batch_size={size} is larger than the {n} samples; using {n}.", UserWarning)
         return min(size, n)
 
-    def _probe(self, n_train, batch_rows):
+    def _probe(self, n_train, batch_rows, incremental):
         # Up to one batch of evenly spaced rows on which whole weight vectors are
-        # scored: the starting weights, and those after every epoch.
+        # scored: the starting weights, and those after every epoch. An exploded
+        # step shows on any few dozen rows: a partial_fit chunk, scored after
+        # every call, probes a sixteenth of its rows (at least 32) rather than a
+        # batch, which for a 600-row chunk would be a fifth of the call's work.
+        size = min(batch_rows, PROBE_ROWS)
+        if incremental:
+            size = min(size, max(PROBE_MIN_ROWS, n_train // 16))
         rows = np.arange(self.X.shape[0]) if self.rows is None else self.rows
-        picks = np.linspace(0, n_train - 1, min(batch_rows, PROBE_ROWS)).astype(np.intp)
-        return rows[picks]
+        return rows[np.linspace(0, n_train - 1, min(size, n_train)).astype(np.intp)]
 
     def run(self, epochs, incremental):
         """Train up to ``epochs`` epochs; warn as the way training ended calls for."""
         est, net = self.estimator, self.network
         n_train = self.X.shape[0] if self.rows is None else len(self.rows)
         batch_size = self._batch_size(n_train)
-        probe = self._probe(n_train, n_train if self.optimizer.full_batch else batch_size)
+        batch_rows = n_train if self.optimizer.full_batch else batch_size
+        probe = self._probe(n_train, batch_rows, incremental)
         _start_call(est, self.early_stopping, self.validate is not None, incremental)
         self.best_params = net.params.copy()
         self.start_params = net.params.copy()
@@ -222,6 +238,7 @@ class EpochLoop:
                 max_loss=limit,
                 probe=probe,
                 block_rows=_data.block_rows(self.X, batch_size) if self.disk else None,
+                buffers=self.buffers,
             )
             for event in self.events:
                 event.on_fit_begin(self, epochs)

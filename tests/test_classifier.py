@@ -572,3 +572,20 @@ def test_invalid_sample_weight_is_named(sample_weight, small_digits):
     X, y = small_digits
     with pytest.raises(ValueError, match="sample_weight"):
         _small().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [[3, 7], [0, 1, 2], ["cat", "dog"], ["b", "a", "c", "d"], [1.0, 2.0, 5.0]],
+    ids=["binary-int", "multiclass-int", "binary-str", "multiclass-str", "float-labels"],
+)
+def test_target_encoding_equals_label_binarize(labels, rng):
+    # The encoding the heads train on is scikit-learn's label_binarize, whatever the labels.
+    from sklearn.preprocessing import label_binarize
+
+    y = np.asarray(labels)[rng.integers(0, len(labels), 50)]
+    y[: len(labels)] = labels  # every class present
+    clf = ScratchMLPClassifier(head="sigmoid")
+    clf.classes_, clf._multilabel = np.unique(labels), False
+    expected = label_binarize(y, classes=clf.classes_)
+    np.testing.assert_array_equal(clf._encode(y, False, "sigmoid"), expected)

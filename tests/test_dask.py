@@ -29,27 +29,11 @@ dask_ml_search = pytest.importorskip("dask_ml.model_selection", reason=_EXTRA)
 import cloudpickle  # noqa: E402  (a dependency of distributed)
 from joblib import parallel_config  # noqa: E402
 
+from sknumpynet.parallel import BLASThreadLimit  # noqa: E402  (needs distributed)
+
 # pytest splits this on ":", so the message stops before its own colon.
 MAX_ITER = "ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning"
 CLASSES = np.arange(10)
-
-
-class BLASThreads(distributed.WorkerPlugin):
-    """Limit the BLAS thread pools of every worker process to ``n`` threads.
-
-    The pattern ``docs/scaling.rst`` recommends (threadpoolctl in each worker).
-    """
-
-    name = "blas-threads"
-
-    def __init__(self, n):
-        self.n = n
-
-    def setup(self, worker):
-        self._limits = threadpool_limits(limits=self.n, user_api="blas")
-
-    def teardown(self, worker):
-        self._limits.restore_original_limits()
 
 
 def _blas_threads():
@@ -83,7 +67,7 @@ def client():
     )
     client = distributed.Client(cluster)
     try:
-        client.register_plugin(BLASThreads(1))
+        client.register_plugin(BLASThreadLimit(1))
         client.run(_silence_iteration_cap)
         yield client
     finally:
@@ -105,10 +89,10 @@ def test_worker_plugin_sets_blas_threads_of_every_worker(client):
     workers = set(client.scheduler_info()["workers"])
     assert client.run(_blas_threads) == dict.fromkeys(workers, [1])
     try:
-        client.register_plugin(BLASThreads(2))  # replaces the plugin of the same name
+        client.register_plugin(BLASThreadLimit(2))  # replaces the plugin of the same name
         assert client.run(_blas_threads) == dict.fromkeys(workers, [2])
     finally:
-        client.register_plugin(BLASThreads(1))
+        client.register_plugin(BLASThreadLimit(1))
     assert client.run(_blas_threads) == dict.fromkeys(workers, [1])
 
 
@@ -231,7 +215,7 @@ def test_incremental_regressor_reaches_in_core_r2(client):
 def test_incremental_on_cluster_equals_in_process(client, digits):
     # Between two blocks the model travels between worker processes (pickled);
     # no training state (optimizer moments, counters) may be lost on the way.
-    X, y = digits
+    X, y = digits[0][: 28 * 64], digits[1][: 28 * 64]  # whole blocks of 64 rows
     params = dict(hidden_layer_sizes=(16,), batch_size=32, random_state=0)
     remote = _incremental(ScratchMLPClassifier(**params), X, y, 2, 64, client, classes=CLASSES)
     with dask.config.set(scheduler="sync"), threadpool_limits(limits=1, user_api="blas"):

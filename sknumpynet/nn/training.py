@@ -122,6 +122,11 @@ class Trainer:
         disk-friendly (page-cache sized reads rather than random rows across
         the whole file), at the price of batches drawn from one block rather
         than from the whole data.  None (in-memory data) shuffles fully.
+    buffers : dict, optional
+        Where the trainer keeps its gradient vector and gathered-batch buffers.
+        Pass the same dict to the next Trainer of the same network (a stream
+        of ``partial_fit`` calls) and it reuses them instead of allocating
+        fresh memory every call.
     """
 
     def __init__(
@@ -138,6 +143,7 @@ class Trainer:
         max_loss=math.inf,
         probe=None,
         block_rows=None,
+        buffers=None,
     ):
         self.network = network
         self.optimizer = optimizer
@@ -150,8 +156,10 @@ class Trainer:
         self.max_loss = max_loss
         self.probe = probe
         self.block_rows = block_rows
-        self.grad = np.empty_like(network.params)
-        self._gathered = None
+        self._buffers = {} if buffers is None else buffers
+        if self._buffers.get("grad") is None or self._buffers["grad"].shape != network.params.shape:
+            self._buffers["grad"] = np.empty_like(network.params)
+        self.grad = self._buffers["grad"]
 
     def _order(self, n, indices):
         """This epoch's order of the rows ``indices`` (all ``n`` rows if None)."""
@@ -163,9 +171,17 @@ class Trainer:
         return np.concatenate([self.rng.permutation(rows[i : i + block]) for i in starts])
 
     def _gather_buffers(self, rows, X, Y, sample_weight):
-        buf = self._gathered
-        if buf is None or buf[1].shape[0] < rows:
-            buf = self._gathered = (
+        buf = self._buffers.get("gathered")
+        if (
+            buf is None
+            or buf[1].shape[0] < rows
+            or (buf[0] is None) != issparse(X)
+            or (buf[0] is not None and buf[0].shape[1] != X.shape[1])
+            or (buf[2] is None) != (sample_weight is None)
+            or buf[1].shape[1] != Y.shape[1]
+            or buf[1].dtype != Y.dtype
+        ):
+            buf = self._buffers["gathered"] = (
                 None if issparse(X) else np.empty((rows, X.shape[1]), dtype=X.dtype),
                 np.empty((rows, Y.shape[1]), dtype=Y.dtype),
                 None if sample_weight is None else np.empty(rows, dtype=X.dtype),
