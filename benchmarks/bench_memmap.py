@@ -143,8 +143,13 @@ def run(size_bytes, epochs, working_memory, directory=None):
         out["generate_s"] = time.perf_counter() - start
         X = np.load(path, mmap_mode="r")
         out["x_bytes"] = X.nbytes
-        # Warm-up on a slice (BLAS buffers, imports): not the phases' growth.
+        # Warm-up (imports; OpenBLAS's per-thread work buffers, which it sizes by
+        # the first large product and keeps): not the phases' growth. A plain
+        # product of one prediction chunk's shape (rows that fit working_memory
+        # with their 784 + 128 + 10 values), on arrays freed right after.
         fit_quietly(scratch((128,), 128, 1, SEED), X[:4096], y[:4096]).predict_proba(X[:4096])
+        chunk = min(n_rows, working_memory * 2**20 // ((784 + 128 + 10) * 4))
+        np.ones((chunk, 784), np.float32) @ np.ones((784, 128), np.float32)
         model = scratch((128,), 128, epochs, SEED)
         with Peak() as fitting:
             fit_quietly(model, X, y)

@@ -48,11 +48,7 @@ def _copy(value, backup, path):
     """A deep copy of ``value`` whose arrays are written into ``backup[path]``
     buffers (kept between calls: no fresh memory, so no page faults, per call)."""
     if isinstance(value, np.ndarray):
-        buffer = backup.get(path)
-        if buffer is None or buffer.shape != value.shape or buffer.dtype != value.dtype:
-            buffer = backup[path] = np.empty_like(value)
-        np.copyto(buffer, value)
-        return buffer
+        return _data.copy_into(backup, path, value)
     if isinstance(value, list):
         return [_copy(v, backup, (*path, i)) for i, v in enumerate(value)]
     if isinstance(value, dict):

@@ -128,3 +128,14 @@ def logits(X, coefs, intercepts, activations):
         for rows in gen_batches(n, step):
             out[rows] = forward_logits(as_dtype(X[rows], dtype), coefs, intercepts, activations)
     return out
+
+
+def copy_into(buffers, key, array):
+    """A copy of ``array`` in ``buffers[key]``, allocated again only for a new
+    shape or dtype: copies made every call reuse one buffer (no fresh memory,
+    so no page faults, in a stream of ``partial_fit`` calls)."""
+    buffer = buffers.get(key)
+    if buffer is None or buffer.shape != array.shape or buffer.dtype != array.dtype:
+        buffer = buffers[key] = np.empty_like(array)
+    np.copyto(buffer, array)
+    return buffer

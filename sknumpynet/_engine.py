@@ -216,8 +216,9 @@ class EpochLoop:
         batch_rows = n_train if self.optimizer.full_batch else batch_size
         probe = self._probe(n_train, batch_rows, incremental)
         _start_call(est, self.early_stopping, self.validate is not None, incremental)
-        self.best_params = net.params.copy()
-        self.start_params = net.params.copy()
+        buffers = {} if self.buffers is None else self.buffers
+        self.best_params = _data.copy_into(buffers, "best", net.params)
+        self.start_params = _data.copy_into(buffers, "start", net.params)
         ended = "max_iter"
         validated = False
         # Overflow and NaN are expected once a learning rate explodes; they are

@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import pytest
+from _shared import CLASSIFIER_LEARNS, STEP_OPTIMIZERS, TRAINING_WARNINGS
 from sklearn.datasets import make_classification
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
@@ -22,28 +23,7 @@ from sklearn.utils.estimator_checks import (
 from sknumpynet import ScratchMLPClassifier
 from sknumpynet.nn import OPTIMIZERS
 
-pytestmark = [
-    pytest.mark.filterwarnings("error::sknumpynet.exceptions.DivergenceWarning"),
-    # (A filter string splits at ":", so "." stands for the colon in the message.)
-    pytest.mark.filterwarnings(
-        "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
-    ),
-    pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
-]
-
-STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if cls.incremental)
-
-# Step sizes at which each optimizer learns the imbalanced problem below; a
-# new optimizer needs an entry here.
-LEARNS = {
-    "gd": {"learning_rate_init": 0.5, "max_iter": 150},
-    "sgd": {"learning_rate_init": 0.1, "max_iter": 15},
-    "momentum": {"learning_rate_init": 0.1, "max_iter": 15},
-    "nesterov": {"learning_rate_init": 0.1, "max_iter": 15},
-    "rmsprop": {"learning_rate_init": 0.003, "max_iter": 15},
-    "adam": {"learning_rate_init": 0.01, "max_iter": 15},
-    "lbfgs": {"max_iter": 50},
-}
+pytestmark = TRAINING_WARNINGS
 
 
 def _data(n=120, n_classes=3, weights=None, seed=0):
@@ -80,7 +60,7 @@ def _clf(optimizer="adam", **params):
         "optimizer": optimizer,
         "max_iter": 3,
         "batch_size": 32,
-        "learning_rate_init": LEARNS[optimizer].get("learning_rate_init", 0.01),
+        "learning_rate_init": CLASSIFIER_LEARNS[optimizer].get("learning_rate_init", 0.01),
         "random_state": 0,
     }
     return ScratchMLPClassifier(**{**settings, **params})
@@ -218,14 +198,14 @@ def test_balanced_raises_balanced_accuracy_on_imbalanced_data(optimizer):
             optimizer=optimizer,
             class_weight=class_weight,
             random_state=0,
-            **LEARNS[optimizer],
+            **CLASSIFIER_LEARNS[optimizer],
         ).fit(X_train, y_train)
         scores[class_weight] = balanced_accuracy_score(y_test, clf.predict(X_test))
     assert scores["balanced"] > scores[None] + 0.05, scores
 
 
 def test_every_optimizer_has_learning_settings():
-    assert set(LEARNS) == set(OPTIMIZERS)
+    assert set(CLASSIFIER_LEARNS) == set(OPTIMIZERS)
 
 
 # ---- partial_fit ----------------------------------------------------------------

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _shared import CLASSIFIER_LEARNS
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
@@ -19,19 +20,6 @@ pytestmark = pytest.mark.filterwarnings("error::sknumpynet.exceptions.Divergence
 # The heads a classifier can use (the registry also holds the regressor's).
 CLASSIFIER_HEADS = sorted(name for name, head in HEADS.items() if head.classification)
 
-# Settings under which each optimizer learns digits and breast_cancer in a
-# fraction of a second: gd takes one full-batch step per epoch, so it needs a
-# larger step and more epochs; lbfgs has no learning rate and converges in
-# fewer than 50 iterations.  A new optimizer needs an entry here.
-LEARNS = {
-    "gd": {"learning_rate_init": 0.5, "max_iter": 150},
-    "sgd": {"learning_rate_init": 0.1, "max_iter": 15},
-    "momentum": {"learning_rate_init": 0.1, "max_iter": 15},
-    "nesterov": {"learning_rate_init": 0.1, "max_iter": 15},
-    "rmsprop": {"learning_rate_init": 0.003, "max_iter": 15},
-    "adam": {"learning_rate_init": 0.01, "max_iter": 15},
-    "lbfgs": {"max_iter": 50},
-}
 
 # The two messages of a capped fit; a DivergenceWarning (a ConvergenceWarning
 # subclass with another message) still shows.
@@ -69,7 +57,7 @@ def _small(**kwargs):
 
 
 def test_every_optimizer_has_learning_settings():
-    assert set(LEARNS) == set(OPTIMIZERS)
+    assert set(CLASSIFIER_LEARNS) == set(OPTIMIZERS)
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
@@ -78,7 +66,12 @@ def test_every_optimizer_has_learning_settings():
 def test_learns_real_dataset(optimizer, head, dataset, request):
     X_train, X_test, y_train, y_test = request.getfixturevalue(dataset)
     clf = ScratchMLPClassifier(
-        (16,), optimizer=optimizer, head=head, batch_size=32, random_state=0, **LEARNS[optimizer]
+        (16,),
+        optimizer=optimizer,
+        head=head,
+        batch_size=32,
+        random_state=0,
+        **CLASSIFIER_LEARNS[optimizer],
     )
     _quiet_fit(clf, X_train, y_train)
     assert clf.out_activation_ == head

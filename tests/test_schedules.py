@@ -14,25 +14,17 @@ import warnings
 
 import numpy as np
 import pytest
+from _shared import STEP_OPTIMIZERS, TRAINING_WARNINGS
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.exceptions import DivergenceWarning
-from sknumpynet.nn import OPTIMIZERS
 from sknumpynet.nn.schedules import ADAPTIVE_FLOOR, SCHEDULES
 
-pytestmark = [
-    pytest.mark.filterwarnings("error::sknumpynet.exceptions.DivergenceWarning"),
-    # (A filter string splits at ":", so "." stands for the colon in the message.)
-    pytest.mark.filterwarnings(
-        "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
-    ),
-    pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
-]
+pytestmark = TRAINING_WARNINGS
 
-STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if cls.incremental)
 SCHEDULE_NAMES = sorted(SCHEDULES)
 LR0 = 0.01
 # Every epoch after the first counts as "no improvement", so patience 1 runs

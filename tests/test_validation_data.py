@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 import sklearn
+from _shared import TRAINING_WARNINGS
 from scipy import sparse
 from sklearn.datasets import make_classification
 from sklearn.metrics import (
@@ -27,14 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 
-pytestmark = [
-    pytest.mark.filterwarnings("error::sknumpynet.exceptions.DivergenceWarning"),
-    # (A filter string splits at ":", so "." stands for the colon in the message.)
-    pytest.mark.filterwarnings(
-        "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
-    ),
-    pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
-]
+pytestmark = TRAINING_WARNINGS
 
 X_ALL, Y_ALL = make_classification(
     n_samples=160, n_features=5, n_informative=3, n_redundant=0, n_classes=3,
