@@ -25,35 +25,21 @@ A subclass supplies only what differs between estimators:
     (higher is better): accuracy for the classifier, R² for the regressor.
 """
 
-import copy
 from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, is_classifier
-from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _callbacks, _data, _engine, _events, _holdout
+from . import _callbacks, _data, _engine, _events, _holdout, _seeding
 from ._sklearn_compat import check_sample_weight
 from ._validation import FLOATS, checking_input, validate_hyperparameters
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, warn_user
 from .nn import MLP, OPTIMIZERS
 from .nn.schedules import SCHEDULES
-
-
-def _copy(value, backup, path):
-    """A deep copy of ``value`` whose arrays are written into ``backup[path]``
-    buffers (kept between calls: no fresh memory, so no page faults, per call)."""
-    if isinstance(value, np.ndarray):
-        return _data.copy_into(backup, path, value)
-    if isinstance(value, list):
-        return [_copy(v, backup, (*path, i)) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {k: _copy(v, backup, (*path, k)) for k, v in value.items()}
-    return copy.deepcopy(value)
 
 
 @dataclass(eq=False, repr=False)
@@ -170,7 +156,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             if key in _engine.RECORDS and isinstance(value, list):
                 saved[key], lengths[key] = value, len(value)
             else:
-                saved[key] = value if key in keep else _copy(value, backup, (key,))
+                saved[key] = value if key in keep else _data.copy_state(value, backup, (key,))
         try:
             return self._fit_or_raise(X, y, sample_weight, incremental, classes, validation)
         except BaseException:
@@ -190,8 +176,8 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             X, y, sample_weight, first_call, incremental, classes
         )
         if first_call:
-            self._random_seed = self._new_seed()
-        rng = self._make_rng(0 if first_call else self.t_)
+            self._random_seed = _seeding.new_seed(self.random_state)
+        rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if first_call else self.t_)
         sizes = [X.shape[1], *hidden, Y.shape[1]]
         net = self._network(sizes, activations, head_name, X.dtype, dropout, first_call, rng)
         given = validation is not None and any(v is not None for v in validation)
@@ -351,30 +337,6 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
                 f"{self.out_activation_!r}); got layers {net.layer_sizes}, activations "
                 f"{activations}, output {net.head_name!r}. Set warm_start=False to start anew."
             )
-
-    def _new_seed(self):
-        """An int drawn once per fresh fit from ``random_state``.
-
-        The early-stopping split of every later warm-started fit reuses it, so
-        it holds out the same rows (an int ``random_state`` gives the same
-        seed in every fresh fit too).
-        """
-        high = np.iinfo(np.int32).max
-        if self.random_state is None:  # fresh entropy, not numpy's global state
-            return int(np.random.default_rng().integers(high))
-        if isinstance(self.random_state, np.random.Generator):
-            return int(self.random_state.integers(high))
-        return int(check_random_state(self.random_state).randint(high))
-
-    def _make_rng(self, samples_seen):
-        """The one generator of this call, derived from ``random_state``.
-
-        ``samples_seen`` (0 for a fresh fit) gives each later partial_fit or
-        warm-started call a stream of its own.
-        """
-        if isinstance(self.random_state, np.random.Generator):
-            return self.random_state
-        return np.random.default_rng([self._random_seed, samples_seen])
 
     # ---- prediction ------------------------------------------------------
 

@@ -12,6 +12,8 @@ Nothing here copies a whole ``X`` that the user did not ask to be copied:
   exist at a time.
 """
 
+import copy
+
 import numpy as np
 from scipy.sparse import issparse
 from sklearn import get_config
@@ -139,3 +141,15 @@ def copy_into(buffers, key, array):
         buffer = buffers[key] = np.empty_like(array)
     np.copyto(buffer, array)
     return buffer
+
+
+def copy_state(value, backup, path):
+    """A deep copy of ``value`` (an estimator attribute) whose arrays are written
+    into ``backup[path]`` buffers kept between calls (see :func:`copy_into`)."""
+    if isinstance(value, np.ndarray):
+        return copy_into(backup, path, value)
+    if isinstance(value, list):
+        return [copy_state(v, backup, (*path, i)) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: copy_state(v, backup, (*path, k)) for k, v in value.items()}
+    return copy.deepcopy(value)

@@ -198,3 +198,47 @@ def _dropout_rates(dropout, n_hidden):
             f"{n_hidden} of them (one per hidden layer); got {dropout!r}."
         )
     return [float(r) for r in rates]
+
+
+def check_class_weight(class_weight, classes, incremental):
+    """Raise unless ``class_weight`` is "balanced" (not in partial_fit) or a dict
+    of finite weights >= 0 for labels among ``classes``.
+
+    Parameters
+    ----------
+    class_weight : object
+        The classifier's ``class_weight``, not None.
+    classes : ndarray of shape (n_classes,)
+    incremental : bool
+        Whether the call is a ``partial_fit``.
+    """
+    allowed = "class_weight must be None, 'balanced' or a dict {label: weight}"
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"{allowed}; got {class_weight!r}.")
+        if incremental:
+            # As SGDClassifier: one chunk's class counts are not the data's.
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit: the class "
+                "frequencies of the whole data are unknown there. Compute them with "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) on a large enough sample of y and pass the "
+                "result as a dict."
+            )
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"{allowed}; got {class_weight!r}.")
+    unknown = [label for label in class_weight if label not in set(classes)]
+    if unknown:
+        raise ValueError(
+            f"class_weight names labels that are not classes {classes.tolist()}: {unknown}."
+        )
+    bad = {
+        label: w
+        for label, w in class_weight.items()
+        if isinstance(w, (bool, np.bool_))
+        or not isinstance(w, Real)
+        or not (math.isfinite(w) and w >= 0)
+    }
+    if bad:
+        raise ValueError(f"class_weight values must be finite numbers >= 0; got {bad}.")

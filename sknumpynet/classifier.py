@@ -8,7 +8,6 @@ persistence are the base's and the engine's.
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -20,6 +19,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import ScratchMLPBase
 from ._docstrings import compose
+from ._validation import check_class_weight
 from .nn import HEADS
 
 CLASSIFICATION_HEADS = tuple(name for name, head in HEADS.items() if head.classification)
@@ -167,42 +167,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             return sw
         if self._multilabel:
             raise ValueError("class_weight is not supported for multilabel targets; use None.")
-        if isinstance(self.class_weight, str):
-            if self.class_weight != "balanced":
-                raise ValueError(
-                    f"class_weight must be None, 'balanced' or a dict {{label: weight}}; "
-                    f"got {self.class_weight!r}."
-                )
-            if incremental:
-                # As SGDClassifier: one chunk's class counts are not the data's.
-                raise ValueError(
-                    "class_weight 'balanced' is not supported for partial_fit: the class "
-                    "frequencies of the whole data are unknown there. Compute them with "
-                    "sklearn.utils.class_weight.compute_class_weight('balanced', "
-                    "classes=classes, y=y) on a large enough sample of y and pass the "
-                    "result as a dict."
-                )
-        elif isinstance(self.class_weight, dict):
-            unknown = [label for label in self.class_weight if label not in set(self.classes_)]
-            if unknown:
-                raise ValueError(
-                    f"class_weight names labels that are not classes "
-                    f"{self.classes_.tolist()}: {unknown}."
-                )
-            bad = {
-                label: w
-                for label, w in self.class_weight.items()
-                if isinstance(w, (bool, np.bool_))
-                or not isinstance(w, Real)
-                or not (math.isfinite(w) and w >= 0)
-            }
-            if bad:
-                raise ValueError(f"class_weight values must be finite numbers >= 0; got {bad}.")
-        else:
-            raise ValueError(
-                "class_weight must be None, 'balanced' or a dict {label: weight}; "
-                f"got {self.class_weight!r}."
-            )
+        check_class_weight(self.class_weight, self.classes_, incremental)
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         per_sample = weights[np.searchsorted(self.classes_, y)].astype(dtype)
         return per_sample if sw is None else sw * per_sample

@@ -1,0 +1,51 @@
+"""Where the randomness of a fit comes from: ``random_state``, once per fit.
+
+A fresh fit draws one int from ``random_state`` (:func:`new_seed`) and keeps it
+as ``_random_seed``; the generator of every call (:func:`call_rng`) and the
+early-stopping split derive from it, so a warm-started fit holds out the same
+rows and an int ``random_state`` gives the same model every time. A
+:class:`numpy.random.Generator` is used as it is (its stream continues from
+fit to fit); ``None`` draws fresh entropy, never numpy's global state.
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+
+def new_seed(random_state):
+    """An int drawn once per fresh fit from ``random_state``.
+
+    Parameters
+    ----------
+    random_state : None, int, RandomState or Generator
+
+    Returns
+    -------
+    int
+    """
+    high = np.iinfo(np.int32).max
+    if random_state is None:
+        return int(np.random.default_rng().integers(high))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(high))
+    return int(check_random_state(random_state).randint(high))
+
+
+def call_rng(random_state, seed, samples_seen):
+    """The one generator of a fit or partial_fit call.
+
+    Parameters
+    ----------
+    random_state : None, int, RandomState or Generator
+    seed : int
+        The fit's :func:`new_seed`.
+    samples_seen : int
+        0 for a fresh fit, else ``t_``: each later call gets a stream of its own.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng([seed, samples_seen])
