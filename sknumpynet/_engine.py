@@ -3,12 +3,13 @@
 One fit or ``partial_fit`` call runs here, whatever the estimator: the
 estimators only prepare the network, the encoded targets and a validation
 scorer.  :class:`EpochLoop` drives the step optimizers epoch by epoch;
-:func:`run_lbfgs` drives L-BFGS iteration by iteration.  Both keep the same
+:class:`LBFGSRun` drives L-BFGS iteration by iteration.  Both keep the same
 records on the estimator (``n_iter_``, ``t_``, ``loss_``, ``loss_curve_``,
-``best_loss_``, ``validation_scores_``, ``best_validation_score_``) and tell
-the same events to a list of :class:`FitEvents`, so features that act once per
-epoch (progress lines, learning-rate schedules, callbacks) hook in without
-touching the loops.
+``learning_rates_``, ``best_loss_``, ``validation_scores_``,
+``validation_loss_curve_``, ``best_validation_score_``) and tell the same
+events to a list of :class:`~sknumpynet._events.FitEvents`, so features that
+act once per epoch (progress lines, learning-rate schedules, callbacks) hook
+in without touching the loops.
 
 Patience
     An epoch "improves" when the training loss falls by more than ``tol``
@@ -31,7 +32,6 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _data
-from ._events import FitEvents  # noqa: F401 (the hooks, re-exported for readers of the loop)
 from .exceptions import DivergenceWarning, TrainingInterruptedWarning, warn_user
 from .nn import Diverged, Trainer, deferred_interrupt, probe_objective
 
