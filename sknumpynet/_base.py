@@ -155,8 +155,10 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         for key, value in self.__dict__.items():
             if key in _engine.RECORDS and isinstance(value, list):
                 saved[key], lengths[key] = value, len(value)
+            elif key in keep or isinstance(value, _data.IMMUTABLE):
+                saved[key] = value
             else:
-                saved[key] = value if key in keep else _data.copy_state(value, backup, (key,))
+                saved[key] = _data.copy_state(value, backup, (key,))
         try:
             return self._fit_or_raise(X, y, sample_weight, incremental, classes, validation)
         except BaseException:
@@ -167,7 +169,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             raise
 
     def _fit_or_raise(self, X, y, sample_weight, incremental, classes, validation):
-        hidden, activations, dropout = validate_hyperparameters(self)
+        hidden, activations, dropout = self._hyperparameters()
         solver = OPTIMIZERS[self.optimizer]
         self._refuse_unsupported(solver, dropout, incremental)
         first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
@@ -215,6 +217,20 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         )
         loop.run(1 if incremental else self.max_iter, incremental)
         return self
+
+    def _hyperparameters(self):
+        """``validate_hyperparameters(self)``, reused while no value has changed.
+
+        A stream of ``partial_fit`` calls would validate the same values every
+        call. Their ``repr`` tells whether any changed: it shows content, not
+        identity, so a list changed in place is validated again too.
+        """
+        values = repr([getattr(self, name) for name in self.__dataclass_fields__])
+        cache = self.__dict__.get("_cache")
+        reuse = {} if cache is None else cache[2]
+        if reuse.get("hyperparameters", (None,))[0] != values:
+            reuse["hyperparameters"] = (values, validate_hyperparameters(self))
+        return [list(value) for value in reuse["hyperparameters"][1]]
 
     def _refuse_unsupported(self, solver, dropout, incremental):
         if any(dropout) and not solver.incremental:

@@ -143,6 +143,10 @@ def copy_into(buffers, key, array):
     return buffer
 
 
+IMMUTABLE = (int, float, str, type(None), np.number, np.bool_)
+"""Types of values that cannot change in place: a backup keeps them as they are."""
+
+
 def copy_state(value, backup, path):
     """A deep copy of ``value`` (an estimator attribute) whose arrays are written
     into ``backup[path]`` buffers kept between calls (see :func:`copy_into`)."""
@@ -152,4 +156,6 @@ def copy_state(value, backup, path):
         return [copy_state(v, backup, (*path, i)) for i, v in enumerate(value)]
     if isinstance(value, dict):
         return {k: copy_state(v, backup, (*path, k)) for k, v in value.items()}
+    if isinstance(value, IMMUTABLE):  # most of the state: nothing to copy
+        return value
     return copy.deepcopy(value)

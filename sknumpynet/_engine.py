@@ -37,7 +37,7 @@ from .nn import Diverged, Trainer, deferred_interrupt, probe_objective
 
 DIVERGENCE_FACTOR = 1e3
 PROBE_ROWS = 256
-PROBE_MIN_ROWS = 32
+PROBE_MIN_ROWS = 16
 
 
 RECORDS = ("loss_curve_", "learning_rates_", "validation_scores_", "validation_loss_curve_")
@@ -196,17 +196,10 @@ class EpochLoop:
             warn_user(f"batch_size={size} is larger than the {n} samples; using {n}.", UserWarning)
         return min(size, n)
 
-    def _probe(self, n_train, batch_rows, incremental):
-        # Up to one batch of evenly spaced rows on which whole weight vectors are
-        # scored: the starting weights, and those after every epoch. An exploded
-        # step shows on any few dozen rows: a partial_fit chunk, scored after
-        # every call, probes a sixteenth of its rows (at least 32) rather than a
-        # batch, which for a 600-row chunk would be a fifth of the call's work.
-        size = min(batch_rows, PROBE_ROWS)
-        if incremental:
-            size = min(size, max(PROBE_MIN_ROWS, n_train // 16))
-        rows = np.arange(self.X.shape[0]) if self.rows is None else self.rows
-        return rows[np.linspace(0, n_train - 1, min(size, n_train)).astype(np.intp)]
+    def _probe(self, n_train, size):
+        """``size`` evenly spaced training rows (at most all of them)."""
+        spaced = np.linspace(0, n_train - 1, min(size, n_train)).astype(np.intp)
+        return spaced if self.rows is None else self.rows[spaced]
 
     def run(self, epochs, incremental):
         """Train up to ``epochs`` epochs; warn as the way training ended calls for."""
@@ -214,18 +207,35 @@ class EpochLoop:
         n_train = self.X.shape[0] if self.rows is None else len(self.rows)
         batch_size = self._batch_size(n_train)
         batch_rows = n_train if self.optimizer.full_batch else batch_size
-        probe = self._probe(n_train, batch_rows, incremental)
+        # Whole weight vectors are scored on up to one batch of evenly spaced
+        # rows: the starting weights of a fit, for the divergence limit, and
+        # those after every epoch. An exploded step (a loss 1000 times that
+        # limit's reference) shows on any dozen rows: after a partial_fit call
+        # a 32nd of its chunk (at least 16 rows) is scored rather than a batch,
+        # which for a 600-row chunk would be a fifth of the call's work.
+        size = min(batch_rows, PROBE_ROWS)
+        reference_rows = self._probe(n_train, size) if est._loss_reference is None else None
+        if incremental:
+            size = min(size, max(PROBE_MIN_ROWS, n_train // 32))
+        probe = self._probe(n_train, size)
         _start_call(est, self.early_stopping, self.validate is not None, incremental)
         buffers = {} if self.buffers is None else self.buffers
         self.best_params = _data.copy_into(buffers, "best", net.params)
-        self.start_params = _data.copy_into(buffers, "start", net.params)
+        # The start weights are needed apart from the best ones only once an
+        # epoch has ended (a one-epoch partial_fit call never needs them).
+        self.start_params = (
+            self.best_params if epochs == 1 else _data.copy_into(buffers, "start", net.params)
+        )
         ended = "max_iter"
         validated = False
         # Overflow and NaN are expected once a learning rate explodes; they are
         # caught from the loss and the weights instead of reported by numpy.
-        with deferred_interrupt() as interrupt, np.errstate(all="ignore"):
+        # Ctrl-C is held to the end of a batch in a fit, which then returns what
+        # it has trained; in a partial_fit call it raises at once and the call
+        # is rolled back, so that a loop of calls stops where the user asked.
+        with deferred_interrupt(not incremental) as interrupt, np.errstate(all="ignore"):
             limit = DIVERGENCE_FACTOR * reference_loss(
-                est, net, self.X, self.Y, self.sample_weight, probe
+                est, net, self.X, self.Y, self.sample_weight, reference_rows
             )
             trainer = Trainer(
                 net,
@@ -253,11 +263,15 @@ class EpochLoop:
                     ended = "diverged"
                     break
                 except KeyboardInterrupt:
+                    if incremental:  # not held: the call is rolled back
+                        raise
                     ended = f"interrupted in epoch {est.n_iter_ + 1}"
                     break
                 validation = None if self.validate is None else self.validate(net)
                 validated = validated or validation is not None
-                if _record_epoch(est, loss, validation, n_train, self.early_stopping):
+                improved = _record_epoch(est, loss, validation, n_train, self.early_stopping)
+                # After the last epoch the best weights matter only to early stopping.
+                if improved and (epoch + 1 < epochs or self.early_stopping):
                     self.best_params[...] = net.params
                 score = None if validation is None else validation[0]
                 stop = [event.on_epoch_end(self, epoch, loss, score) for event in self.events]

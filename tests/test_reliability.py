@@ -12,6 +12,7 @@
 """
 
 import _thread
+import copy
 import re
 import signal
 import threading
@@ -715,6 +716,45 @@ def test_ctrl_c_between_epochs_is_not_lost(monkeypatch):
     with pytest.warns(TrainingInterruptedWarning, match="interrupted after epoch 1"):
         clf = _small(early_stopping=True, max_iter=20).fit(X, y)
     assert clf.n_iter_ == 1 and len(clf.validation_scores_) == 1
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="SIGINT handlers exist only in the main thread",
+)
+def test_ctrl_c_during_partial_fit_raises_and_undoes_the_call(monkeypatch):
+    # A loop of partial_fit calls spends its time inside the calls: held as in
+    # fit, Ctrl-C would end one call early and the loop would go on.
+    X, y = _data(n=100)
+    clf = _small(batch_size=25).partial_fit(X, y, classes=np.unique(y))
+    twin = copy.deepcopy(clf)
+    handler_before = signal.getsignal(signal.SIGINT)
+    during = []
+
+    def on_step(n):
+        during.append(signal.getsignal(signal.SIGINT))
+        _sigint_at(2)(n)
+
+    recorder = _StepRecorder(monkeypatch, "adam", on_step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no TrainingInterruptedWarning either
+        with pytest.raises(KeyboardInterrupt):
+            clf.partial_fit(X, y)
+    # Python's own handling (no handler installed): raised in the second step.
+    assert len(recorder.snapshots) == 2
+    assert all(handler is handler_before for handler in during)
+    assert signal.getsignal(signal.SIGINT) is handler_before
+    # The call never happened: weights, optimizer state and records as before.
+    state, expected = clf.__getstate__(), twin.__getstate__()
+    assert state.keys() == expected.keys()
+    for key in expected:
+        np.testing.assert_equal(state[key], expected[key], err_msg=key)
+    # And the stream goes on from there, bit for bit like the twin's.
+    monkeypatch.undo()
+    clf.partial_fit(X, y)
+    twin.partial_fit(X, y)
+    np.testing.assert_array_equal(_flat(clf), _flat(twin))
+    assert clf.t_ == twin.t_ == 2 * len(X)
 
 
 def test_fit_in_a_worker_thread_leaves_sigint_alone():

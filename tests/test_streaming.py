@@ -217,6 +217,45 @@ def test_a_rolled_back_call_leaves_the_stream_as_if_it_never_happened(kind, para
     assert _views_of_cache(est)
 
 
+# ---- a stream validates its hyperparameters once, until one changes ---------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"alpha": -1.0},
+        # Equal to the valid 4 (True == 1): only the type tells it apart.
+        {"batch_size": True},
+        {"learning_rate_init": np.float32("nan")},
+    ],
+)
+def test_a_hyperparameter_set_between_calls_is_validated(change):
+    est = _make("classifier", batch_size=1)
+    chunks = _chunks("classifier")
+    for X, y in chunks[:2]:
+        _step(est, X, y)
+    before = _state(est)
+    est.set_params(**change)
+    with pytest.raises((TypeError, ValueError), match=next(iter(change))):
+        _step(est, *chunks[2])
+    np.testing.assert_equal(_state(est), {**before, **change})
+
+
+@pytest.mark.parametrize(
+    ("name", "valid", "invalid"),
+    [("activation", ["relu", "tanh"], "bogus"), ("dropout", [0.0, 0.2], 1.5)],
+)
+def test_a_list_changed_in_place_between_calls_is_validated(name, valid, invalid):
+    """The same list object, with new content, is checked again."""
+    est = _make("classifier", **{name: list(valid)})
+    chunks = _chunks("classifier")
+    for X, y in chunks[:2]:
+        _step(est, X, y)
+    getattr(est, name)[1] = invalid
+    with pytest.raises(ValueError, match=f"{name} must be"):
+        _step(est, *chunks[2])
+
+
 # ---- what invalidates the kept network -------------------------------------------
 
 

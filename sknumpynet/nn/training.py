@@ -34,13 +34,18 @@ class _InterruptFlag:
 
 
 @contextlib.contextmanager
-def deferred_interrupt():
+def deferred_interrupt(defer=True):
     """Hold SIGINT until the current batch has finished.
 
     In the main thread, SIGINT inside the block only sets a flag (yielded) that
-    :meth:`Trainer.epoch` polls between batches.  Elsewhere (signal handlers
-    can only be set from the main thread) the flag never fires and Python's own
-    handling applies.
+    :meth:`Trainer.epoch` polls between batches.  With ``defer=False``, or
+    elsewhere (signal handlers can only be set from the main thread), the flag
+    never fires and Python's own handling applies.
+
+    Parameters
+    ----------
+    defer : bool, default=True
+        False leaves SIGINT alone (no handler is installed).
 
     Yields
     ------
@@ -48,7 +53,7 @@ def deferred_interrupt():
         Its ``requested`` attribute becomes True when SIGINT arrives.
     """
     flag = _InterruptFlag()
-    if threading.current_thread() is not threading.main_thread():
+    if not defer or threading.current_thread() is not threading.main_thread():
         yield flag
         return
 
