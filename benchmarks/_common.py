@@ -85,9 +85,10 @@ def held_out_split(seed=0):
 # ---- contenders ------------------------------------------------------------
 
 
-def scratch(hidden, batch_size, epochs, seed):
-    """ScratchMLPClassifier at the benchmark settings, training exactly ``epochs``."""
-    return ScratchMLPClassifier(
+def scratch(hidden, batch_size, epochs, seed, cls=ScratchMLPClassifier):
+    """ScratchMLPClassifier (or ``cls``, e.g. an older version's) at the benchmark
+    settings, training exactly ``epochs``."""
+    return cls(
         hidden_layer_sizes=hidden,
         activation="relu",
         optimizer="adam",

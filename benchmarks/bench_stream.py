@@ -29,21 +29,24 @@ import numpy as np
 from _common import RESULTS, fit_quietly, machine, median, scratch, table, training_set
 
 import sknumpynet
+from sknumpynet import ScratchMLPClassifier
 
 TARGET = 1.25
 HEADER = ["run", "seconds (median)", "all repeats (s)", "per call (ms)"]
 
 
-def one_epoch_fit(X, y, seed=0):
-    model = scratch((128,), 128, 1, seed)
+def one_epoch_fit(X, y, seed=0, cls=ScratchMLPClassifier):
+    """Seconds for one epoch of ``fit`` from an unfitted ``cls``."""
+    model = scratch((128,), 128, 1, seed, cls)
     start = time.perf_counter()
     fit_quietly(model, X, y)
     return time.perf_counter() - start
 
 
-def stream(X, y, calls, seed=0):
-    """Seconds for ``calls`` partial_fit calls over consecutive chunks of ``X``."""
-    model = scratch((128,), 128, 1, seed)
+def stream(X, y, calls, seed=0, cls=ScratchMLPClassifier):
+    """Seconds for ``calls`` partial_fit calls of an unfitted ``cls`` over consecutive
+    chunks of ``X``."""
+    model = scratch((128,), 128, 1, seed, cls)
     classes = np.unique(y)
     bounds = np.linspace(0, len(X), calls + 1).astype(int)
     start = time.perf_counter()
