@@ -209,7 +209,13 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         # classes_ is sorted, so a known label is where searchsorted puts it
         # (a tenth of the time of setdiff1d, which sorts y: a stream of
         # partial_fit calls checks every chunk).
-        at = np.minimum(np.searchsorted(self.classes_, y), len(self.classes_) - 1)
+        try:
+            at = np.minimum(np.searchsorted(self.classes_, y), len(self.classes_) - 1)
+        except TypeError:  # labels that do not compare with classes_, e.g. a None
+            self._label_kind(y)  # scikit-learn's own message for such targets
+            raise ValueError(
+                f"y contains labels that do not compare with classes_ {self.classes_.tolist()}."
+            ) from None
         unseen = y[self.classes_[at] != y]
         if unseen.size:
             raise ValueError(

@@ -197,6 +197,9 @@ def test_partial_fit_rejects_unseen_labels_and_other_classes():
         clf.partial_fit(X_OK[:, :2], Y_OK)
     with pytest.raises(ValueError, match=r"y must be single-label"):
         clf.partial_fit(X_OK, np.column_stack([Y_OK, 1 - Y_OK]))
+    # A label that does not even compare with the classes (a TypeError before).
+    with pytest.raises(ValueError, match="Unknown label type"):
+        clf.partial_fit(X_OK, np.where(np.arange(20) == 3, None, Y_OK).astype(object))
     np.testing.assert_array_equal(_flat(clf), before)
 
 
