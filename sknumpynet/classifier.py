@@ -85,6 +85,9 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
 
+        A call that raises, Ctrl-C (``KeyboardInterrupt``) included, is undone:
+        weights, optimizer state and records stay those of the last completed call.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)

@@ -46,8 +46,11 @@ class DivergenceWarning(ConvergenceWarning):
 
 
 class TrainingInterruptedWarning(UserWarning):
-    """Training was interrupted (Ctrl-C); the weights of the last completed
-    mini-batch are kept and the estimator can predict or resume."""
+    """A ``fit`` was interrupted (Ctrl-C); the weights of the last completed
+    mini-batch are kept and the estimator can predict or resume.
+
+    ``partial_fit`` raises ``KeyboardInterrupt`` instead, and the call is undone.
+    """
 
 
 class InconsistentVersionWarning(UserWarning):
