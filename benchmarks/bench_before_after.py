@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    mkdir /tmp/old && git archive 3385054 sknumpynet | tar -x -C /tmp/old
+    mkdir -p /tmp/old && git archive 3385054 sknumpynet | tar -x -C /tmp/old
     python benchmarks/bench_before_after.py /tmp/old     # about 3 minutes on 2 cores
     python benchmarks/bench_before_after.py --quick      # smoke run: this version against itself
 
