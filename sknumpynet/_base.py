@@ -158,10 +158,8 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         for key, value in self.__dict__.items():
             if key in _engine.RECORDS and isinstance(value, list):
                 saved[key], lengths[key] = value, len(value)
-            elif key in keep or isinstance(value, _data.IMMUTABLE):
-                saved[key] = value
             else:
-                saved[key] = _data.copy_state(value, backup, (key,))
+                saved[key] = value if key in keep else _data.copy_state(value, backup, (key,))
         try:
             return self._fit_or_raise(X, y, sample_weight, incremental, classes, validation)
         except BaseException:

@@ -143,8 +143,8 @@ def copy_into(buffers, key, array):
     return buffer
 
 
-IMMUTABLE = (int, float, str, type(None), np.number, np.bool_)
-"""Types of values that cannot change in place: a backup keeps them as they are."""
+# Values that cannot change in place: a backup keeps them as they are.
+_IMMUTABLE = (int, float, str, type(None), np.number, np.bool_)
 
 
 def copy_state(value, backup, path):
@@ -156,6 +156,6 @@ def copy_state(value, backup, path):
         return [copy_state(v, backup, (*path, i)) for i, v in enumerate(value)]
     if isinstance(value, dict):
         return {k: copy_state(v, backup, (*path, k)) for k, v in value.items()}
-    if isinstance(value, IMMUTABLE):  # most of the state: nothing to copy
+    if isinstance(value, _IMMUTABLE):  # most of the state: nothing to copy
         return value
     return copy.deepcopy(value)

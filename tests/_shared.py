@@ -1,5 +1,7 @@
 """Settings that several test modules share (imported as ``from _shared import ...``)."""
 
+import tracemalloc
+
 import pytest
 
 from sknumpynet.nn import OPTIMIZERS
@@ -32,3 +34,12 @@ CLASSIFIER_LEARNS = {
     "adam": {"learning_rate_init": 0.01, "max_iter": 15},
     "lbfgs": {"max_iter": 50},
 }
+
+
+def traced_peak(call):
+    """``(call(), peak)``: the peak of the memory tracemalloc traced during the call."""
+    tracemalloc.start()
+    try:
+        return call(), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

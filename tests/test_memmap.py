@@ -20,6 +20,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import sklearn
+from _shared import traced_peak
 from sklearn.datasets import make_classification
 
 import sknumpynet._data
@@ -164,12 +165,7 @@ def test_predict_on_a_float64_memmap_for_a_float32_model_casts_chunk_by_chunk(tm
     X64 = _save(tmp_path / "X64.npy", X.astype(np.float64))
     with sklearn.config_context(working_memory=1):
         expected = clf.predict_proba(X)
-        tracemalloc.start()
-        try:
-            proba = clf.predict_proba(X64)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        proba, peak = traced_peak(lambda: clf.predict_proba(X64))
     assert proba.dtype == np.float32
     np.testing.assert_array_equal(proba, expected)  # the float32 values of X, cast alike
     assert peak < X64.nbytes / 8  # a whole float32 copy would be X64.nbytes / 2
@@ -402,12 +398,7 @@ def test_chunked_predict_proba_equals_one_pass_and_stays_small(rng):
     with sklearn.config_context(working_memory=1):
         rows = sknumpynet._data.chunk_rows(clf.coefs_, d)
         assert rows < n / 10  # more than ten chunks
-        tracemalloc.start()
-        try:
-            chunked = clf.predict_proba(X)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        chunked, peak = traced_peak(lambda: clf.predict_proba(X))
         labels = clf.predict(X)
     # Other row counts may take other BLAS kernels: equal to rounding.
     np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-6)

@@ -2,11 +2,10 @@
 partial_fit and every predict method; the same model as from the dense array;
 float32; sample weights; and X is never densified."""
 
-import tracemalloc
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _shared import traced_peak
 from scipy.sparse._base import _spbase
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
@@ -185,13 +184,7 @@ def test_wide_sparse_x_takes_a_fraction_of_its_dense_size():
     y = rng.integers(0, 2, X.shape[0])
     dense_bytes = X.shape[0] * X.shape[1] * 8
     clf = ScratchMLPClassifier((4,), max_iter=2, batch_size=200, random_state=0)
-    tracemalloc.start()
-    try:
-        clf.fit(X, y)
-        clf.predict_proba(X)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    _, peak = traced_peak(lambda: clf.fit(X, y).predict_proba(X))
     assert peak < dense_bytes / 20
     assert clf.coefs_[0].shape == (50_000, 4)
 
