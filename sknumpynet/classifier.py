@@ -63,6 +63,10 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         attributes="""
         classes_ : ndarray of shape (n_classes,)
             Class labels (``arange(n_labels)`` for multilabel targets).
+        multilabel_ : bool
+            Whether ``y`` was a multilabel indicator matrix (each sigmoid unit is
+            its own label) rather than single labels (one unit for binary targets,
+            one-vs-rest sigmoid or softmax units for multiclass ones).
         out_activation_ : str
             The head: ``"sigmoid"`` or ``"softmax"``.
         """,
@@ -136,7 +140,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
 
     def _targets(self, y, *, first_call, incremental, classes):
         """Validate labels, set ``classes_`` on a first call; return ``(y, Y, head)``."""
-        if not first_call and y.ndim == 1 and not self._multilabel:
+        if not first_call and y.ndim == 1 and not self.multilabel_:
             # Later calls of a single-label model: checking every label against
             # classes_ (below) is the whole validation, without type_of_target's
             # ~0.3 ms a call (a fifth of a small partial_fit's overhead).
@@ -168,7 +172,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         """``sample_weight`` times the weight of each sample's class (``class_weight``)."""
         if self.class_weight is None:
             return sw
-        if self._multilabel:
+        if self.multilabel_:
             raise ValueError("class_weight is not supported for multilabel targets; use None.")
         check_class_weight(self.class_weight, self.classes_, incremental)
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
@@ -179,7 +183,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         # A multilabel target names every label by its columns already.
         if incremental and classes is None and not multilabel:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        self._multilabel = multilabel
+        self.multilabel_ = multilabel
         if multilabel:
             self.classes_ = np.arange(y.shape[1])
             return
@@ -191,8 +195,8 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             )
 
     def _check_classes(self, y, classes, multilabel, incremental):
-        if multilabel != self._multilabel:
-            kind = "multilabel" if self._multilabel else "single-label"
+        if multilabel != self.multilabel_:
+            kind = "multilabel" if self.multilabel_ else "single-label"
             raise ValueError(f"y must be {kind} like the targets of the previous fit.")
         if multilabel:
             if len(self.classes_) != y.shape[1]:
@@ -233,24 +237,24 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             )
 
     def _check_training_weights(self, y, sw, what):
-        if not self._multilabel:
+        if not self.multilabel_:
             _check_weighted_classes(y, sw, what)
         elif not sw.any():
             raise ValueError(f"{what} no sample with positive sample_weight.")
 
     def _stratify(self, y):
-        return None if self._multilabel else y
+        return None if self.multilabel_ else y
 
     _validation_metric = staticmethod(accuracy_score)
 
     # ---- prediction ------------------------------------------------------
 
     def _log_proba_from_logits(self, Z):
-        return HEADS[self.out_activation_].log_proba(Z, self._multilabel)
+        return HEADS[self.out_activation_].log_proba(Z, self.multilabel_)
 
     def _predict_from_logits(self, Z):
         L = self._log_proba_from_logits(Z)
-        if self._multilabel:
+        if self.multilabel_:
             return (L > math.log(0.5)).astype(int)
         return self.classes_[np.argmax(L, axis=1)]
 
@@ -288,6 +292,13 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         log_proba = self.predict_log_proba(X)
         with np.errstate(under="ignore"):
             return np.exp(log_proba)
+
+    def __setstate__(self, state):
+        # Before 0.3 the flag was private; a model pickled then still predicts.
+        state = dict(state)
+        if "_multilabel" in state:
+            state["multilabel_"] = state.pop("_multilabel")
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

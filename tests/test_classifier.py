@@ -579,6 +579,27 @@ def test_target_encoding_equals_label_binarize(labels, rng):
     y = np.asarray(labels)[rng.integers(0, len(labels), 50)]
     y[: len(labels)] = labels  # every class present
     clf = ScratchMLPClassifier(head="sigmoid")
-    clf.classes_, clf._multilabel = np.unique(labels), False
+    clf.classes_, clf.multilabel_ = np.unique(labels), False
     expected = label_binarize(y, classes=clf.classes_)
     np.testing.assert_array_equal(clf._encode(y, False, "sigmoid"), expected)
+
+
+def test_multilabel_flag_is_public_and_tells_multilabel_from_one_vs_rest(small_digits):
+    X, y = small_digits
+    one_vs_rest = _small(head="sigmoid").fit(X, y)
+    multilabel = _small().fit(X, _multilabel_targets(y))
+    # Both have one sigmoid unit per column; only the flag tells them apart.
+    assert one_vs_rest.out_activation_ == multilabel.out_activation_ == "sigmoid"
+    assert one_vs_rest.n_outputs_ == len(one_vs_rest.classes_)
+    assert one_vs_rest.multilabel_ is False
+    assert multilabel.multilabel_ is True
+
+
+def test_model_pickled_with_the_private_multilabel_flag_still_predicts(small_digits):
+    X, y = small_digits
+    clf = _small().fit(X, y)
+    state = clf.__getstate__()
+    state["_multilabel"] = state.pop("multilabel_")  # the layout of version 0.2
+    old = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict(X), clf.predict(X))
