@@ -3,7 +3,7 @@
 Run from the repository root::
 
     mkdir -p /tmp/old && git archive 3385054 sknumpynet | tar -x -C /tmp/old
-    python benchmarks/bench_before_after.py /tmp/old     # about 3 minutes on 2 cores
+    python benchmarks/bench_before_after.py /tmp/old     # about 10 minutes on 2 cores
     python benchmarks/bench_before_after.py --quick      # smoke run: this version against itself
 
 The older package (the ``sknumpynet`` folder inside the given directory) is
@@ -15,10 +15,12 @@ and each after / before ratio is taken within one run (whereas ``bench_fit.py``
 and ``bench_stream.py`` run with ``PYTHONPATH`` pointed at old code compare
 across runs).
 
-Rows: seconds per epoch of ``fit`` in each configuration of ``bench_fit.py``,
-and the stream ratio of ``bench_stream.py`` (100 ``partial_fit`` calls of 600
-rows against one epoch of ``fit``).  Results go to
-``benchmarks/results/before_after[-quick].{json,md}``.
+Rows: seconds per epoch of 10-epoch fits in each configuration of
+``bench_fit.py``, with each version's steady-state ratio (epochs 8-10 over
+epochs 2-4, timed inside the fit), the same for each step optimizer of
+``bench_fit.py`` at its first configuration, and the stream ratio of
+``bench_stream.py`` (100 ``partial_fit`` calls of 600 rows against one epoch
+of ``fit``).  Results go to ``benchmarks/results/before_after[-quick].{json,md}``.
 """
 
 import argparse
@@ -27,11 +29,19 @@ import json
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import RESULTS, fit_quietly, machine, median, scratch, table, training_set
-from bench_fit import CONFIGS
+from _common import (
+    RESULTS,
+    late_over_early,
+    machine,
+    median,
+    scratch,
+    table,
+    timed_epochs,
+    training_set,
+)
+from bench_fit import CONFIGS, OPTIMIZERS
 from bench_stream import one_epoch_fit, stream
 
 from sknumpynet import ScratchMLPClassifier
@@ -50,27 +60,53 @@ def load_before(path, into):
     return importlib.import_module("sknumpynet_before").ScratchMLPClassifier
 
 
-def epoch_seconds(cls, X, y, hidden, batch_size, epochs):
-    model = scratch(hidden, batch_size, epochs, 0, cls)
-    start = time.perf_counter()
-    fit_quietly(model, X, y)
-    return (time.perf_counter() - start) / epochs
+def epoch_seconds(cls, X, y, hidden, batch_size, epochs, optimizer="adam"):
+    """Seconds per epoch of a fit of ``epochs`` epochs, and its late / early ratio."""
+    model = scratch(hidden, batch_size, epochs, 0, cls).set_params(optimizer=optimizer)
+    seconds, each = timed_epochs(model, X, y)
+    return seconds / epochs, late_over_early(each)
+
+
+def _compare(versions, X, y, cases, repeats, epochs):
+    """Rows per case ``(name, hidden, batch_size, optimizer)``: medians of s/epoch
+    and of the late / early ratio, before and after, alternating the versions."""
+    rows = []
+    for name, hidden, batch_size, optimizer in cases:
+        runs = {label: [] for label in versions}
+        for cls in versions.values():  # warm-up, not timed
+            epoch_seconds(cls, X[:2048], y[:2048], hidden, batch_size, 1, optimizer)
+        for rep in range(repeats):
+            labels = list(versions) if rep % 2 == 0 else list(versions)[::-1]
+            for label in labels:
+                args = (X, y, hidden, batch_size, epochs, optimizer)
+                runs[label].append(epoch_seconds(versions[label], *args))
+        before, after = (median([r[0] for r in runs[k]]) for k in ("before", "after"))
+        late = {k: median([r[1] for r in runs[k]]) for k in runs}
+        rows.append(
+            [
+                name,
+                f"{before:.3f}",
+                f"{after:.3f}",
+                f"{after / before:.3f}",
+                f"{late['before']:.2f}",
+                f"{late['after']:.2f}",
+            ]
+        )
+        print(f"{name}: before {before:.3f} s/epoch, after {after:.3f}", flush=True)
+    return rows
 
 
 def compare_fit(versions, X, y, repeats, epochs):
-    """Rows of median seconds per epoch, per configuration: before, after, ratio."""
-    rows = []
-    for name, hidden, batch_size in CONFIGS:
-        times = {label: [] for label in versions}
-        for cls in versions.values():  # warm-up, not timed
-            epoch_seconds(cls, X[:2048], y[:2048], hidden, batch_size, 1)
-        for _ in range(repeats):
-            for label, cls in versions.items():
-                times[label].append(epoch_seconds(cls, X, y, hidden, batch_size, epochs))
-        before, after = median(times["before"]), median(times["after"])
-        rows.append([name, f"{before:.3f}", f"{after:.3f}", f"{after / before:.3f}"])
-        print(f"{name}: before {before:.3f} s/epoch, after {after:.3f}", flush=True)
-    return rows
+    """Rows for every configuration of bench_fit.py (Adam)."""
+    cases = [(name, hidden, batch, "adam") for name, hidden, batch in CONFIGS]
+    return _compare(versions, X, y, cases, repeats, epochs)
+
+
+def compare_optimizers(versions, X, y, repeats, epochs):
+    """Rows for every step optimizer of bench_fit.py at its first configuration."""
+    _, hidden, batch = CONFIGS[0]
+    cases = [(optimizer, hidden, batch, optimizer) for optimizer in OPTIMIZERS]
+    return _compare(versions, X, y, cases, repeats, epochs)
 
 
 def compare_stream(versions, X, y, calls, repeats):
@@ -94,26 +130,39 @@ def compare_stream(versions, X, y, calls, repeats):
     return rows
 
 
+FIT_COLUMNS = [
+    "before (s/epoch)",
+    "after (s/epoch)",
+    "after / before",
+    "8-10 / 2-4 before",
+    "8-10 / 2-4 after",
+]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("before", nargs="?", help="directory holding the older sknumpynet")
     parser.add_argument("--quick", action="store_true", help="smoke run on small data")
     parser.add_argument("--repeats", type=int, help="alternating repeats (default 5; quick 1)")
     args = parser.parse_args(argv)
-    n, calls, epochs = (6_000, 10, 1) if args.quick else (60_000, 100, 2)
-    repeats = args.repeats or (1 if args.quick else 5)
+    n, calls, epochs = (6_000, 10, 10) if args.quick else (60_000, 100, 10)
+    repeats = args.repeats or (1 if args.quick else 3)
     X, y, source = training_set(n)
     info = machine()
     with tempfile.TemporaryDirectory() as into:
         versions = {"before": load_before(args.before, into), "after": ScratchMLPClassifier}
         fit_rows = compare_fit(versions, X, y, repeats, epochs)
+        optimizer_rows = compare_optimizers(versions, X, y, repeats, epochs)
         stream_rows = compare_stream(versions, X, y, calls, max(repeats, 3))
     report = [
         "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
         f"Before: {args.before or 'this version (smoke run)'}; after: this version.",
-        f"Data: {n} x 784 float32 ({source}); Adam, ReLU; medians of {repeats} alternating runs.",
+        f"Data: {n} x 784 float32 ({source}); ReLU; {epochs}-epoch fits; "
+        f"medians of {repeats} alternating runs.",
         "",
-        table(["fit", "before (s/epoch)", "after (s/epoch)", "after / before"], fit_rows),
+        table(["fit (Adam)", *FIT_COLUMNS], fit_rows),
+        "",
+        table([f"{CONFIGS[0][0]}", *FIT_COLUMNS], optimizer_rows),
         "",
         f"Stream: {calls} x partial_fit({n // calls} rows) against one epoch of fit, "
         "784-128-10, batch 128.",
@@ -125,7 +174,10 @@ def main(argv=None):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"before_after{suffix}.md").write_text("\n".join(report) + "\n")
     (RESULTS / f"before_after{suffix}.json").write_text(
-        json.dumps({"machine": info, "fit": fit_rows, "stream": stream_rows}, indent=1)
+        json.dumps(
+            {"machine": info, "fit": fit_rows, "optimizers": optimizer_rows, "stream": stream_rows},
+            indent=1,
+        )
     )
     print(f"Saved {RESULTS / f'before_after{suffix}.md'} (and .json).")
 

@@ -16,6 +16,8 @@ evaluations; ``max_iter`` and ``max_fun`` are the two caps of
 import numpy as np
 import scipy.optimize
 
+from .subnormals import flush_subnormals
+
 
 class _Stop(Exception):
     """Raised from the iteration callback to end the run early."""
@@ -48,7 +50,8 @@ class LBFGS:
         Parameters
         ----------
         network : MLP
-            Its ``params`` end as the last accepted iterate.
+            Its ``params`` end as the last accepted iterate, with any subnormal
+            weight set to zero.
         X : ndarray or CSR matrix of shape (n_samples, n_features)
         Y : ndarray of shape (n_samples, n_outputs)
             Encoded targets.
@@ -106,4 +109,7 @@ class LBFGS:
                 x=accepted["x"], status=0, message="stopped by on_iteration", stopped=True
             )
         network.params[...] = result.x
+        # Weights that L2 drove towards zero can end subnormal (in float64, or
+        # in the cast to float32), which would slow every later prediction.
+        flush_subnormals(network.params)
         return result

@@ -35,6 +35,10 @@ import math
 import numpy as np
 
 from .lbfgs import LBFGS
+from .subnormals import flush_subnormals, flush_work
+
+FLUSH_EVERY = 32
+"""Steps between two flushes of subnormal weights and state (see :meth:`Optimizer.flush`)."""
 
 
 class Optimizer:
@@ -52,6 +56,7 @@ class Optimizer:
     full_batch = False
     incremental = True  # one step per batch: can train a chunk at a time
     state_names = ()
+    flush_every = FLUSH_EVERY
 
     def __init__(self, learning_rate, **hyperparameters):
         self.learning_rate = float(learning_rate)
@@ -64,28 +69,55 @@ class Optimizer:
         state["t"] = 0
         return state
 
-    def _buffer(self, w):
-        # One scratch buffer reused by every step, so a step allocates nothing.
-        scratch = getattr(self, "_scratch", None)
-        if scratch is None or scratch.shape != w.shape or scratch.dtype != w.dtype:
-            self._scratch = scratch = np.empty_like(w)
-        return scratch
-
     def step(self, w, g, state):
         """Update ``w`` in place from gradient ``g``; advance ``state``.
+
+        Every ``flush_every`` steps the step ends with :meth:`flush`.
 
         Parameters
         ----------
         w : ndarray of shape (n_params,)
             Parameters, updated in place.
         g : ndarray of shape (n_params,)
-            Gradient of the loss at ``w``; may be overwritten.
+            Gradient of the loss at ``w``; overwritten (the update uses it as
+            its scratch space).
         state : dict
             The state returned by :meth:`init_state`, updated in place.
         """
         state["t"] += 1
+        self._update(w, g, state)
+        if state["t"] % self.flush_every == 0:
+            self.flush(w, state)
+
+    def _update(self, w, g, state):
         g *= self.learning_rate
         w -= g
+
+    def flush(self, w, state):
+        """Set the subnormal entries of ``w`` and of the state arrays to zero.
+
+        Called every ``flush_every`` steps by :meth:`step` and, by the trainer,
+        at the end of every epoch, so no subnormal survives a call.  Flushing
+        moves a value by less than the smallest normal float and is exact
+        otherwise (see :mod:`sknumpynet.nn.subnormals`).
+
+        Parameters
+        ----------
+        w : ndarray of shape (n_params,)
+        state : dict
+            As returned by :meth:`init_state`.
+
+        Returns
+        -------
+        int
+            How many entries were flushed.
+        """
+        work = getattr(self, "_flush_work", None)
+        if work is None or work[0].shape != w.shape or work[0].itemsize != w.itemsize:
+            self._flush_work = work = flush_work(w.size, w.dtype)
+        return sum(
+            flush_subnormals(x, work) for x in (w, *(state[name] for name in self.state_names))
+        )
 
 
 class GD(Optimizer):
@@ -111,26 +143,23 @@ class Momentum(Optimizer):
         v += g
         return v
 
-    def step(self, w, g, state):
-        state["t"] += 1
-        tmp = self._buffer(w)
+    def _update(self, w, g, state):
         v = self._update_velocity(g, state)
-        np.multiply(v, self.learning_rate, out=tmp)
-        w -= tmp
+        np.multiply(v, self.learning_rate, out=g)
+        w -= g
 
 
 class Nesterov(Momentum):
     """Momentum with Nesterov's look-ahead (re-parametrised form)."""
 
-    def step(self, w, g, state):
-        state["t"] += 1
-        tmp = self._buffer(w)
-        # _update_velocity leaves (1 - b) g in g, which the look-ahead reuses.
+    def _update(self, w, g, state):
+        # _update_velocity leaves (1 - b) g in g: w -= lr (b v + (1 - b) g) is
+        # taken as two subtractions, so g is the only scratch space.
         v = self._update_velocity(g, state)
-        np.multiply(v, self.momentum, out=tmp)
-        tmp += g
-        tmp *= self.learning_rate
-        w -= tmp
+        g *= self.learning_rate
+        w -= g
+        np.multiply(v, self.learning_rate * self.momentum, out=g)
+        w -= g
 
 
 class RMSProp(Optimizer):
@@ -139,8 +168,14 @@ class RMSProp(Optimizer):
     hyperparameters = ("rho", "epsilon")
     state_names = ("square_avg",)
 
-    def step(self, w, g, state):
-        state["t"] += 1
+    def _buffer(self, w):
+        # One scratch buffer reused by every step, so a step allocates nothing.
+        scratch = getattr(self, "_scratch", None)
+        if scratch is None or scratch.shape != w.shape or scratch.dtype != w.dtype:
+            self._scratch = scratch = np.empty_like(w)
+        return scratch
+
+    def _update(self, w, g, state):
         tmp = self._buffer(w)
         s = state["square_avg"]
         s *= self.rho
@@ -149,9 +184,9 @@ class RMSProp(Optimizer):
         s += tmp
         np.sqrt(s, out=tmp)
         tmp += self.epsilon
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.learning_rate
-        w -= tmp
+        g /= tmp
+        g *= self.learning_rate
+        w -= g
 
 
 class Adam(Optimizer):
@@ -160,30 +195,33 @@ class Adam(Optimizer):
     hyperparameters = ("beta_1", "beta_2", "epsilon")
     state_names = ("m", "s")
 
-    def step(self, w, g, state):
-        state["t"] += 1
+    def _update(self, w, g, state):
         t = state["t"]
-        tmp = self._buffer(w)
         m, s = state["m"], state["s"]
-        m *= self.beta_1
-        np.multiply(g, 1 - self.beta_1, out=tmp)
-        m += tmp
-        s *= self.beta_2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.beta_2
-        s += tmp
+        b1, b2 = self.beta_1, self.beta_2
+        # g is the only scratch space, so four arrays (w, g, m, s) share the
+        # cache where a fifth would push them out of it.  After g *= 1 - b1,
+        # g * g is (1 - b1)**2 g**2, hence the factor that makes it
+        # (1 - b2) g**2.
+        m *= b1
+        g *= 1 - b1
+        m += g
+        np.multiply(g, g, out=g)
+        g *= (1 - b2) / (1 - b1) ** 2
+        s *= b2
+        s += g
         # m_hat / (sqrt(s_hat) + eps) == c1 * m / (sqrt(s) + eps * c2) with
         # c2 = sqrt(1 - b2**t), c1 = c2 / (1 - b1**t): the same update with two
         # scalar factors instead of two array-wide divisions.
         # Python floats keep float32 arithmetic in float32 (NumPy scalars would
         # promote every ufunc to float64).
-        c2 = math.sqrt(1 - self.beta_2**t)
-        step_size = self.learning_rate * c2 / (1 - self.beta_1**t)
-        np.sqrt(s, out=tmp)
-        tmp += self.epsilon * c2
-        np.divide(m, tmp, out=tmp)
-        tmp *= step_size
-        w -= tmp
+        c2 = math.sqrt(1 - b2**t)
+        step_size = self.learning_rate * c2 / (1 - b1**t)
+        np.sqrt(s, out=g)
+        g += self.epsilon * c2
+        np.divide(m, g, out=g)
+        g *= step_size
+        w -= g
 
 
 OPTIMIZERS = {

@@ -265,9 +265,11 @@ class Trainer:
             total_loss += loss * weight
             total_weight += weight
             if self.interrupt.requested:
+                opt.flush(net.params, state)  # issue 14: no subnormal outlives a call
                 raise KeyboardInterrupt
         if total_weight == 0:
             raise ValueError("sample_weight: every training row has weight 0.")
+        opt.flush(net.params, state)  # issue 14: no subnormal outlives an epoch
         self._check_last_step(X, Y, sample_weight)
         return total_loss / total_weight
 
