@@ -124,6 +124,24 @@ def test_loss_matches_naive_formula(name, rng):
     np.testing.assert_allclose(loss, NAIVE_LOSS[name](Z, Y), rtol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_loss_with_probability_rows_and_wide_margins(dtype, rng):
+    # Rows of class probabilities (not one-hot), and logits where a wrong
+    # class beats the target by more than exp can take (the rows' maxima then
+    # shift them): the loss is still the naive formula's.
+    Y = rng.dirichlet(np.ones(4), size=6)
+    Z = rng.normal(scale=3.0, size=Y.shape)
+    Z[0] = [0.0, 200.0, -5.0, 1.0]
+    Y[0] = [1.0, 0.0, 0.0, 0.0]
+    P = np.empty_like(Z, dtype=dtype)
+    loss = HEADS["softmax"].forward_loss(Z.astype(dtype), Y.astype(dtype), P)
+    assert loss.dtype == dtype
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(loss, NAIVE_LOSS["softmax"](Z, Y), rtol=rtol)
+    np.testing.assert_allclose(P, np.exp(HEADS["softmax"].log_proba(Z)), rtol=rtol, atol=1e-30)
+    np.testing.assert_allclose(P.sum(axis=1), 1, rtol=rtol)
+
+
 def test_squared_error_matches_scikit_learn(rng):
     Y = _targets("identity", rng)
     Z = rng.normal(scale=3.0, size=Y.shape)

@@ -18,7 +18,7 @@ import pytest
 from _shared import TRAINING_WARNINGS
 
 from sknumpynet import ScratchMLPClassifier
-from sknumpynet.nn import OPTIMIZERS, lbfgs
+from sknumpynet.nn import MLP, OPTIMIZERS, Trainer, lbfgs
 from sknumpynet.nn.optimizers import FLUSH_EVERY, Optimizer
 from sknumpynet.nn.subnormals import flush_subnormals, flush_work
 
@@ -217,6 +217,50 @@ def test_flushing_does_not_change_the_model(name, dtype):
     assert flushed.score(X, y) == kept.score(X, y)
     for a, b in zip(flushed.coefs_, kept.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=np.finfo(dtype).tiny)
+
+
+@pytest.mark.parametrize("mode", ["fit", "partial_fit"])
+def test_the_end_of_an_epoch_flushes_what_the_steps_left(mode, monkeypatch):
+    # With no flush between steps, only the trainer's end-of-epoch flush runs.
+    monkeypatch.setattr(Optimizer, "flush_every", 10**9)
+    _train.cache_clear()
+    try:
+        est = _train("adam", np.float32, mode)
+        assert sum(subnormals_left(est).values()) == 0
+        assert np.count_nonzero(est.coefs_[0][3:] == 0) > 0
+    finally:
+        _train.cache_clear()
+
+
+class _InterruptAfterFirstStep:
+    requested = True  # polled after each step: the epoch stops after its first
+
+
+@pytest.mark.parametrize("name", STEP_NAMES)
+def test_an_interrupted_epoch_leaves_no_subnormal(name, monkeypatch):
+    monkeypatch.setattr(Optimizer, "flush_every", 10**9)
+    X, y = _zero_column_data(np.float32)
+    Y = np.eye(3, dtype=np.float32)[y]
+    net = MLP([6, 4, 3], ["relu"], "softmax", dtype=np.float32)
+    net.initialize("auto", np.random.default_rng(0))
+    net.coefs[0][3:] = 1e-40  # zero-fed, subnormal already; lr 0 keeps them
+    opt = OPTIMIZERS[name](0.0, **{h: 0.5 for h in OPTIMIZERS[name].hyperparameters})
+    state = opt.init_state(net.params)
+    trainer = Trainer(
+        net,
+        opt,
+        state,
+        batch_size=4,
+        alpha=0.0,
+        shuffle=False,
+        rng=np.random.default_rng(0),
+        interrupt=_InterruptAfterFirstStep(),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        trainer.epoch(X, Y)
+    assert state["t"] == 1
+    assert subnormal_count(net.params) == 0
+    np.testing.assert_array_equal(net.coefs[0][3:], 0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -69,6 +69,19 @@ def _log_normalize(L):
     return L
 
 
+_ROW_SUM_CONSTANTS = {}
+
+
+def _row_sum_constants(n_outputs, dtype):
+    """A vector of ``n_outputs`` ones and the largest shifted logit whose exp,
+    summed ``n_outputs`` times, stays finite; cached per size and dtype."""
+    key = (n_outputs, np.dtype(dtype))
+    if key not in _ROW_SUM_CONSTANTS:
+        limit = float(np.log(np.finfo(dtype).max / n_outputs)) - 1.0
+        _ROW_SUM_CONSTANTS[key] = (np.ones(n_outputs, dtype=dtype), limit)
+    return _ROW_SUM_CONSTANTS[key]
+
+
 class SigmoidHead:
     """Independent logistic units with binary cross-entropy."""
 
@@ -167,7 +180,7 @@ class SoftmaxHead:
         Z : ndarray of shape (n_samples, n_outputs)
             Logits.
         Y : ndarray of shape (n_samples, n_outputs)
-            One-hot targets.
+            One-hot targets (rows of class probabilities work too).
         P : ndarray of shape (n_samples, n_outputs)
             Output buffer for the probabilities; may be ``Z`` itself.
 
@@ -176,20 +189,29 @@ class SoftmaxHead:
         ndarray of shape (n_samples,)
             ``logsumexp(z) - sum_k y_k z_k``.
         """
-        # Y.Z first: P may be the buffer of Z itself.
-        target_logit = np.einsum("ij,ij->i", Y, Z)
-        # Row maxima and sums without reducing along the rows' own short axis
-        # (one tiny inner loop per row, several times slower): the maxima of
-        # the columns of the transposed copy, the sums as one product.
-        shift = np.max(Z.T.copy(), axis=0)[:, None]
-        np.subtract(Z, shift, out=P)
+        ones, limit = _row_sum_constants(Z.shape[1], Z.dtype)
+        # Each row is shifted by its target logit t = y.z (computed first: P may
+        # be the buffer of Z): the loss is then log(sum_k exp(z_k - t)), with
+        # no cancellation and a sum >= 1 (the target's own term is exp(0)),
+        # and neither a row maximum nor its reduction along the rows' short
+        # axis is needed; row sums are one matrix-vector product.  Only where
+        # a logit exceeds its row's target by so much that exp would overflow
+        # (or is NaN) are the rows shifted by their maxima instead.
+        target = np.matmul(np.multiply(Y, Z), ones)
+        shift = target
+        np.subtract(Z, target[:, None], out=P)
+        if not P.max() < limit:
+            P += target[:, None]  # the logits again, to within a rounding
+            shift = np.max(P.T.copy(), axis=0)
+            P -= shift[:, None]
         np.exp(P, out=P)
-        total = np.matmul(P, np.ones(P.shape[1], dtype=P.dtype))[:, None]
-        P /= total
-        # logsumexp(z) = shift + log(total); total >= 1 so the log is finite.
-        lse = np.log(total, out=total)
-        lse += shift
-        return lse[:, 0] - target_logit
+        total = np.matmul(P, ones)
+        P /= total[:, None]
+        # logsumexp(z) - t = log(total) + shift - t.
+        loss = np.log(total, out=total)
+        if shift is not target:
+            loss += shift - target
+        return loss
 
     @staticmethod
     def log_proba(Z, multilabel=False):
