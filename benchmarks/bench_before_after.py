@@ -145,7 +145,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run on small data")
     parser.add_argument("--repeats", type=int, help="alternating repeats (default 5; quick 1)")
     args = parser.parse_args(argv)
-    n, calls, epochs = (6_000, 10, 10) if args.quick else (60_000, 100, 10)
+    n, calls, epochs = (6_000, 10, 3) if args.quick else (60_000, 100, 10)
     repeats = args.repeats or (1 if args.quick else 3)
     X, y, source = training_set(n)
     info = machine()

@@ -248,7 +248,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--sections", default="fit,optimizers,memory,accuracy,predict,gridsearch")
     parser.add_argument("--samples", type=int, help="training rows (default 60000, quick 6000)")
-    parser.add_argument("--repeats", type=int, help="timed runs per contender (default 3)")
+    parser.add_argument("--repeats", type=int, help="timed runs per contender (default 3, quick 1)")
     parser.add_argument(
         "--epochs",
         type=int,
@@ -267,7 +267,7 @@ def main(argv=None):
             torch.set_num_threads(args.threads)
     quick = args.quick
     n = args.samples or (6_000 if quick else 60_000)
-    repeats = args.repeats or (2 if quick else 3)
+    repeats = args.repeats or (1 if quick else 3)
     epochs = args.epochs
     sections = args.sections.split(",")
 

@@ -57,11 +57,11 @@ def flush_subnormals(x, work=None):
 
     Parameters
     ----------
-    x : ndarray of shape (n,)
-        Contiguous float32 or float64 array.
+    x : ndarray
+        C-contiguous float32 or float64 array, of any shape.
     work : tuple of ndarray, optional
-        From :func:`flush_work` for ``x``'s size and dtype, reused between
-        calls (None allocates them).
+        From :func:`flush_work` for ``x.size`` and ``x.dtype``, reused
+        between calls (None allocates them).
 
     Returns
     -------
@@ -69,17 +69,27 @@ def flush_subnormals(x, work=None):
         How many entries were flushed.
     """
     bits, mask = flush_work(x.size, x.dtype) if work is None else work
-    nmant = np.finfo(x.dtype).nmant
+    sign_off, limit = _BIT_MASKS[x.dtype.itemsize]
     # The test runs on the bit patterns, so no floating-point operation ever
     # reads a subnormal here. Without the sign bit, a subnormal is 1 to
     # 2**nmant - 1 (exponent field 0, mantissa not 0); minus 1 in unsigned
     # arithmetic, zero wraps round to the largest integer and drops out of the
     # same comparison.
-    np.bitwise_and(x.view(bits.dtype), np.iinfo(bits.dtype).max >> 1, out=bits)
+    np.bitwise_and(x.reshape(-1).view(bits.dtype), sign_off, out=bits)
     np.subtract(bits, 1, out=bits)
-    np.less(bits, (1 << nmant) - 1, out=mask)
+    np.less(bits, limit, out=mask)
     count = np.count_nonzero(mask)
     if count:
         # Indices rather than the mask: a boolean assignment scans every entry.
-        x[np.flatnonzero(mask)] = 0
+        x.reshape(-1)[np.flatnonzero(mask)] = 0
     return count
+
+
+# Per float width: the bits without the sign, and 2**nmant - 1.
+_BIT_MASKS = {
+    dtype.itemsize: (
+        np.iinfo(f"u{dtype.itemsize}").max >> 1,
+        (1 << np.finfo(dtype).nmant) - 1,
+    )
+    for dtype in map(np.dtype, (np.float32, np.float64))
+}
