@@ -46,11 +46,11 @@ import numpy as np
 from .lbfgs import LBFGS
 from .subnormals import flush_subnormals, flush_work
 
-# A flush reads each array a few times, a fraction of one step's passes: spread
+# A flush reads each array three times, a fraction of one step's passes: spread
 # over 32 steps it is lost in the noise, and a value that has just become
-# subnormal slows at most 32 steps before it is zeroed.  Flushing every 8 to
-# 128 steps trained equally fast on MNIST; flushing only once per epoch let the
-# new subnormals of an epoch slow the rest of it.
+# subnormal slows at most 32 steps before it is zeroed.  On MNIST, flushing
+# every 8 to 128 steps trained equally fast, while flushing only at the ends of
+# epochs left the epoch in which most zero-fed weights turned subnormal slower.
 FLUSH_EVERY = 32
 """Steps between two flushes of subnormal weights and state (see :meth:`Optimizer.flush`)."""
 
