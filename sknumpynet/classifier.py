@@ -85,7 +85,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
 
     _string_options = {"head": ("auto", *CLASSIFICATION_HEADS)}
 
-    @available_if(ScratchMLPBase._check_incremental)
+    @available_if(ScratchMLPBase._can_partial_fit)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
 
@@ -104,7 +104,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         -------
         self : ScratchMLPClassifier
         """
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
     # ---- targets -------------------------------------------------------
 
@@ -138,23 +138,23 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             Y = index[:, None] == columns
         return HEADS[head_name].encode(np.asarray(Y, dtype=float))
 
-    def _targets(self, y, *, first_call, incremental, classes):
-        """Validate labels, set ``classes_`` on a first call; return ``(y, Y, head)``."""
-        if not first_call and y.ndim == 1 and not self.multilabel_:
+    def _targets(self, y, *, fresh, partial, classes):
+        """Validate labels, set ``classes_`` on a fresh call; return ``(y, Y, head)``."""
+        if not fresh and y.ndim == 1 and not self.multilabel_:
             # Later calls of a single-label model: checking every label against
             # classes_ (below) is the whole validation, without type_of_target's
             # ~0.3 ms a call (a fifth of a small partial_fit's overhead).
             multilabel = False
         else:
             y, multilabel = self._label_kind(y)
-        if first_call:
-            self._set_classes(y, classes, multilabel, incremental)
+        if fresh:
+            self._set_classes(y, classes, multilabel, partial)
         else:
-            self._check_classes(y, classes, multilabel, incremental)
-        if first_call and classes is not None and not multilabel:
+            self._check_classes(y, classes, multilabel, every_class=not partial)
+        if fresh and classes is not None and not multilabel:
             # Labels outside `classes` would be encoded as all-zero rows and
             # silently trained on as no class.
-            self._check_classes(y, None, multilabel, incremental=True)
+            self._check_classes(y, None, multilabel, every_class=False)
         head_name = self.head
         if head_name == "auto":
             head_name = "softmax" if len(self.classes_) > 2 and not multilabel else "sigmoid"
@@ -165,23 +165,23 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
     def _encode_validation(self, y):
         """``(y, Y)`` for a validation set: the labels of the fit, encoded alike."""
         y, multilabel = self._label_kind(y)
-        self._check_classes(y, None, multilabel, incremental=True)
+        self._check_classes(y, None, multilabel, every_class=False)
         return y, self._encode(y, multilabel, self.out_activation_)
 
-    def _weigh_samples(self, y, sw, incremental, dtype):
+    def _weigh_samples(self, y, sw, partial, dtype):
         """``sample_weight`` times the weight of each sample's class (``class_weight``)."""
         if self.class_weight is None:
             return sw
         if self.multilabel_:
             raise ValueError("class_weight is not supported for multilabel targets; use None.")
-        check_class_weight(self.class_weight, self.classes_, incremental)
+        check_class_weight(self.class_weight, self.classes_, partial)
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         per_sample = weights[np.searchsorted(self.classes_, y)].astype(dtype)
         return per_sample if sw is None else sw * per_sample
 
-    def _set_classes(self, y, classes, multilabel, incremental):
+    def _set_classes(self, y, classes, multilabel, partial):
         # A multilabel target names every label by its columns already.
-        if incremental and classes is None and not multilabel:
+        if partial and classes is None and not multilabel:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         self.multilabel_ = multilabel
         if multilabel:
@@ -194,7 +194,9 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
                 f"the data contains only one class: {self.classes_.tolist()[0]!r}."
             )
 
-    def _check_classes(self, y, classes, multilabel, incremental):
+    def _check_classes(self, y, classes, multilabel, *, every_class):
+        """Raise unless ``y`` (and ``classes``) fit ``classes_``; with ``every_class``
+        (a warm-started fit) ``y`` must hold every class."""
         if multilabel != self.multilabel_:
             kind = "multilabel" if self.multilabel_ else "single-label"
             raise ValueError(f"y must be {kind} like the targets of the previous fit.")
@@ -229,7 +231,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
                 f"y contains labels not in classes_ {self.classes_.tolist()}: "
                 f"{np.unique(unseen).tolist()}."
             )
-        if not incremental and len(labels := np.unique(y)) != len(self.classes_):
+        if every_class and len(labels := np.unique(y)) != len(self.classes_):
             raise ValueError(
                 "warm_start can only be used where y has the same classes as the "
                 f"previous fit: classes_ is {self.classes_.tolist()}, y has "

@@ -54,16 +54,16 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     _string_options = {"loss": tuple(REGRESSION_LOSSES)}
 
-    def _targets(self, y, *, first_call, incremental, classes=None):
+    def _targets(self, y, *, fresh, partial, classes=None):
         """Targets as a 2-D float array; return ``(y, Y, head)``."""
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if not first_call and Y.shape[1] != self.n_outputs_:
+        if not fresh and Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs; the model was fitted with {self.n_outputs_}."
             )
         head_name = REGRESSION_LOSSES[self.loss]
         if getattr(HEADS[head_name], "non_negative_targets", False) and not (
-            (Y >= 0).all() and (incremental or (Y.sum(axis=0) > 0).all())
+            (Y >= 0).all() and (partial or (Y.sum(axis=0) > 0).all())
         ):
             raise ValueError(
                 f"loss={self.loss!r} needs y >= 0 with a positive sum in every output; "
@@ -73,7 +73,7 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     def _encode_validation(self, y):
         """``(y, Y)`` for a validation set with the outputs of the fit."""
-        return y, self._targets(y, first_call=False, incremental=True)[1]
+        return y, self._targets(y, fresh=False, partial=True)[1]
 
     def _check_training_weights(self, y, sw, what):
         if not sw.any():

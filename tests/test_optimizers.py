@@ -81,17 +81,17 @@ def test_every_optimizer_has_a_reference():
 
 
 @pytest.mark.parametrize("name", WHOLE_FIT)
-def test_whole_fit_optimizers_are_full_batch_and_not_incremental(name):
+def test_whole_fit_optimizers_are_full_batch_and_not_stepwise(name):
     cls = OPTIMIZERS[name]
     # Built like every other entry, but run over the whole training set at once.
     opt = cls(LR, **HYPER)
     assert callable(opt.run)
-    assert cls.full_batch and not cls.incremental
+    assert cls.full_batch and not cls.stepwise
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_step_optimizers_are_incremental(name):
-    assert OPTIMIZERS[name].incremental
+def test_step_optimizers_are_stepwise(name):
+    assert OPTIMIZERS[name].stepwise
 
 
 def _random_gradients(rng, n_steps=6, size=(4, 3)):

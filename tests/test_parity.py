@@ -61,10 +61,9 @@ def _regression(digits):
 
 
 def _state(est):
-    """Everything an estimator keeps but its network cache (``_cache``: the MLP of
-    the last call, rebuilt from ``coefs_`` and ``intercepts_`` whenever they are
-    not its own weights, as after a rolled-back call)."""
-    return {k: v for k, v in est.__dict__.items() if k != "_cache"}
+    """Everything an estimator keeps but a stream's workspace (``_stream``: the
+    network and buffers a run of partial_fit calls reuses, no fitted state)."""
+    return {k: v for k, v in est.__dict__.items() if k != "_stream"}
 
 
 def _weights(est):
