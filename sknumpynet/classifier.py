@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix, issparse
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
@@ -110,7 +111,18 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
 
     @staticmethod
     def _label_kind(y):
-        """``(y, multilabel)``: 1-D labels or a multilabel indicator matrix, else raise."""
+        """``(y, multilabel)``: 1-D labels or a multilabel indicator matrix, else raise.
+
+        A sparse ``y`` must be an indicator matrix; it is returned dense (one
+        column per label: no larger than the encoded targets training needs).
+        """
+        if issparse(y):
+            if type_of_target(y, input_name="y") != "multilabel-indicator":
+                raise ValueError(
+                    "A sparse y must be a multilabel indicator matrix of 0s and 1s; pass "
+                    "other targets as a dense array."
+                )
+            return y.toarray(), True
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         kind = type_of_target(y, input_name="y")
@@ -127,8 +139,8 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
 
         The labels are checked against ``classes_`` (sorted) before, so each
         one's column is its ``searchsorted`` index (two classes give one column,
-        for the second). ``label_binarize`` itself re-validates its input: about
-        1 ms a call, two thirds of the overhead of a 600-row ``partial_fit``.
+        for the second). ``label_binarize`` itself re-validates its input, which
+        would be most of the overhead of a small ``partial_fit`` call.
         """
         if multilabel:
             Y = y
@@ -140,10 +152,12 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
 
     def _targets(self, y, *, fresh, partial, classes):
         """Validate labels, set ``classes_`` on a fresh call; return ``(y, Y, head)``."""
+        if fresh:  # predictions take the format of y, as MLPClassifier's do
+            self._sparse_targets = issparse(y)
         if not fresh and y.ndim == 1 and not self.multilabel_:
             # Later calls of a single-label model: checking every label against
             # classes_ (below) is the whole validation, without type_of_target's
-            # ~0.3 ms a call (a fifth of a small partial_fit's overhead).
+            # fixed cost, which a stream would pay on every chunk.
             multilabel = False
         else:
             y, multilabel = self._label_kind(y)
@@ -260,6 +274,23 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             return (L > math.log(0.5)).astype(int)
         return self.classes_[np.argmax(L, axis=1)]
 
+    def predict(self, X):
+        """Predict class labels with the fitted network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or of shape (n_samples, n_labels)
+            Labels from ``classes_``; for multilabel targets a 0/1 indicator
+            matrix, a CSR matrix if the ``y`` of the fit was one (as
+            ``MLPClassifier`` returns).
+        """
+        P = super().predict(X)
+        return csr_matrix(P) if self.multilabel_ and self._sparse_targets else P
+
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits.
 
@@ -300,6 +331,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         state = dict(state)
         if "_multilabel" in state:
             state["multilabel_"] = state.pop("_multilabel")
+        state.setdefault("_sparse_targets", False)
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

@@ -8,6 +8,7 @@ Fitting, training and persistence are the base's and the engine's.
 
 from dataclasses import dataclass
 
+import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
@@ -84,6 +85,21 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     def _predict_from_logits(self, Z):
         P = HEADS[self.out_activation_].predict(Z)
+        if not np.isfinite(P).all():
+            self._refuse_not_a_number(P)
+            # Overflow: the largest float of the sign, as the classifier clips its logits.
+            big = np.finfo(P.dtype).max
+            np.clip(P, -big, big, out=P)
         return P.ravel() if P.shape[1] == 1 else P
+
+    def _refuse_not_a_number(self, P):
+        rows = np.flatnonzero(np.isnan(P).any(axis=1))
+        if rows.size:
+            raise ValueError(
+                f"The predictions of {rows.size} rows of X (e.g. rows {rows[:5].tolist()}) are "
+                f"not a number: their features are so far outside the training data that "
+                f"the network's {P.dtype} arithmetic overflows. Scale X as the training data "
+                "was scaled (e.g. with the StandardScaler fitted on it)."
+            )
 
     _validation_metric = staticmethod(r2_score)

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _shared import STEP_OPTIMIZERS
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -26,8 +27,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning"),
     pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
 ]
-
-STEP_OPTIMIZERS = ["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam"]
 
 
 @pytest.fixture(scope="module")

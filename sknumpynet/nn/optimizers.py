@@ -182,7 +182,7 @@ class RMSProp(Optimizer):
 
     hyperparameters = ("rho", "epsilon")
     state_names = ("square_avg",)
-    typical_learning_rate = 0.003
+    typical_learning_rate = 0.01
     sklearn_solver = "adam"
 
     @classmethod
@@ -209,7 +209,7 @@ class Adam(Optimizer):
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
     state_names = ("m", "s")
-    typical_learning_rate = 0.01
+    typical_learning_rate = 0.03
     sklearn_solver = "adam"
 
     @classmethod
