@@ -201,13 +201,25 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         if plan.fresh:
             self._random_seed = _seeding.new_seed(self.random_state)
         rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if plan.fresh else self.t_)
-        sizes = [X.shape[1], *hidden, Y.shape[1]]
-        key = (tuple(sizes), tuple(activations), head_name, np.dtype(X.dtype), tuple(dropout))
+        key = ((X.shape[1], *hidden, Y.shape[1]), tuple(activations), head_name, X.dtype, dropout)
         if stream is None or stream.key != key:
-            stream = _Stream(
-                key, MLP(sizes, activations, head_name, dtype=X.dtype, dropout=dropout)
-            )
-        net = stream.network
+            stream = _Stream(key, MLP(*key[:3], dtype=X.dtype, dropout=dropout))
+        self._bind_weights(plan, stream.network, activations, rng)
+        validate, rows = self._validation(plan, validation, X, y, Y, sw)
+        state = _engine.FitState(self, plan, stream.network, scored=validate is not None)
+        events = self._fit_events(plan, X, y, sample_weight)
+        self._train(plan, stream, state, (X, Y, sw, rows), rng, validate, events)
+        state.commit(self)
+        # A stream keeps its network and buffers for the next call; a fit keeps
+        # nothing but the fitted state.
+        if plan.partial:
+            self._stream = stream
+        else:
+            self.__dict__.pop("_stream", None)
+
+    def _bind_weights(self, plan, net, activations, rng):
+        """Give ``net`` the weights the call trains: new ones drawn for a fresh call,
+        else a copy of the fitted ones (which stay untouched until the commit)."""
         if plan.fresh:
             net.use_params(np.zeros_like(net.params))
             net.initialize(self.init, rng)
@@ -216,37 +228,28 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             self._check_architecture(net, activations)
             net.use_params(np.empty_like(net.params))
             net.set_params(self.coefs_, self.intercepts_)
-        validate, rows = self._validation(plan, validation, X, y, Y, sw)
-        state = _engine.FitState(self, plan, net, scored=validate is not None)
-        events = self._fit_events(plan, X, y, sample_weight)
-        data = (X, Y, sw, rows)
-        if plan.solver.stepwise:
-            optimizer = stream.optimizer_for(self)
-            state.continue_optimizer(self, optimizer)
-            run = _engine.EpochLoop(
-                self,
-                plan,
-                state,
-                optimizer,
-                data,
-                rng=rng,
-                validate=validate,
-                events=events,
-                buffers=stream.buffers,
-            )
-        else:
-            optimizer = plan.solver()
+
+    def _train(self, plan, stream, state, data, rng, validate, events):
+        """Run the plan's training loop on ``state``."""
+        if not plan.solver.stepwise:
             run = _engine.LBFGSRun(
-                self, plan, state, optimizer, data, validate=validate, events=events
+                self, plan, state, plan.solver(), data, validate=validate, events=events
             )
-        run.run()
-        state.commit(self)
-        # A stream keeps its network and buffers for the next call; a fit keeps
-        # nothing but the fitted state.
-        if plan.partial:
-            self._stream = stream
-        else:
-            self.__dict__.pop("_stream", None)
+            return run.run()
+        optimizer = stream.optimizer_for(self)
+        state.continue_optimizer(self, optimizer)
+        run = _engine.EpochLoop(
+            self,
+            plan,
+            state,
+            optimizer,
+            data,
+            rng=rng,
+            validate=validate,
+            events=events,
+            buffers=stream.buffers,
+        )
+        return run.run()
 
     def _hyperparameters(self, stream):
         """``validate_hyperparameters(self)``, reused within a stream while no value changed.

@@ -22,6 +22,7 @@ _ACTIVATIONS = {
     "identity": "identity",
 }
 
+
 def _activation(activation, notes, name):
     if not isinstance(activation, str):
         names = list(activation)

@@ -36,9 +36,10 @@ _SCALARS = {
 # String hyperparameters, each resolved through its registry (an estimator
 # adds its own, e.g. the classifier's head, in `_string_options`).
 _OPTIONS = {
-    "learning_rate": tuple(SCHEDULES),
+    # The registries themselves, so an entry registered later is accepted too.
+    "learning_rate": SCHEDULES,
     "init": INIT_OPTIONS,
-    "optimizer": tuple(OPTIMIZERS),
+    "optimizer": OPTIMIZERS,
 }
 _FLAGS = ("early_stopping", "shuffle", "warm_start")
 
