@@ -385,6 +385,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     def __setstate__(self, state):
         state = dict(state)
         version = state.pop("_sknumpynet_version", "unknown")
+        state.pop("_loss_reference", None)  # before 0.3 the divergence limit was kept
         if version != __version__:
             warn_user(
                 InconsistentVersionWarning(

@@ -164,7 +164,7 @@ class FitState:
             "validation_loss_curve_": self.validation_loss_curve,
         }
         for name, entries in new.items():
-            kept = None if name in self.restart else getattr(est, name)
+            kept = None if name in self.restart else getattr(est, name, None)
             if entries is None or kept is None:
                 setattr(est, name, kept if entries is None else entries)
             else:  # in place: a long stream of calls stays linear
