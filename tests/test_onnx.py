@@ -29,7 +29,7 @@ from sknumpynet.nn import ACTIVATIONS
 
 
 def _extra(name):
-    """The module, or a skip where the ``onnx`` extra is missing (never in CI, which installs it)."""
+    """The module, or a skip where the onnx extra is missing (never in CI: it installs it)."""
     if os.environ.get("CI"):
         return importlib.import_module(name)
     return pytest.importorskip(
@@ -40,8 +40,9 @@ def _extra(name):
 onnx = _extra("onnx")
 ort = _extra("onnxruntime")
 skl2onnx = _extra("skl2onnx")
-import sknumpynet.onnx as sknumpynet_onnx  # noqa: E402
 from skl2onnx.common.data_types import FloatTensorType  # noqa: E402
+
+import sknumpynet.onnx as sknumpynet_onnx  # noqa: E402
 
 pytestmark = TRAINING_WARNINGS
 
