@@ -348,6 +348,15 @@ def test_defaults_of_to_onnx():
     assert proba.dtype == np.float64  # no ZipMap for float64 probabilities
     with pytest.raises(ValueError, match="ZipMap takes float32 probabilities only"):
         skl2onnx.to_onnx(clf64, X_new[:1])
+    Y = np.column_stack([y == 0, y == 1]).astype(int)
+    multilabel = ScratchMLPClassifier(**SMALL).fit(X.astype(np.float32), Y)
+    _, proba = _run(sknumpynet_onnx.to_onnx(multilabel, X_new[:1]), X_new)
+    assert isinstance(proba, np.ndarray)  # no ZipMap for a multilabel model either
+    # zipmap="columns" slices the tensor: float64 works, as the options say
+    onx = sknumpynet_onnx.to_onnx(clf64, X_new[:1], options={id(clf64): {"zipmap": "columns"}})
+    labels, *columns = _run(onx, X_new)
+    assert_array_equal(labels, clf64.predict(X_new))
+    assert_allclose(np.column_stack(columns), clf64.predict_proba(X_new), rtol=0, atol=1e-9)
 
 
 def test_errors():
