@@ -7,6 +7,8 @@ never drift apart.
 
 import textwrap
 
+from .nn import OPTIMIZERS
+
 SHARED_PARAMETERS = """\
 hidden_layer_sizes : int or sequence of int, default=(100,)
     Units of each hidden layer; ``()`` gives a linear model.
@@ -24,10 +26,10 @@ init : {"auto", "random", "xavier", "he", "glorot_uniform"}, default="auto"
     activation). ``"auto"`` is he before relu-family activations and xavier
     otherwise. Draws are made in float64, so float32 and float64 inputs start
     from the same network.
-optimizer : {"gd", "sgd", "momentum", "nesterov", "rmsprop", "adam", "lbfgs"}, \
-default="adam"
-    Update rule. ``"gd"`` takes one full-batch step per epoch; the next five
-    step once per mini-batch; ``"lbfgs"`` runs SciPy's L-BFGS-B on the whole
+optimizer : OPTIMIZER_NAMES, default="adam"
+    Update rule (:data:`sknumpynet.nn.OPTIMIZERS`). ``"gd"`` takes one
+    full-batch step per epoch; sgd, momentum, nesterov, rmsprop and adam step
+    once per mini-batch; ``"lbfgs"`` runs SciPy's L-BFGS-B on the whole
     training set (``batch_size``, ``shuffle``, ``early_stopping`` and
     ``partial_fit`` do not apply; ``max_iter`` counts its iterations).
 learning_rate_init : float, default=0.001
@@ -127,7 +129,10 @@ def compose(summary, *, parameters="", attributes="", examples=""):
         body = textwrap.dedent(body).strip("\n")
         return f"\n\n{title}\n{'-' * len(title)}\n{body}"
 
-    params = textwrap.dedent(parameters).strip("\n") + "\n" + SHARED_PARAMETERS
+    shared = SHARED_PARAMETERS.replace(
+        "OPTIMIZER_NAMES", "{" + ", ".join(f'"{name}"' for name in OPTIMIZERS) + "}"
+    )
+    params = textwrap.dedent(parameters).strip("\n") + "\n" + shared
     attrs = textwrap.dedent(attributes).strip("\n") + "\n" + SHARED_ATTRIBUTES
     return (
         textwrap.dedent(summary).strip("\n")

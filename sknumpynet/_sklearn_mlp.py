@@ -11,6 +11,8 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
+from .nn import OPTIMIZERS
+
 # scikit-learn's activation names for ours; leaky_relu has no counterpart.
 _ACTIVATIONS = {
     "relu": "relu",
@@ -18,17 +20,6 @@ _ACTIVATIONS = {
     "sigmoid": "logistic",
     "logistic": "logistic",
     "identity": "identity",
-}
-
-# solver and extra settings for each of our optimizers.
-_SOLVERS = {
-    "adam": ("adam", {}),
-    "sgd": ("sgd", {"momentum": 0.0}),
-    "gd": ("sgd", {"momentum": 0.0}),
-    "momentum": ("sgd", {"nesterovs_momentum": False}),
-    "nesterov": ("sgd", {"nesterovs_momentum": True}),
-    "rmsprop": ("adam", {}),
-    "lbfgs": ("lbfgs", {}),
 }
 
 
@@ -83,13 +74,12 @@ def sklearn_equivalent(estimator, n_samples=None):
     name = "MLPClassifier" if classifier else "MLPRegressor"
     notes = []
     optimizer = params["optimizer"]
-    solver, extra = _SOLVERS[optimizer]
-    learning_rate = params["learning_rate_init"]
-    if optimizer == "rmsprop":
-        notes.append(f"{name} has no rmsprop; it uses adam.")
-    if optimizer in ("momentum", "nesterov"):
-        extra = {**extra, "momentum": params["momentum"]}
-        learning_rate = learning_rate * (1 - params["momentum"])
+    entry = OPTIMIZERS[optimizer]
+    solver = entry.sklearn_solver
+    extra, note = entry.sklearn_settings(params)
+    learning_rate = extra.pop("learning_rate_init", params["learning_rate_init"])
+    if note:
+        notes.append(f"{name} {note}.")
     schedule = {}
     if solver == "sgd" and params["learning_rate"] != "cosine":
         schedule = {"learning_rate": params["learning_rate"], "power_t": params["power_t"]}
@@ -104,7 +94,7 @@ def sklearn_equivalent(estimator, n_samples=None):
     if params.get("class_weight") is not None:
         notes.append("MLPClassifier has no class_weight; pass the weights as sample_weight.")
     batch_size = params["batch_size"]
-    if optimizer == "gd":
+    if entry.full_batch and entry.stepwise:  # gd: sgd with one batch of every row
         batch_size = n_samples if n_samples is not None else batch_size
         if n_samples is None:
             notes.append("gd is full-batch; pass n_samples to give sgd one batch per epoch.")

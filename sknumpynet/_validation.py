@@ -36,9 +36,10 @@ _SCALARS = {
 # String hyperparameters, each resolved through its registry (an estimator
 # adds its own, e.g. the classifier's head, in `_string_options`).
 _OPTIONS = {
-    "learning_rate": tuple(SCHEDULES),
+    # The registries themselves, so an entry registered later is accepted too.
+    "learning_rate": SCHEDULES,
     "init": INIT_OPTIONS,
-    "optimizer": tuple(OPTIMIZERS),
+    "optimizer": OPTIMIZERS,
 }
 _FLAGS = ("early_stopping", "shuffle", "warm_start")
 
@@ -200,7 +201,7 @@ def _dropout_rates(dropout, n_hidden):
     return [float(r) for r in rates]
 
 
-def check_class_weight(class_weight, classes, incremental):
+def check_class_weight(class_weight, classes, partial):
     """Raise unless ``class_weight`` is "balanced" (not in partial_fit) or a dict
     of finite weights >= 0 for labels among ``classes``.
 
@@ -209,14 +210,14 @@ def check_class_weight(class_weight, classes, incremental):
     class_weight : object
         The classifier's ``class_weight``, not None.
     classes : ndarray of shape (n_classes,)
-    incremental : bool
+    partial : bool
         Whether the call is a ``partial_fit``.
     """
     allowed = "class_weight must be None, 'balanced' or a dict {label: weight}"
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"{allowed}; got {class_weight!r}.")
-        if incremental:
+        if partial:
             # As SGDClassifier: one chunk's class counts are not the data's.
             raise ValueError(
                 "class_weight 'balanced' is not supported for partial_fit: the class "

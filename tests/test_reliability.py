@@ -25,7 +25,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from sknumpynet import ScratchMLPClassifier
+from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.exceptions import DivergenceWarning, TrainingInterruptedWarning
 from sknumpynet.nn import HEADS, OPTIMIZERS, Trainer
 
@@ -364,6 +364,37 @@ def test_prediction_of_float32_model_for_float64_beyond_float32_range(fitted_mod
     P = clf.predict_proba(X_huge)
     assert P.dtype == np.float32
     _assert_probabilities(P, 10, len(clf.classes_))
+
+
+@pytest.mark.parametrize("scale", [1e30, 1e38, 1e39, 1e300])
+def test_a_float32_regressor_never_returns_nan_or_inf(scale):
+    # Far outside the training range float32 arithmetic overflows: predictions
+    # are clipped to the largest float32 where they overflow to inf, and a row
+    # whose prediction is not a number is refused by name, never returned.
+    X, y = _data()
+    target = X @ np.arange(1.0, X.shape[1] + 1)
+    reg = ScratchMLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    reg.fit(X.astype(np.float32), target)
+    try:
+        pred = reg.predict(X * scale)
+    except ValueError as exc:
+        assert re.search(r"rows of X .* are not a number.*Scale X", str(exc))
+    else:
+        assert pred.dtype == np.float32 and np.isfinite(pred).all()
+
+
+def test_a_float32_regressor_clips_float64_input_to_its_range():
+    # Beyond float32's range the input becomes the largest float32 of its
+    # sign, not inf (whose inf - inf made every prediction NaN).
+    X, _ = _data()
+    reg = ScratchMLPRegressor(hidden_layer_sizes=(), max_iter=3, random_state=0)
+    reg.fit(X.astype(np.float32), X[:, 0])
+    big = np.finfo(np.float32).max
+    X_huge = np.zeros((2, X.shape[1]))
+    X_huge[:, 0] = [1e39, -1e300]
+    expected = reg.predict(np.where(X_huge > 0, big, np.where(X_huge < 0, -big, 0.0)))
+    np.testing.assert_array_equal(reg.predict(X_huge), expected)
+    assert np.isfinite(expected).all()
 
 
 def test_saturated_units_give_hard_but_valid_probabilities(fitted_models):
@@ -785,6 +816,28 @@ def test_same_random_state_gives_bit_identical_weights(optimizer, dtype):
     assert a.loss_curve_ == b.loss_curve_
     assert not np.array_equal(_flat(a), _flat(c))
     assert _flat(a).dtype == dtype
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_random_state_none_follows_numpy_global_seed(method):
+    # As check_random_state(None): the global RandomState decides, so
+    # np.random.seed makes an unseeded estimator reproducible.
+    X, y = _data()
+
+    def train():
+        est = _small(random_state=None, early_stopping=method == "fit")
+        if method == "fit":
+            return est.fit(X, y)
+        return est.partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y)
+
+    np.random.seed(7)  # noqa: NPY002 - the legacy global seed is what is tested
+    first = train()
+    np.random.seed(7)  # noqa: NPY002 - the legacy global seed is what is tested
+    second = train()
+    third = train()  # the global stream moved on
+    for a, b in zip(first.coefs_, second.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.coefs_[0], third.coefs_[0])
 
 
 def test_reproducible_with_random_state_instances_early_stopping_and_partial_fit():

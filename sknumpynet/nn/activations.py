@@ -71,7 +71,7 @@ class LeakyReLU:
     @classmethod
     def backprop(cls, A, delta):
         # The sign of A is the sign of Z, so the output selects the slope.
-        # 1 + (slope - 1) * 1[A <= 0] by arithmetic: ~5x faster than np.where
+        # 1 + (slope - 1) * 1[A <= 0] by arithmetic: much faster than np.where
         # (or a where= mask), whose per-element selection is not vectorised.
         factor = (A <= 0).astype(delta.dtype)
         factor *= cls.slope - 1

@@ -24,10 +24,13 @@ are the look-ahead point: the step is the new velocity looked one step further.
 
 ``lbfgs`` (:class:`~sknumpynet.nn.lbfgs.LBFGS`) is registered here too but
 takes no steps of its own: it runs SciPy's L-BFGS-B over the whole training
-set (``incremental = False``).
+set (``stepwise = False``).
 
 To add an optimizer, subclass :class:`Optimizer`, list the hyperparameters it
-reads in ``hyperparameters`` and add one entry to :data:`OPTIMIZERS`.
+reads in ``hyperparameters``, say how scikit-learn's MLPs come closest to it
+(``sklearn_solver``, :meth:`Optimizer.sklearn_settings`) and add one entry to
+:data:`OPTIMIZERS`: the estimators' validation, docstrings, the mapping to
+scikit-learn and the tests are built from the registry.
 """
 
 import math
@@ -50,13 +53,39 @@ class Optimizer:
 
     hyperparameters = ()
     full_batch = False
-    incremental = True  # one step per batch: can train a chunk at a time
+    # One step per batch (so a chunk at a time, partial_fit); False for a
+    # solver that drives the whole minimisation itself (L-BFGS).
+    stepwise = True
     state_names = ()
+    # A learning rate that trains standardised data of a few hundred rows in a
+    # few dozen epochs: a starting point for a search (and the tests' setting).
+    typical_learning_rate = 0.1
+    # scikit-learn's solver that takes the same steps (see sklearn_settings).
+    sklearn_solver = "sgd"
 
     def __init__(self, learning_rate, **hyperparameters):
         self.learning_rate = float(learning_rate)
         for name in self.hyperparameters:
             setattr(self, name, float(hyperparameters[name]))
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        """Settings of scikit-learn's MLP (``solver=cls.sklearn_solver``) for the
+        same update rule, and a note where there is none.
+
+        Parameters
+        ----------
+        hyperparameters : dict
+            The estimator's ``get_params()``.
+
+        Returns
+        -------
+        settings : dict
+            Parameters of ``MLPClassifier`` / ``MLPRegressor`` beyond the shared ones.
+        note : str or None
+            What scikit-learn cannot match.
+        """
+        return {"momentum": 0.0}, None
 
     def init_state(self, w):
         """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``."""
@@ -92,6 +121,7 @@ class GD(Optimizer):
     """Full-batch gradient descent: one step per epoch on every sample."""
 
     full_batch = True
+    typical_learning_rate = 0.5
 
 
 class SGD(Optimizer):
@@ -103,6 +133,18 @@ class Momentum(Optimizer):
 
     hyperparameters = ("momentum",)
     state_names = ("velocity",)
+    nesterov = False
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        # scikit-learn's v = b v - lr' g takes the steps of v = b v + (1 - b) g
+        # with lr = lr' / (1 - b): its rate is ours times (1 - b).
+        b = hyperparameters["momentum"]
+        return {
+            "momentum": b,
+            "nesterovs_momentum": cls.nesterov,
+            "learning_rate_init": hyperparameters["learning_rate_init"] * (1 - b),
+        }, None
 
     def _update_velocity(self, g, state):
         v = state["velocity"]
@@ -122,6 +164,8 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Momentum with Nesterov's look-ahead (re-parametrised form)."""
 
+    nesterov = True
+
     def step(self, w, g, state):
         state["t"] += 1
         tmp = self._buffer(w)
@@ -138,6 +182,12 @@ class RMSProp(Optimizer):
 
     hyperparameters = ("rho", "epsilon")
     state_names = ("square_avg",)
+    typical_learning_rate = 0.01
+    sklearn_solver = "adam"
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        return {}, "has no rmsprop; it uses adam"
 
     def step(self, w, g, state):
         state["t"] += 1
@@ -159,6 +209,12 @@ class Adam(Optimizer):
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
     state_names = ("m", "s")
+    typical_learning_rate = 0.03
+    sklearn_solver = "adam"
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        return {}, None
 
     def step(self, w, g, state):
         state["t"] += 1
