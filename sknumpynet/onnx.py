@@ -11,7 +11,7 @@ The graph computes what ``predict``, ``predict_proba`` and the regressor's
 ``predict`` compute:
 
 * input in the model's dtype, cast as ``predict`` casts it (a float32 model
-  takes float64 input in float32);
+  takes float64 input clipped into float32's range, then in float32);
 * every layer with its own activation, leaky_relu built from ``Mul`` and
   ``Max`` (onnxruntime has no float64 ``LeakyRelu``);
 * logits clipped into the finite range as the heads clip them, then the head:
@@ -26,8 +26,6 @@ The graph computes what ``predict``, ``predict_proba`` and the regressor's
 
 The graph needs opset 13 or later.
 """
-
-import functools
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
@@ -46,7 +44,6 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from . import _data
 from .classifier import ScratchMLPClassifier
 from .nn.activations import LEAKY_SLOPE
 from .regressor import ScratchMLPRegressor
@@ -194,15 +191,6 @@ class _Graph:
         return output
 
 
-@functools.cache
-def _predict_clips_float32():
-    """Whether prediction clips float64 ``X`` into float32's range before a float32
-    model casts it (else such values become inf), so the graph does the same."""
-    X = np.array([[np.finfo(np.float64).max]])
-    one = _data.logits(X, [np.ones((1, 1), np.float32)], [np.zeros(1, np.float32)], [])
-    return bool(np.isfinite(one).all())
-
-
 def _cast_input(g, x, input_type, dtype):
     """The input in the model's dtype, cast as ``predict`` casts it."""
     if isinstance(input_type, Int64TensorType):  # predict takes integers as float64
@@ -210,7 +198,7 @@ def _cast_input(g, x, input_type, dtype):
         input_type = DoubleTensorType()
     if isinstance(input_type, _TENSOR_TYPES[dtype]):
         return x
-    if dtype == np.float32 and _predict_clips_float32():
+    if dtype == np.float32:  # predict clips float64 X into float32's range: no inf
         big = np.finfo(np.float32).max
         x = g.node("Clip", [x, g.const(np.float64(-big)), g.const(np.float64(big))])
     return g.node("Cast", [x], to=helper.np_dtype_to_tensor_dtype(dtype))
