@@ -614,8 +614,8 @@ def test_target_encoding_equals_label_binarize(labels, rng):
 
 def test_multilabel_flag_is_public_and_tells_multilabel_from_one_vs_rest(small_digits):
     X, y = small_digits
-    one_vs_rest = _small(head="sigmoid").fit(X, y)
-    multilabel = _small().fit(X, _multilabel_targets(y))
+    one_vs_rest = _quiet_fit(_small(head="sigmoid"), X, y)
+    multilabel = _quiet_fit(_small(), X, _multilabel_targets(y))
     # Both have one sigmoid unit per column; only the flag tells them apart.
     assert one_vs_rest.out_activation_ == multilabel.out_activation_ == "sigmoid"
     assert one_vs_rest.n_outputs_ == len(one_vs_rest.classes_)
@@ -625,7 +625,7 @@ def test_multilabel_flag_is_public_and_tells_multilabel_from_one_vs_rest(small_d
 
 def test_model_pickled_with_the_private_multilabel_flag_still_predicts(small_digits):
     X, y = small_digits
-    clf = _small().fit(X, y)
+    clf = _quiet_fit(_small(), X, y)
     state = clf.__getstate__()
     state["_multilabel"] = state.pop("multilabel_")  # the layout of version 0.2
     old = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
