@@ -34,8 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import _sklearn_mlp_adapter as adapter
+import numpy as np
 import pytest
 import sklearn
+from numpy.testing import assert_almost_equal
 from sklearn import neural_network
 
 from sknumpynet._sklearn_mlp import sklearn_equivalent
@@ -66,7 +68,7 @@ EXPECTED_FAILURES = {
         PRIVATE,
         "builds a fitted model by hand (coefs_, n_layers_, t_, ... and the private "
         "_coef_grads, _intercept_velocity, _no_improvement_count) and continues it "
-        "with partial_fit",
+        "with partial_fit (its worked example: test_sklearn_worked_example_of_test_fit)",
         r"AttributeError: 'ScratchMLPClassifier' object has no attribute",
     ),
     "test_gradient": Expected(
@@ -77,7 +79,8 @@ EXPECTED_FAILURES = {
     ),
     "test_learning_rate_warmstart": Expected(
         PRIVATE,
-        "reads the private _optimizer.learning_rate (ours: the public learning_rates_)",
+        "reads the private _optimizer.learning_rate (ours: the public learning_rates_, "
+        "compared with scikit-learn's warm-started schedules in test_schedules.py)",
         r"has no attribute 'learning_rate'",
     ),
     "test_adaptive_learning_rate": Expected(
@@ -242,3 +245,36 @@ def test_adapter_inverts_sklearn_equivalent(name, settings):
         k: v for k, v in want.items() if k not in ignored
     }
     assert got["learning_rate_init"] == pytest.approx(want["learning_rate_init"], rel=1e-12)
+
+
+# ---- what the private-internals tests check, through the public API ------------
+
+
+def test_sklearn_worked_example_of_test_fit():
+    # scikit-learn's test_fit works one SGD step of a 3-2-1 logistic network by
+    # hand; it sets the weights through private attributes. Here the weights of
+    # a model fitted once are overwritten in place (coefs_ and intercepts_ are
+    # the network's own arrays), and the next step must give its numbers.
+    X, y = np.array([[0.6, 0.8, 0.7]]), np.array([0])
+    clf = adapter.MLPClassifier(
+        hidden_layer_sizes=2,
+        activation="logistic",
+        solver="sgd",
+        momentum=0,
+        learning_rate_init=0.1,
+        alpha=0.1,
+        random_state=1,
+    )
+    clf.partial_fit(X, y, classes=[0, 1])
+    clf.coefs_[0][...] = [[0.1, 0.2], [0.3, 0.1], [0.5, 0.0]]
+    clf.coefs_[1][...] = [[0.1], [0.2]]
+    clf.intercepts_[0][...] = [0.1, 0.1]
+    clf.intercepts_[1][...] = [1.0]
+    clf.partial_fit(X, y)
+    # scikit-learn's hand-worked values, to its 3 decimals.
+    W1 = [[0.098, 0.195756], [0.2956664, 0.096008], [0.4939998, -0.002244]]
+    assert_almost_equal(clf.coefs_[0], W1, decimal=3)
+    assert_almost_equal(clf.coefs_[1], [[0.04706], [0.154089]], decimal=3)
+    assert_almost_equal(clf.intercepts_[0], [0.098333, 0.09626], decimal=3)
+    assert_almost_equal(clf.intercepts_[1], [0.9235], decimal=3)
+    assert_almost_equal(clf.predict_proba(X)[0, 1], 0.739, decimal=3)
