@@ -19,25 +19,23 @@ scikit-learn's class of that name and returns the ``ScratchMLPClassifier`` or
   ``init="glorot_uniform"``.
 
 Every other argument has the same name and meaning in both libraries and is
-passed on as it is; an argument neither library knows raises ``TypeError``
-from our class, as it would from scikit-learn's.
+passed on as it is, and so is scikit-learn's default of every argument not
+given (our defaults may differ); an argument neither library knows raises
+``TypeError``, as it would from scikit-learn's class.
 """
+
+from sklearn import neural_network
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 
-# scikit-learn's defaults of the arguments that are translated, not passed on.
-_SOLVER_DEFAULTS = {
-    "solver": "adam",
-    "momentum": 0.9,
-    "nesterovs_momentum": True,
-    "learning_rate": "constant",
-    "learning_rate_init": 0.001,
-}
 
-
-def our_params(**sklearn_params):
-    """Our hyperparameters for scikit-learn's MLP arguments ``sklearn_params``."""
-    params = {**_SOLVER_DEFAULTS, **sklearn_params}
+def our_params(name, **sklearn_params):
+    """Our hyperparameters for ``sklearn.neural_network.<name>(**sklearn_params)``."""
+    defaults = getattr(neural_network, name)().get_params()
+    unknown = set(sklearn_params) - set(defaults)
+    if unknown:
+        raise TypeError(f"{name} has no parameters {sorted(unknown)}.")
+    params = {**defaults, **sklearn_params}
     solver = params.pop("solver")
     momentum = params.pop("momentum")
     nesterov = params.pop("nesterovs_momentum")
@@ -51,15 +49,15 @@ def our_params(**sklearn_params):
         params["optimizer"] = solver
     if solver != "sgd":
         params["learning_rate"] = "constant"
-    params.setdefault("init", "glorot_uniform")
+    params["init"] = "glorot_uniform"
     return params
 
 
-def MLPClassifier(hidden_layer_sizes=(100,), **sklearn_params):
+def MLPClassifier(**sklearn_params):
     """A ``ScratchMLPClassifier`` for ``sklearn.neural_network.MLPClassifier(...)``."""
-    return ScratchMLPClassifier(hidden_layer_sizes, **our_params(**sklearn_params))
+    return ScratchMLPClassifier(**our_params("MLPClassifier", **sklearn_params))
 
 
-def MLPRegressor(hidden_layer_sizes=(100,), **sklearn_params):
+def MLPRegressor(**sklearn_params):
     """A ``ScratchMLPRegressor`` for ``sklearn.neural_network.MLPRegressor(...)``."""
-    return ScratchMLPRegressor(hidden_layer_sizes, **our_params(**sklearn_params))
+    return ScratchMLPRegressor(**our_params("MLPRegressor", **sklearn_params))
