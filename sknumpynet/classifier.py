@@ -294,6 +294,11 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits.
 
+        Computed as a log-sigmoid or log-softmax of the logits, not as
+        ``log(predict_proba(X))``: always finite, and precise where a
+        probability is close to 1 (``log(p)`` of a rounded ``p`` is not).
+        ``exp`` of it is exactly :meth:`predict_proba`.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -301,12 +306,18 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            Between ``log(np.finfo(dtype).tiny)`` and the log of the largest
+            float below 1 (about ``-708`` and ``-1.1e-16`` in float64).
         """
         L = self._log_proba_from_logits(self._logits(self._validated_X(X)))
-        # Below log(tiny) exp underflows and predict_proba would give 0 for a
-        # finite entry here; the floor keeps log(predict_proba) equal to this and
-        # leaves the labels alone (a row's largest entry is >= log(1 / n_classes)).
-        return np.maximum(L, np.log(np.finfo(L.dtype).tiny), out=L)
+        # A finite logit never means a probability of exactly 0 or 1, but exp
+        # rounds one closer to 0 than `tiny`, or closer to 1 than the float just
+        # below 1, to 0 or 1. Rounded toward the inside instead, predict_proba
+        # (exp of this) stays strictly in (0, 1), as scikit-learn's check of
+        # multilabel probabilities asks, and log(predict_proba) equals this. The
+        # labels are left alone: predict reads the unrounded log-probabilities.
+        bounds = np.log([np.finfo(L.dtype).tiny, np.nextafter(L.dtype.type(1), 0)])
+        return np.clip(L, *bounds.astype(L.dtype), out=L)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -320,7 +331,10 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         ndarray of shape (n_samples, n_classes)
             Rows sum to 1 (binary targets give two columns even with one
             sigmoid unit). For multilabel targets, column ``k`` is the
-            probability of label ``k`` on its own.
+            probability of label ``k`` on its own. Every entry lies strictly
+            between 0 and 1: a probability closer to 1 than the largest float
+            below 1 is that float, one closer to 0 than the smallest normal
+            float (``np.finfo(dtype).tiny``) is that float.
         """
         log_proba = self.predict_log_proba(X)
         with np.errstate(under="ignore"):
