@@ -28,6 +28,9 @@ with its canonical link, whose derivative cancels the loss's own
 (``sigma' = P(1-P)`` against ``d BCE/dP = (P-Y)/(P(1-P))``; the softmax
 Jacobian against ``-Y/P``; ``exp' = P`` against ``1 - Y/P``), so the backward
 pass starts from ``P - Y`` without ever dividing by ``P``.
+
+Like an activation, each head names the initializer of the output layer under
+``init="auto"`` as ``default_init``: ``glorot_uniform`` for every head.
 """
 
 import numpy as np
@@ -72,7 +75,7 @@ def _log_normalize(L):
 class SigmoidHead:
     """Independent logistic units with binary cross-entropy."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = True
     supports_multilabel = True
 
@@ -141,7 +144,7 @@ class SigmoidHead:
 class SoftmaxHead:
     """Softmax over all units with categorical cross-entropy."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = True
     supports_multilabel = False
 
@@ -201,7 +204,7 @@ class SoftmaxHead:
 class IdentityHead:
     """Linear outputs with half the squared error (regression)."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = False
     loss = "squared_error"
 
@@ -238,7 +241,7 @@ class IdentityHead:
 class ExpHead:
     """Exponential outputs (log link) with half the Poisson deviance (regression)."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = False
     loss = "poisson"
     non_negative_targets = True
