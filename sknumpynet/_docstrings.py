@@ -23,9 +23,11 @@ init : {"auto", "random", "xavier", "he", "glorot_uniform"}, default="auto"
     ``sqrt(2/fan_in)`` with zero biases; ``"glorot_uniform"`` is
     scikit-learn's scheme (weights *and* biases uniform in
     ``+-sqrt(6 / (fan_in + fan_out))``, 2 instead of 6 next to a logistic
-    activation). ``"auto"`` is he before relu-family activations and xavier
-    otherwise. Draws are made in float64, so float32 and float64 inputs start
-    from the same network.
+    activation). ``"auto"`` lets the activation (or head) after each layer
+    choose: ``"glorot_uniform"`` for all of them, scikit-learn's draws (until
+    0.3 it was he before relu-family activations and xavier otherwise; see
+    the user guide for why it changed). Draws are made in float64, so float32
+    and float64 inputs start from the same network.
 optimizer : OPTIMIZER_NAMES, default="adam"
     Update rule (:data:`sknumpynet.nn.OPTIMIZERS`). ``"gd"`` takes one
     full-batch step per epoch; sgd, momentum, nesterov, rmsprop and adam step

@@ -11,7 +11,8 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from .nn import OPTIMIZERS
+from .nn import ACTIVATIONS, HEADS, OPTIMIZERS, REGRESSION_LOSSES
+from .nn.initializers import resolve_init
 
 # scikit-learn's activation names for ours; leaky_relu has no counterpart.
 _ACTIVATIONS = {
@@ -34,6 +35,20 @@ def _activation(activation, notes, name):
     return _ACTIVATIONS.get(activation, "relu")
 
 
+def _initializers(params, classifier):
+    """The initializers the estimator's layers use (``init="auto"``: each layer's own)."""
+    activation = params["activation"]
+    names = [activation] if isinstance(activation, str) else list(activation)
+    followers = [ACTIVATIONS[a] for a in names if a in ACTIVATIONS]
+    if not classifier:
+        followers.append(HEADS[REGRESSION_LOSSES.get(params["loss"], "identity")])
+    elif params["head"] in HEADS:
+        followers.append(HEADS[params["head"]])
+    else:  # "auto": the head follows the target, so any classification head
+        followers += [head for head in HEADS.values() if head.classification]
+    return {resolve_init(params["init"], follower) for follower in followers}
+
+
 def _random_state(random_state, notes, name):
     if not isinstance(random_state, np.random.Generator):
         return random_state
@@ -52,8 +67,9 @@ def sklearn_equivalent(estimator, n_samples=None):
     ``v = b v + (1 - b) g`` with learning rate ``lr`` takes exactly the steps
     of scikit-learn's ``v = b v - lr' g`` with ``lr' = lr (1 - b)``, so
     ``learning_rate_init * (1 - momentum)`` is passed on.
-    ``init="glorot_uniform"`` draws from the same distribution as
-    scikit-learn (from another random stream, so not the same numbers).
+    ``init="glorot_uniform"``, and the default ``init="auto"``, which resolves
+    to it for every layer, draw from the same distribution as scikit-learn
+    (from another random stream, so not the same numbers).
 
     Parameters
     ----------
@@ -98,10 +114,11 @@ def sklearn_equivalent(estimator, n_samples=None):
         batch_size = n_samples if n_samples is not None else batch_size
         if n_samples is None:
             notes.append("gd is full-batch; pass n_samples to give sgd one batch per epoch.")
-    if params["init"] != "glorot_uniform":
+    if _initializers(params, classifier) != {"glorot_uniform"}:
         notes.append(
             f"{name} always initialises with Glorot uniform weights and biases "
-            f"(init='glorot_uniform' here), not init={params['init']!r}."
+            f"(init='glorot_uniform' here, what init='auto' draws), not "
+            f"init={params['init']!r}."
         )
     if classifier:
         if params["head"] != "auto":

@@ -29,6 +29,9 @@ with its canonical link, whose derivative cancels the loss's own
 (``sigma' = P(1-P)`` against ``d BCE/dP = (P-Y)/(P(1-P))``; the softmax
 Jacobian against ``-Y/P``; ``exp' = P`` against ``1 - Y/P``), so the backward
 pass starts from ``P - Y`` without ever dividing by ``P``.
+
+Like an activation, each head names the initializer of the output layer under
+``init="auto"`` as ``default_init``: ``glorot_uniform`` for every head.
 """
 
 import numpy as np
@@ -105,7 +108,7 @@ class Head:
 class SigmoidHead(Head):
     """Independent logistic units with binary cross-entropy."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = True
     supports_multilabel = True
 
@@ -174,7 +177,7 @@ class SigmoidHead(Head):
 class SoftmaxHead(Head):
     """Softmax over all units with categorical cross-entropy."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = True
     supports_multilabel = False
 
@@ -234,7 +237,7 @@ class SoftmaxHead(Head):
 class IdentityHead(Head):
     """Linear outputs with half the squared error (regression)."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = False
     loss = "squared_error"
 
@@ -271,7 +274,7 @@ class IdentityHead(Head):
 class ExpHead(Head):
     """Exponential outputs (log link) with half the Poisson deviance (regression)."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = False
     loss = "poisson"
     non_negative_targets = True
