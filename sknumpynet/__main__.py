@@ -136,8 +136,13 @@ def build_parser():
         "--lr",
         type=float,
         default=None,
-        help="learning_rate_init (default: 0.001 for adam/rmsprop, 0.5 for gd, 0.05 "
-        "otherwise; unused by lbfgs)",
+        help="learning_rate_init (default: 'auto', the optimizer's own: "
+        + ", ".join(
+            f"{name} {cls.default_learning_rate}"
+            for name, cls in OPTIMIZERS.items()
+            if cls.default_learning_rate
+        )
+        + ")",
     )
     p.add_argument("--batch-size", type=int, default=None, help="default: 'auto'")
     p.add_argument("--random-state", type=int, default=0)
@@ -158,11 +163,6 @@ def build_parser():
     p.add_argument("--no-compare", action="store_true", help="skip scikit-learn's MLP")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     return p
-
-
-def _default_lr(optimizer):
-    # lbfgs ignores it: 0.001, the estimator's default, keeps it out of the repr.
-    return {"adam": 0.001, "rmsprop": 0.001, "lbfgs": 0.001, "gd": 0.5}.get(optimizer, 0.05)
 
 
 def _fit_timed(model, X, y):
@@ -287,7 +287,7 @@ def main(argv=None):
         activation=args.activation,
         init=args.init,
         optimizer=args.optimizer,
-        learning_rate_init=args.lr if args.lr is not None else _default_lr(args.optimizer),
+        learning_rate_init=args.lr if args.lr is not None else "auto",
         batch_size=args.batch_size if args.batch_size is not None else "auto",
         max_iter=args.epochs,
         random_state=args.random_state,

@@ -64,13 +64,12 @@ class _Stream:
         self.buffers = Buffers()
         self.optimizer = self.optimizer_key = self.hyperparameters = None
 
-    def optimizer_for(self, est):
+    def optimizer_for(self, est, plan):
         """The optimizer of ``est``'s settings: the previous call's when they are the same."""
-        solver = OPTIMIZERS[est.optimizer]
-        hyper = {name: getattr(est, name) for name in solver.hyperparameters}
-        key = (est.optimizer, est.learning_rate_init, tuple(hyper.items()))
+        hyper = {name: getattr(est, name) for name in plan.solver.hyperparameters}
+        key = (est.optimizer, plan.learning_rate, tuple(hyper.items()))
         if self.optimizer_key != key:
-            self.optimizer_key, self.optimizer = key, solver(est.learning_rate_init, **hyper)
+            self.optimizer_key, self.optimizer = key, plan.solver(plan.learning_rate, **hyper)
         return self.optimizer
 
 
@@ -83,7 +82,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     _: KW_ONLY
     init: str = "auto"
     optimizer: str = "adam"
-    learning_rate_init: float = 0.001
+    learning_rate_init: float | str = "auto"
     learning_rate: str = "constant"
     power_t: float = 0.5
     momentum: float = 0.9
@@ -236,7 +235,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
                 self, plan, state, plan.solver(), data, validate=validate, events=events
             )
             return run.run()
-        optimizer = stream.optimizer_for(self)
+        optimizer = stream.optimizer_for(self, plan)
         state.continue_optimizer(self, optimizer)
         run = _engine.EpochLoop(
             self,

@@ -34,8 +34,12 @@ optimizer : OPTIMIZER_NAMES, default="adam"
     once per mini-batch; ``"lbfgs"`` runs SciPy's L-BFGS-B on the whole
     training set (``batch_size``, ``shuffle``, ``early_stopping`` and
     ``partial_fit`` do not apply; ``max_iter`` counts its iterations).
-learning_rate_init : float, default=0.001
-    Step size, > 0 (unused by lbfgs).
+learning_rate_init : float or "auto", default="auto"
+    Step size, > 0 (unused by lbfgs). ``"auto"`` is the optimizer's own
+    default (its registry entry's ``default_learning_rate``): 0.001 for adam
+    (scikit-learn's) and rmsprop, 0.01 for gd, sgd, momentum and nesterov
+    (with the averaged velocity, nesterov's steps at 0.01 are those of
+    scikit-learn's ``solver="sgd"`` at its defaults).
 momentum : float, default=0.9
     ``b`` of momentum and nesterov (``v = b v + (1 - b) g``), in [0, 1).
 rho : float, default=0.9

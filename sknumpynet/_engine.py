@@ -84,7 +84,7 @@ class FitState:
             self._continue(est)
         if plan.fresh or not plan.partial:  # each fit: full patience, the schedule anew
             self.no_improvement, self.schedule_epoch = 0, 0
-            self.learning_rate = float(est.learning_rate_init)
+            self.learning_rate = plan.learning_rate
         # Records or a criterion the fitted state was not set up for (warm_start
         # toggling early_stopping) start afresh.
         if scored and (plan.fresh or est.validation_scores_ is None):
@@ -324,10 +324,9 @@ class EpochLoop(_Run):
     def _cause(self):
         """The likely cause of a divergence, in words."""
         est, start, before = self.estimator, self.guard.start_loss, self.state.previous_loss
-        rate = (
-            f"learning_rate_init={est.learning_rate_init} is too high for "
-            f"optimizer={est.optimizer!r}"
-        )
+        value = est.learning_rate_init
+        value = f"'auto' ({self.plan.learning_rate})" if value == "auto" else value
+        rate = f"learning_rate_init={value} is too high for optimizer={est.optimizer!r}"
         if before and start is not None and start > DRIFT_FACTOR * before:
             return (
                 f"the loss at the start of this call ({start:.4g}) is {start / before:.3g} "

@@ -73,7 +73,7 @@ class LearningRateSchedule(FitEvents):
     def on_epoch_begin(self, loop, epoch):
         est, state = loop.estimator, loop.state
         state.learning_rate = self.schedule.rate(
-            float(est.learning_rate_init),
+            loop.plan.learning_rate,
             state.learning_rate,
             epoch=state.schedule_epoch,
             samples_seen=state.t,

@@ -56,6 +56,9 @@ class CallPlan:
         ``X`` is a memory map, visited in blocks of consecutive rows.
     batch_size : int or "auto"
         The ``batch_size`` hyperparameter.
+    learning_rate : float or None
+        ``learning_rate_init``, with ``"auto"`` resolved to the optimizer's
+        default (None for L-BFGS, which picks its own steps).
     """
 
     partial: bool
@@ -68,6 +71,7 @@ class CallPlan:
     validation: str | None
     disk: bool
     batch_size: int | str
+    learning_rate: float | None
 
     @classmethod
     def make(cls, est, *, partial, X, validation_given, dropout):
@@ -107,6 +111,7 @@ class CallPlan:
             validation="given" if validation_given else "held_out" if early_stopping else None,
             disk=_data.memory_mapped(X, None if fresh else est.coefs_[0].dtype),
             batch_size=est.batch_size,
+            learning_rate=solver.learning_rate_for(est.learning_rate_init),
         )
 
     def batch_rows(self, n_train):

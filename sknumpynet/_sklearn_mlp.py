@@ -91,6 +91,13 @@ def sklearn_equivalent(estimator, n_samples=None):
     notes = []
     optimizer = params["optimizer"]
     entry = OPTIMIZERS[optimizer]
+    # scikit-learn needs a number: "auto" resolved by the optimizer (lbfgs, which
+    # ignores it, passes a number on and scikit-learn's default for "auto").
+    value = params["learning_rate_init"]
+    resolved = entry.learning_rate_for(value)
+    if resolved is None:
+        resolved = 0.001 if value == "auto" else value
+    params["learning_rate_init"] = resolved
     solver = entry.sklearn_solver
     extra, note = entry.sklearn_settings(params)
     learning_rate = extra.pop("learning_rate_init", params["learning_rate_init"])

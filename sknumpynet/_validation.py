@@ -33,6 +33,8 @@ _SCALARS = {
     "validation_fraction": (Real, 0, 1, "neither"),
     "verbose": (Integral, 0, None, "left"),
 }
+# Numeric hyperparameters that also take "auto" (resolved by the optimizer).
+_AUTO = {"learning_rate_init"}
 # String hyperparameters, each resolved through its registry (an estimator
 # adds its own, e.g. the classifier's head, in `_string_options`).
 _OPTIONS = {
@@ -113,6 +115,12 @@ def validate_hyperparameters(estimator):
     """
     for name, (kind, low, high, closed) in _SCALARS.items():
         value = getattr(estimator, name)
+        if name in _AUTO and not isinstance(value, Real):
+            if isinstance(value, str) and value == "auto":
+                continue
+            raise (ValueError if isinstance(value, str) else TypeError)(
+                f"{name} must be 'auto' or a number {_bounds(low, high, closed)}; got {value!r}."
+            )
         # check_scalar lets bools pass as ints and NaN/inf pass any bound.
         if isinstance(value, (bool, np.bool_)) and name != "verbose":
             raise TypeError(

@@ -240,7 +240,7 @@ def test_registry_entries_are_optimizers(name):
 class _SignSGD(OPTIMIZERS["sgd"]):
     """A new rule for the registry test: ``w -= lr sign(g)``."""
 
-    typical_learning_rate = 0.01
+    default_learning_rate = 0.01
 
     def step(self, w, g, state):
         state["t"] += 1
@@ -274,3 +274,34 @@ def test_a_registered_optimizer_needs_nothing_but_its_entry(monkeypatch):
     assert any("sign-SGD" in note for note in notes)
     with pytest.raises(ValueError, match="'signsgd'"):  # named among the allowed values
         ScratchMLPClassifier(optimizer="bogus").fit(X, y)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_learning_rate_auto_is_each_optimizers_default(name):
+    from sklearn.datasets import load_iris
+
+    from sknumpynet import ScratchMLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    est = ScratchMLPClassifier(optimizer=name, max_iter=2, hidden_layer_sizes=(4,))
+    assert est.learning_rate_init == "auto"
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        est.fit(X, y)
+    assert est.learning_rates_ == [OPTIMIZERS[name].default_learning_rate] * 2
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        est.set_params(learning_rate_init=0.25).fit(X, y)
+    assert est.learning_rates_ == [0.25, 0.25]
+
+
+def test_the_default_momentum_steps_are_scikit_learns_default_sgd():
+    # scikit-learn's solver="sgd" defaults (learning_rate_init 0.001, momentum
+    # 0.9, Nesterov) are exactly our nesterov at learning_rate_init="auto".
+    from sklearn.neural_network import MLPClassifier
+
+    from sknumpynet import ScratchMLPClassifier
+    from sknumpynet._sklearn_mlp import sklearn_equivalent
+
+    theirs = MLPClassifier(solver="sgd")
+    mlp, _ = sklearn_equivalent(ScratchMLPClassifier(optimizer="nesterov"))
+    for name in ("solver", "learning_rate_init", "momentum", "nesterovs_momentum"):
+        assert mlp.get_params()[name] == pytest.approx(theirs.get_params()[name]), name

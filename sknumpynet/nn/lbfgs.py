@@ -40,8 +40,13 @@ class LBFGS:
     hyperparameters = ()
     full_batch = True
     stepwise = False
-    typical_learning_rate = None
+    default_learning_rate = None  # the line search picks every step
     sklearn_solver = "lbfgs"
+
+    @classmethod
+    def learning_rate_for(cls, value):
+        """None: the line search picks every step, whatever ``learning_rate_init`` says."""
+        return None
 
     @classmethod
     def sklearn_settings(cls, hyperparameters):

@@ -57,9 +57,10 @@ class Optimizer:
     # solver that drives the whole minimisation itself (L-BFGS).
     stepwise = True
     state_names = ()
-    # A learning rate that trains standardised data of a few hundred rows in a
-    # few dozen epochs: a starting point for a search (and the tests' setting).
-    typical_learning_rate = 0.1
+    # The step size of learning_rate_init="auto": the customary 0.01 of plain
+    # and momentum SGD (with momentum's averaged velocity, exactly the steps of
+    # scikit-learn's solver="sgd" at its defaults, 0.001 and momentum 0.9).
+    default_learning_rate = 0.01
     # scikit-learn's solver that takes the same steps (see sklearn_settings).
     sklearn_solver = "sgd"
 
@@ -69,6 +70,24 @@ class Optimizer:
             setattr(self, name, float(hyperparameters[name]))
 
     @classmethod
+    def learning_rate_for(cls, value):
+        """The step size a ``learning_rate_init`` of ``value`` means for this rule.
+
+        Parameters
+        ----------
+        value : float or "auto"
+            ``"auto"`` is :attr:`default_learning_rate`.
+
+        Returns
+        -------
+        float or None
+            None for a rule that picks its own steps (L-BFGS).
+        """
+        if value == "auto":
+            return cls.default_learning_rate
+        return float(value)
+
+    @classmethod
     def sklearn_settings(cls, hyperparameters):
         """Settings of scikit-learn's MLP (``solver=cls.sklearn_solver``) for the
         same update rule, and a note where there is none.
@@ -76,7 +95,8 @@ class Optimizer:
         Parameters
         ----------
         hyperparameters : dict
-            The estimator's ``get_params()``.
+            The estimator's ``get_params()``, ``learning_rate_init`` resolved
+            (:meth:`learning_rate_for`).
 
         Returns
         -------
@@ -121,7 +141,6 @@ class GD(Optimizer):
     """Full-batch gradient descent: one step per epoch on every sample."""
 
     full_batch = True
-    typical_learning_rate = 0.5
 
 
 class SGD(Optimizer):
@@ -182,7 +201,7 @@ class RMSProp(Optimizer):
 
     hyperparameters = ("rho", "epsilon")
     state_names = ("square_avg",)
-    typical_learning_rate = 0.01
+    default_learning_rate = 0.001
     sklearn_solver = "adam"
 
     @classmethod
@@ -209,7 +228,7 @@ class Adam(Optimizer):
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
     state_names = ("m", "s")
-    typical_learning_rate = 0.03
+    default_learning_rate = 0.001  # scikit-learn's and Kingma & Ba's
     sklearn_solver = "adam"
 
     @classmethod
