@@ -21,9 +21,12 @@ one line (see :doc:`/scaling`). Everything needs the ``dask`` extra
 .. note::
 
    Dask starts its worker processes with multiprocessing's *spawn* method,
-   which imports the main script again in each of them. This page runs as is
-   in Jupyter and in the documentation build; as a script, put the code under
-   ``if __name__ == "__main__":``.
+   which runs the main script again in each of them, under the name
+   ``"__mp_main__"``. Every cell that does work therefore sits under
+   ``if __name__ == "__main__":``: the workers only define the imports and
+   functions, and the page runs as it is as a script
+   (``python plot_14_scaling_out.py``), in Jupyter and in the documentation
+   build (which executes it as ``"__main__"``).
 """
 
 # %%
@@ -50,16 +53,17 @@ def blas_threads():
 
 
 n_workers = 2
-cluster = LocalCluster(
-    n_workers=n_workers,
-    threads_per_worker=1,
-    processes=True,
-    host="127.0.0.1",
-    dashboard_address=None,
-)
-client = Client(cluster)  # on a real cluster: Client("tcp://scheduler:8786")
-client.register_plugin(BLASThreadLimit(max(1, os.cpu_count() // n_workers)))
-print(f"{os.cpu_count()} cores; BLAS threads per worker: {client.run(blas_threads)}")
+if __name__ == "__main__":
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    client = Client(cluster)  # on a real cluster: Client("tcp://scheduler:8786")
+    client.register_plugin(BLASThreadLimit(max(1, os.cpu_count() // n_workers)))
+    print(f"{os.cpu_count()} cores; BLAS threads per worker: {client.run(blas_threads)}")
 
 # %%
 # The data
@@ -69,12 +73,13 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-X, y = load_digits(return_X_y=True)
-X = (X / 16).astype(np.float32)
-# 21 blocks of 64 rows for training (below), the other 453 digits for testing.
-X_train, X_test, y_train, y_test = train_test_split(
-    X, y, train_size=21 * 64, stratify=y, random_state=0
-)
+if __name__ == "__main__":
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    # 21 blocks of 64 rows for training (below), the other 453 digits for testing.
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, train_size=21 * 64, stratify=y, random_state=0
+    )
 
 # %%
 # A grid search on the cluster
@@ -98,31 +103,33 @@ def quiet():
     warnings.filterwarnings("ignore", CAP, ConvergenceWarning)
 
 
-client.run(quiet)  # in each worker process
-
 grid = {
     "hidden_layer_sizes": [(128,), (256,)],
     "alpha": [1e-4, 1e-2],
     "learning_rate_init": [1e-3, 3e-3],
 }
-search = GridSearchCV(ScratchMLPClassifier(max_iter=30, batch_size=64, random_state=0), grid, cv=3)
+if __name__ == "__main__":
+    client.run(quiet)  # in each worker process
+    search = GridSearchCV(
+        ScratchMLPClassifier(max_iter=30, batch_size=64, random_state=0), grid, cv=3
+    )
 
-with warnings.catch_warnings():
-    quiet()
-    start = time.perf_counter()
-    local = search.fit(X_train, y_train).cv_results_
-    local_seconds = time.perf_counter() - start
+    with warnings.catch_warnings():
+        quiet()
+        start = time.perf_counter()
+        local = search.fit(X_train, y_train).cv_results_
+        local_seconds = time.perf_counter() - start
 
-    start = time.perf_counter()
-    with parallel_config(backend="dask", n_jobs=-1):
-        remote = search.fit(X_train, y_train).cv_results_
-    remote_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        with parallel_config(backend="dask", n_jobs=-1):
+            remote = search.fit(X_train, y_train).cv_results_
+        remote_seconds = time.perf_counter() - start
 
-same = np.array_equal(local["mean_test_score"], remote["mean_test_score"])
-print(f"{len(local['params'])} candidates x 3 folds")
-print(f"in this process (n_jobs=1): {local_seconds:5.1f} s")
-print(f"on {n_workers} dask workers:     {remote_seconds:5.1f} s")
-print(f"same scores: {same}; best {search.best_params_}, CV accuracy {search.best_score_:.3f}")
+    same = np.array_equal(local["mean_test_score"], remote["mean_test_score"])
+    print(f"{len(local['params'])} candidates x 3 folds")
+    print(f"in this process (n_jobs=1): {local_seconds:5.1f} s")
+    print(f"on {n_workers} dask workers:     {remote_seconds:5.1f} s")
+    print(f"same scores: {same}; best {search.best_params_}, CV accuracy {search.best_score_:.3f}")
 
 # %%
 # Two workers make the search at most twice as fast; the measured figures of
@@ -148,20 +155,21 @@ from dask_ml.wrappers import Incremental
 params = dict(hidden_layer_sizes=(64,), batch_size=32, learning_rate_init=3e-3, random_state=0)
 epochs = 20
 
-X_blocks = da.from_array(X_train, chunks=(64, -1))
-y_blocks = da.from_array(y_train, chunks=(64,))
-X_blocks, y_blocks = client.persist([X_blocks, y_blocks])  # the blocks live on the workers
-print(f"{X_blocks.numblocks[0]} blocks of {X_blocks.chunks[0][0]} rows")
+if __name__ == "__main__":
+    X_blocks = da.from_array(X_train, chunks=(64, -1))
+    y_blocks = da.from_array(y_train, chunks=(64,))
+    X_blocks, y_blocks = client.persist([X_blocks, y_blocks])  # the blocks live on the workers
+    print(f"{X_blocks.numblocks[0]} blocks of {X_blocks.chunks[0][0]} rows")
 
-incremental = Incremental(
-    ScratchMLPClassifier(**params), shuffle_blocks=True, random_state=np.random.RandomState(0)
-)
-incremental_accuracy = []
-start = time.perf_counter()
-for _ in range(epochs):
-    incremental.partial_fit(X_blocks, y_blocks, classes=np.arange(10))
-    incremental_accuracy.append(incremental.score(X_test, y_test))
-incremental_seconds = time.perf_counter() - start
+    incremental = Incremental(
+        ScratchMLPClassifier(**params), shuffle_blocks=True, random_state=np.random.RandomState(0)
+    )
+    incremental_accuracy = []
+    start = time.perf_counter()
+    for _ in range(epochs):
+        incremental.partial_fit(X_blocks, y_blocks, classes=np.arange(10))
+        incremental_accuracy.append(incremental.score(X_test, y_test))
+    incremental_seconds = time.perf_counter() - start
 
 # %%
 # The same network trained in memory
@@ -169,19 +177,23 @@ incremental_seconds = time.perf_counter() - start
 # The reference: ``fit`` on the same rows, the same number of epochs, batch
 # size and seed. ``X_val``/``y_val`` score the test rows after every epoch
 # (``validation_scores_``) without stopping early.
-in_core = ScratchMLPClassifier(max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, **params)
-start = time.perf_counter()
-with warnings.catch_warnings():
-    quiet()
-    in_core.fit(X_train, y_train, X_val=X_test, y_val=y_test)
-in_core_seconds = time.perf_counter() - start
+if __name__ == "__main__":
+    in_core = ScratchMLPClassifier(max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, **params)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        quiet()
+        in_core.fit(X_train, y_train, X_val=X_test, y_val=y_test)
+    in_core_seconds = time.perf_counter() - start
 
-print(f"test accuracy after {epochs} epochs:")
-print(f"  in memory (fit):          {in_core.score(X_test, y_test):.4f}  ({in_core_seconds:.1f} s)")
-print(
-    f"  dask array (Incremental): {incremental.score(X_test, y_test):.4f}  "
-    f"({incremental_seconds:.1f} s)"
-)
+    print(f"test accuracy after {epochs} epochs:")
+    print(
+        f"  in memory (fit):          {in_core.score(X_test, y_test):.4f}  "
+        f"({in_core_seconds:.1f} s)"
+    )
+    print(
+        f"  dask array (Incremental): {incremental.score(X_test, y_test):.4f}  "
+        f"({incremental_seconds:.1f} s)"
+    )
 
 # %%
 # Both reach the same accuracy. The incremental run is slower here: each of
@@ -190,12 +202,13 @@ print(
 # on 64 rows. With blocks of real size the arithmetic dominates.
 import matplotlib.pyplot as plt
 
-fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
-ax.plot(range(1, epochs + 1), in_core.validation_scores_, marker="o", label="fit, in memory")
-ax.plot(range(1, epochs + 1), incremental_accuracy, marker="s", label="Incremental, dask array")
-ax.set(xlabel="epoch (pass over the data)", ylabel="test accuracy", ylim=(0.8, 1.0))
-ax.legend()
-plt.show()
+if __name__ == "__main__":
+    fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+    ax.plot(range(1, epochs + 1), in_core.validation_scores_, marker="o", label="fit, in memory")
+    ax.plot(range(1, epochs + 1), incremental_accuracy, marker="s", label="Incremental, dask array")
+    ax.set(xlabel="epoch (pass over the data)", ylabel="test accuracy", ylim=(0.8, 1.0))
+    ax.legend()
+    plt.show()
 
 # %%
 # Predicting block by block
@@ -205,12 +218,14 @@ plt.show()
 # the workers compute where the blocks are.
 from dask_ml.wrappers import ParallelPostFit
 
-X_big = da.from_array(X_test, chunks=(100, -1))
-labels = ParallelPostFit(in_core).predict(X_big)
-print(labels)
-print(f"same labels as in memory: {np.array_equal(labels.compute(), in_core.predict(X_test))}")
+if __name__ == "__main__":
+    X_big = da.from_array(X_test, chunks=(100, -1))
+    labels = ParallelPostFit(in_core).predict(X_big)
+    print(labels)
+    print(f"same labels as in memory: {np.array_equal(labels.compute(), in_core.predict(X_test))}")
 
 # %%
 # Closing the cluster stops its processes.
-client.close()
-cluster.close()
+if __name__ == "__main__":
+    client.close()
+    cluster.close()

@@ -6,7 +6,9 @@ held-out accuracy beside scikit-learn's MLPClassifier at the nearest settings.
 Regression (``--task regression``): ScratchMLPRegressor beside MLPRegressor on
 diabetes or friedman1, features and targets standardised, held-out R².
 Either way the fitted model is then saved with joblib, loaded back, and the
-reloaded model must predict the same numbers.
+reloaded model must predict the same numbers; ``--export-onnx PATH`` also
+writes it as an ONNX model (the ``onnx`` extra), whose predictions under
+onnxruntime must match.
 """
 
 import argparse
@@ -134,8 +136,13 @@ def build_parser():
         "--lr",
         type=float,
         default=None,
-        help="learning_rate_init (default: 0.001 for adam/rmsprop, 0.5 for gd, 0.05 "
-        "otherwise; unused by lbfgs)",
+        help="learning_rate_init (default: 'auto', the optimizer's own: "
+        + ", ".join(
+            f"{name} {cls.default_learning_rate}"
+            for name, cls in OPTIMIZERS.items()
+            if cls.default_learning_rate
+        )
+        + ")",
     )
     p.add_argument("--batch-size", type=int, default=None, help="default: 'auto'")
     p.add_argument("--random-state", type=int, default=0)
@@ -145,14 +152,17 @@ def build_parser():
         metavar="PATH",
         help="where to save the model (default: a temporary file, removed after)",
     )
+    p.add_argument(
+        "--export-onnx",
+        default=None,
+        metavar="PATH",
+        help="also export the fitted model (the whole pipeline) to ONNX at PATH and check "
+        "onnxruntime's predictions against it; needs the onnx extra: "
+        "pip install 'sknumpynet[onnx]'",
+    )
     p.add_argument("--no-compare", action="store_true", help="skip scikit-learn's MLP")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     return p
-
-
-def _default_lr(optimizer):
-    # lbfgs ignores it: 0.001, the estimator's default, keeps it out of the repr.
-    return {"adam": 0.001, "rmsprop": 0.001, "lbfgs": 0.001, "gd": 0.5}.get(optimizer, 0.05)
 
 
 def _fit_timed(model, X, y):
@@ -183,6 +193,15 @@ def _check_args(parser, args):
         parser.error("--loss is for --task regression; classification takes --head")
     args.head = args.head or "auto"
     args.loss = args.loss or "squared_error"
+    if args.export_onnx is not None:
+        try:  # before training, so a missing extra costs no wait
+            import onnxruntime  # noqa: F401
+
+            from . import onnx  # noqa: F401
+        except ImportError as exc:
+            parser.error(
+                f"--export-onnx needs the onnx extra (pip install 'sknumpynet[onnx]'): {exc}"
+            )
 
 
 def _load(args):
@@ -218,6 +237,34 @@ def _fitted(model):
     return getattr(model, "regressor_", model)[-1]
 
 
+def _export_onnx(model, X_test, path, regression):
+    """Write ``model`` to ``path`` as ONNX; return whether onnxruntime agrees with it."""
+    import onnxruntime
+
+    from .onnx import to_onnx
+
+    onx = to_onnx(model, X_test[:1], options={ScratchMLPClassifier: {"zipmap": False}})
+    with open(path, "wb") as f:
+        f.write(onx.SerializeToString())
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {session.get_inputs()[0].name: X_test})
+    if regression:  # float32 predictions of targets in the hundreds: relative differences
+        expected = model.predict(X_test).reshape(len(X_test), -1)
+        diff = np.abs(outputs[0] - expected) / np.maximum(np.abs(expected), 1e-30)
+        what, same = "predict", bool(diff.max() <= 2e-5)
+    else:
+        expected = model.predict_proba(X_test)
+        diff = np.abs(outputs[1] - expected)
+        what = "labels and predict_proba"
+        same = diff.max() <= 2e-5 and np.array_equal(outputs[0], model.predict(X_test))
+    print(
+        f"Exported to ONNX at {path} ({os.path.getsize(path)} bytes); onnxruntime {what} "
+        f"{'match' if same else 'DIFFER'} (largest {'relative ' * regression}difference "
+        f"{diff.max():.2g})."
+    )
+    return same
+
+
 def main(argv=None):
     """Run the demo; return 0 on success (the reloaded model must agree)."""
     parser = build_parser()
@@ -240,7 +287,7 @@ def main(argv=None):
         activation=args.activation,
         init=args.init,
         optimizer=args.optimizer,
-        learning_rate_init=args.lr if args.lr is not None else _default_lr(args.optimizer),
+        learning_rate_init=args.lr if args.lr is not None else "auto",
         batch_size=args.batch_size if args.batch_size is not None else "auto",
         max_iter=args.epochs,
         random_state=args.random_state,
@@ -288,6 +335,8 @@ def main(argv=None):
             f"\nSaved with joblib to {where} ({os.path.getsize(path)} bytes) and reloaded: "
             f"{predict} {'identical' if same else 'DIFFERS'}."
         )
+    if args.export_onnx is not None:
+        same = _export_onnx(model, X_test, args.export_onnx, regression) and same
     return 0 if same else 1
 
 

@@ -12,8 +12,9 @@ A subclass supplies only what differs between estimators:
 
 ``_string_options``
     Its own string hyperparameters and their allowed values.
-``_targets(y, first_call, incremental, classes)``
-    Validate ``y`` and encode it: returns ``(y, Y, head_name)``.
+``_targets(y, fresh, partial, classes)``
+    Validate ``y`` (setting what a fresh call learns from it, e.g. ``classes_``)
+    and encode it: returns ``(y, Y, head_name)``.
 ``_check_training_weights(y, sample_weight, what)``
     Refuse weights that leave nothing to learn.
 ``_stratify(y)``
@@ -34,12 +35,42 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _callbacks, _data, _engine, _events, _holdout, _seeding
+from ._plan import CallPlan
 from ._sklearn_compat import check_sample_weight
 from ._validation import FLOATS, checking_input, validate_hyperparameters
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, warn_user
-from .nn import MLP, OPTIMIZERS
+from .nn import MLP, OPTIMIZERS, Buffers
 from .nn.schedules import SCHEDULES
+
+
+class _Stream:
+    """What a stream of ``partial_fit`` calls keeps from one call to the next.
+
+    The network (with its workspace of batch activations), the trainer's
+    buffers, the optimizer (with its scratch buffer) and the validated
+    hyperparameters: none of it is fitted state. A ``fit`` drops it; it is not
+    pickled and is rebuilt when the architecture, dtype or dropout changes.
+
+    Parameters
+    ----------
+    key : tuple
+        Layer sizes, activations, head, dtype and dropout of ``network``.
+    network : MLP
+    """
+
+    def __init__(self, key, network):
+        self.key, self.network = key, network
+        self.buffers = Buffers()
+        self.optimizer = self.optimizer_key = self.hyperparameters = None
+
+    def optimizer_for(self, est, plan):
+        """The optimizer of ``est``'s settings: the previous call's when they are the same."""
+        hyper = {name: getattr(est, name) for name in plan.solver.hyperparameters}
+        key = (est.optimizer, plan.learning_rate, tuple(hyper.items()))
+        if self.optimizer_key != key:
+            self.optimizer_key, self.optimizer = key, plan.solver(plan.learning_rate, **hyper)
+        return self.optimizer
 
 
 @dataclass(eq=False, repr=False)
@@ -51,7 +82,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     _: KW_ONLY
     init: str = "auto"
     optimizer: str = "adam"
-    learning_rate_init: float = 0.001
+    learning_rate_init: float | str = "auto"
     learning_rate: str = "constant"
     power_t: float = 0.5
     momentum: float = 0.9
@@ -77,14 +108,14 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
 
     # ---- fitting ---------------------------------------------------------
 
-    def _check_incremental(self):
+    def _can_partial_fit(self):
         """``available_if`` test of ``partial_fit``, which lbfgs cannot do.
 
         As scikit-learn's MLPs hide ``partial_fit`` for ``solver="lbfgs"``. An
         invalid optimizer keeps it, so calling it raises the usual ValueError.
         """
         solver = OPTIMIZERS.get(self.optimizer) if isinstance(self.optimizer, str) else None
-        if solver is not None and not solver.incremental:
+        if solver is not None and not solver.stepwise:
             raise AttributeError(
                 f"partial_fit is not available with optimizer={self.optimizer!r}, which "
                 "trains on the whole data set at once; use fit, or a step optimizer "
@@ -120,9 +151,9 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             The fitted estimator.
         """
         validation = (X_val, y_val, sample_weight_val)
-        return self._fit(X, y, sample_weight, incremental=False, validation=validation)
+        return self._fit(X, y, sample_weight, partial=False, validation=validation)
 
-    @available_if(_check_incremental)
+    @available_if(_can_partial_fit)
     def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
 
@@ -140,114 +171,100 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         self : object
             The estimator, trained one more epoch.
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, partial=True)
 
     @_callbacks.managed
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None, validation=None):
-        # A call that raises leaves the estimator exactly as it was: weights,
-        # optimizer moments, records and counters alike. Hyperparameters stay
-        # the caller's own objects (a random_state object too) and the network
-        # cache is only a cache; the per-epoch records only ever grow during a
-        # call, so their lengths suffice (copying them would make a long stream
-        # of partial_fit calls quadratic); everything else is copied, the arrays
-        # into buffers the cache keeps from call to call.
-        keep = {*self.__dataclass_fields__, "_cache"}
-        cache = self.__dict__.get("_cache")
-        backup = {} if cache is None else cache[2].setdefault("backup", {})
-        saved, lengths = {}, {}
-        for key, value in self.__dict__.items():
-            if key in _engine.RECORDS and isinstance(value, list):
-                saved[key], lengths[key] = value, len(value)
-            else:
-                saved[key] = value if key in keep else _data.copy_state(value, backup, (key,))
+    def _fit(self, X, y, sample_weight, *, partial, classes=None, validation=None):
+        # A call is a transaction. Training works on a FitState, a copy of the
+        # fitted state that is committed only at the end; everything else a
+        # call sets (n_features_in_, classes_, the seed, the stream's workspace)
+        # replaces an attribute, never changes one in place. So the references
+        # of the attributes before the call are all a failed call must restore,
+        # however many calls failed before it.
+        before = dict(self.__dict__)
         try:
-            return self._fit_or_raise(X, y, sample_weight, incremental, classes, validation)
+            self._run(X, y, sample_weight, partial, classes, validation)
         except BaseException:
-            for key, length in lengths.items():
-                del saved[key][length:]
             self.__dict__.clear()
-            self.__dict__.update(saved)
+            self.__dict__.update(before)
             raise
-
-    def _fit_or_raise(self, X, y, sample_weight, incremental, classes, validation):
-        hidden, activations, dropout = self._hyperparameters()
-        solver = OPTIMIZERS[self.optimizer]
-        self._refuse_unsupported(solver, dropout, incremental)
-        first_call = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
-        disk = _data.memory_mapped(X, None if first_call else self.coefs_[0].dtype)
-        X, y, Y, head_name, sw = self._training_data(
-            X, y, sample_weight, first_call, incremental, classes
-        )
-        if first_call:
-            self._random_seed = _seeding.new_seed(self.random_state)
-        rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if first_call else self.t_)
-        sizes = [X.shape[1], *hidden, Y.shape[1]]
-        net = self._network(sizes, activations, head_name, X.dtype, dropout, first_call, rng)
-        given = validation is not None and any(v is not None for v in validation)
-        if first_call:
-            early_stopping = self.early_stopping and solver.incremental
-            self._start(net, activations, early_stopping, scored=given or early_stopping)
-        self.coefs_, self.intercepts_ = net.coefs, net.intercepts
-        validate = _holdout.given(self, *validation, dtype=X.dtype) if given else None
-        optimizer = self._optimizer(solver)
-        events = self._fit_events(net, incremental, X, y, sample_weight)
-        if not solver.incremental:
-            _engine.LBFGSRun(self, net, optimizer, X, Y, sw, validate=validate, events=events).run()
-            return self
-        state = getattr(self, "_optimizer_state", None)
-        if not incremental or state is None or state.get("name") != self.optimizer:
-            state = {"name": self.optimizer, **optimizer.init_state(net.params)}
-        self._optimizer_state = state
-        rows = None
-        if self.early_stopping and validate is None:
-            rows, validate = _holdout.hold_out(self, X, y, Y, sw)
-        loop = _engine.EpochLoop(
-            self,
-            net,
-            optimizer,
-            X,
-            Y,
-            sw,
-            rows=rows,
-            rng=rng,
-            validate=validate,
-            early_stopping=self.early_stopping,
-            disk=disk,
-            events=events,
-            buffers=self._cache[2],
-        )
-        loop.run(1 if incremental else self.max_iter, incremental)
         return self
 
-    def _hyperparameters(self):
-        """``validate_hyperparameters(self)``, reused while no value has changed.
+    def _run(self, X, y, sample_weight, partial, classes, validation):
+        """Plan, train and commit one call."""
+        stream = self.__dict__.get("_stream") if partial else None
+        hidden, activations, dropout = self._hyperparameters(stream)
+        given = validation is not None and any(v is not None for v in validation)
+        plan = CallPlan.make(self, partial=partial, X=X, validation_given=given, dropout=dropout)
+        X, y, Y, head_name, sw = self._training_data(X, y, sample_weight, plan, classes)
+        if plan.fresh:
+            self._random_seed = _seeding.new_seed(self.random_state)
+        rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if plan.fresh else self.t_)
+        key = ((X.shape[1], *hidden, Y.shape[1]), tuple(activations), head_name, X.dtype, dropout)
+        if stream is None or stream.key != key:
+            stream = _Stream(key, MLP(*key[:3], dtype=X.dtype, dropout=dropout))
+        self._bind_weights(plan, stream.network, activations, rng)
+        validate, rows = self._validation(plan, validation, X, y, Y, sw)
+        state = _engine.FitState(self, plan, stream.network, scored=validate is not None)
+        events = self._fit_events(plan, X, y, sample_weight)
+        self._train(plan, stream, state, (X, Y, sw, rows), rng, validate, events)
+        state.commit(self)
+        # A stream keeps its network and buffers for the next call; a fit keeps
+        # nothing but the fitted state.
+        if plan.partial:
+            self._stream = stream
+        else:
+            self.__dict__.pop("_stream", None)
+
+    def _bind_weights(self, plan, net, activations, rng):
+        """Give ``net`` the weights the call trains: new ones drawn for a fresh call,
+        else a copy of the fitted ones (which stay untouched until the commit)."""
+        if plan.fresh:
+            net.use_params(np.zeros_like(net.params))
+            net.initialize(self.init, rng)
+            self._describe(net, activations)
+        else:
+            self._check_architecture(net, activations)
+            net.use_params(np.empty_like(net.params))
+            net.set_params(self.coefs_, self.intercepts_)
+
+    def _train(self, plan, stream, state, data, rng, validate, events):
+        """Run the plan's training loop on ``state``."""
+        if not plan.solver.stepwise:
+            run = _engine.LBFGSRun(
+                self, plan, state, plan.solver(), data, validate=validate, events=events
+            )
+            return run.run()
+        optimizer = stream.optimizer_for(self, plan)
+        state.continue_optimizer(self, optimizer)
+        run = _engine.EpochLoop(
+            self,
+            plan,
+            state,
+            optimizer,
+            data,
+            rng=rng,
+            validate=validate,
+            events=events,
+            buffers=stream.buffers,
+        )
+        return run.run()
+
+    def _hyperparameters(self, stream):
+        """``validate_hyperparameters(self)``, reused within a stream while no value changed.
 
         A stream of ``partial_fit`` calls would validate the same values every
         call. Their ``repr`` tells whether any changed: it shows content, not
         identity, so a list changed in place is validated again too.
         """
+        if stream is None:
+            return validate_hyperparameters(self)
         values = repr([getattr(self, name) for name in self.__dataclass_fields__])
-        cache = self.__dict__.get("_cache")
-        reuse = {} if cache is None else cache[2]
-        if reuse.get("hyperparameters", (None,))[0] != values:
-            reuse["hyperparameters"] = (values, validate_hyperparameters(self))
-        return [list(value) for value in reuse["hyperparameters"][1]]
+        if stream.hyperparameters is None or stream.hyperparameters[0] != values:
+            stream.hyperparameters = (values, validate_hyperparameters(self))
+        return [list(value) for value in stream.hyperparameters[1]]
 
-    def _refuse_unsupported(self, solver, dropout, incremental):
-        if any(dropout) and not solver.incremental:
-            raise ValueError(
-                f"dropout needs a step optimizer; optimizer={self.optimizer!r} minimises one "
-                "deterministic objective. Set dropout=0 or choose e.g. 'adam'."
-            )
-        if incremental:  # a partial_fit bound before set_params(optimizer="lbfgs")
-            self._check_incremental()
-        if incremental and self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True (each call sees one "
-                "chunk, with nothing held out); set early_stopping=False."
-            )
-
-    def _training_data(self, X, y, sample_weight, first_call, incremental, classes):
+    def _training_data(self, X, y, sample_weight, plan, classes):
         """Validated ``X`` (row-major or CSR, the model's dtype), ``y``, encoded ``Y``,
         the head and the sample weights (times any class weights)."""
         with checking_input("X"):
@@ -255,91 +272,59 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
                 self,
                 X,
                 y,
-                reset=first_call,
+                reset=plan.fresh,
                 dtype=FLOATS,
                 accept_sparse=("csr", "csc"),
                 multi_output=True,
                 y_numeric=not is_classifier(self),
             )
-        if not first_call:
+        if not plan.fresh:
             X = _data.as_dtype(X, self.coefs_[0].dtype, training=True)
         # Batches are gathered row by row: from CSC or column-major X that is
-        # ~10x slower than one row-major copy per fit.
+        # much slower than one row-major copy per fit.
         X = X.tocsr() if issparse(X) else np.ascontiguousarray(X)
-        y, Y, head_name = self._targets(
-            y, first_call=first_call, incremental=incremental, classes=classes
-        )
+        y, Y, head_name = self._targets(y, fresh=plan.fresh, partial=plan.partial, classes=classes)
         Y = np.ascontiguousarray(Y, dtype=X.dtype)
         sw = None
         if sample_weight is not None:
             with checking_input("sample_weight"):
                 sw = check_sample_weight(sample_weight, X)
-        sw = self._weigh_samples(y, sw, incremental, X.dtype)
-        if sw is not None and not incremental:
+        sw = self._weigh_samples(y, sw, plan.partial, X.dtype)
+        if sw is not None and not plan.partial:
             self._check_training_weights(y, sw, "sample_weight leaves")
         return X, y, Y, head_name, sw
 
-    def _network(self, sizes, activations, head_name, dtype, dropout, first_call, rng):
-        """The network to train: the previous call's when nothing it depends on changed.
+    def _validation(self, plan, validation, X, y, Y, sw):
+        """``(validate, rows)``: the scorer of the plan's validation set (or None) and
+        the training rows (None: all)."""
+        if plan.validation == "given":
+            return _holdout.given(self, *validation, dtype=X.dtype), None
+        if plan.validation == "held_out":
+            rows, validate = _holdout.hold_out(self, X, y, Y, sw)
+            return validate, rows
+        return None, None
 
-        A stream of ``partial_fit`` calls keeps one :class:`~sknumpynet.nn.MLP`
-        (its flat weights are ``coefs_`` and ``intercepts_``, its workspace the
-        batch buffers); it is rebuilt for a fresh fit, after unpickling or a
-        rolled-back call, and when the architecture, dtype or dropout changes.
-        """
-        key = (tuple(sizes), tuple(activations), head_name, np.dtype(dtype), tuple(dropout))
-        cached = self.__dict__.get("_cache")
-        if (
-            not first_call
-            and cached is not None
-            and cached[0] == key
-            and all(a.base is cached[1].params for a in (*self.coefs_, *self.intercepts_))
-        ):
-            return cached[1]
-        net = MLP(sizes, activations, head_name, dtype=dtype, dropout=dropout)
-        if first_call:
-            net.initialize(self.init, rng)
-        else:
-            self._check_architecture(net, activations)
-            net.set_params(self.coefs_, self.intercepts_)
-        # The network, and a dict in which the trainer and the optimizer keep
-        # their buffers for the next call.
-        self._cache = (key, net, {})
-        return net
-
-    def _optimizer(self, solver):
-        """The optimizer of this call: the previous call's (and its scratch
-        buffer) when the same rule and hyperparameters are asked for again."""
-        hyper = {name: getattr(self, name) for name in solver.hyperparameters}
-        reuse = self._cache[2]
-        key = (self.optimizer, self.learning_rate_init, tuple(hyper.items()))
-        if reuse.get("optimizer_key") != key:
-            reuse["optimizer_key"] = key
-            reuse["optimizer"] = solver(self.learning_rate_init, **hyper)
-        return reuse["optimizer"]
-
-    def _weigh_samples(self, y, sw, incremental, dtype):
+    def _weigh_samples(self, y, sw, partial, dtype):
         """``sample_weight`` times any weights the estimator adds (class_weight)."""
         return sw
 
-    def _fit_events(self, net, incremental, X, y, sample_weight):
+    def _fit_events(self, plan, X, y, sample_weight):
         """The FitEvents that hook into this call's epochs (see :mod:`._engine`)."""
         events = []
-        if OPTIMIZERS[self.optimizer].incremental:
+        if plan.solver.stepwise:
             events.append(_events.LearningRateSchedule(SCHEDULES[self.learning_rate]))
         if self.verbose:
             events.append(_events.ProgressPrinter())
-        events.extend(_callbacks.fit_events(self, incremental, X, y, sample_weight))
+        events.extend(_callbacks.fit_events(self, plan.partial, X, y, sample_weight))
         return events
 
-    def _start(self, net, activations, early_stopping, scored):
-        """Fitted attributes of a network trained from scratch."""
+    def _describe(self, net, activations):
+        """Fitted attributes that describe a network trained from scratch."""
         self.hidden_activations_ = activations
         self.out_activation_ = net.head_name
         self.n_layers_ = len(net.layer_sizes)
         self.n_outputs_ = net.layer_sizes[-1]
         self._optimizer_state = None
-        _engine.reset_records(self, early_stopping, scored)
 
     def _check_architecture(self, net, activations):
         fitted = [self.coefs_[0].shape[0], *(b.shape[0] for b in self.intercepts_)]
@@ -390,15 +375,16 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     # ---- persistence and tags ----------------------------------------------
 
     def __getstate__(self):
-        # A copy: BaseEstimator may hand back the instance's own __dict__. The
-        # network cache is rebuilt from coefs_ and intercepts_ after loading.
+        # A copy: BaseEstimator may hand back the instance's own __dict__. A
+        # stream's workspace is rebuilt from coefs_ and intercepts_ after loading.
         state = dict(super().__getstate__(), _sknumpynet_version=__version__)
-        state.pop("_cache", None)
+        state.pop("_stream", None)
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         version = state.pop("_sknumpynet_version", "unknown")
+        state.pop("_loss_reference", None)  # before 0.3 the divergence limit was kept
         if version != __version__:
             warn_user(
                 InconsistentVersionWarning(

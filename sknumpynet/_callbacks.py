@@ -73,11 +73,11 @@ else:
 class _Call:
     """The callback state of one call, handed from :func:`managed` to its FitEvents.
 
-    The base class deep-copies the estimator's ``__dict__`` to roll a failed
-    call back.  Callbacks and contexts are shared with the caller (a copy of a
+    Callbacks and contexts are shared with the caller (a copy of a
     ScoringMonitor would log nowhere; a copy of a search's context copies its
-    whole task tree), so :func:`managed` takes them out of ``__dict__`` before
-    the copy and puts them in this holder, which the copy keeps by reference.
+    whole task tree), so :func:`managed` takes them out of ``__dict__`` for the
+    call and puts them in this holder, which a deep copy of the estimator
+    keeps by reference.
     """
 
     def __init__(self, shared):
@@ -128,13 +128,13 @@ def managed(method):
     return call
 
 
-def fit_events(est, incremental, X, y, sample_weight):
+def fit_events(est, partial, X, y, sample_weight):
     """The FitEvents that run ``est``'s callbacks in this call (none without any).
 
     Parameters
     ----------
     est : estimator of the family
-    incremental : bool
+    partial : bool
         True for ``partial_fit``.
     X : ndarray or CSR matrix of shape (n_samples, n_features)
         The call's validated training data.
@@ -153,7 +153,7 @@ def fit_events(est, incremental, X, y, sample_weight):
         return []
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, X)
-    return [CallbackTasks(call, "partial_fit" if incremental else "fit", X, y, sample_weight)]
+    return [CallbackTasks(call, "partial_fit" if partial else "fit", X, y, sample_weight)]
 
 
 def _weights(network):

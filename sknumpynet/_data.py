@@ -12,8 +12,6 @@ Nothing here copies a whole ``X`` that the user did not ask to be copied:
   exist at a time.
 """
 
-import copy
-
 import numpy as np
 from scipy.sparse import issparse
 from sklearn import get_config
@@ -81,20 +79,26 @@ def block_rows(X, batch_size):
 def as_dtype(X, dtype, training=False):
     """``X`` in the model's ``dtype`` (a float32 model stays float32).
 
-    float64 values beyond float32's range become inf in the cast: training
-    refuses them; prediction passes them on to the finite-logit clipping.
+    float64 values beyond float32's range would become inf in the cast:
+    training refuses them; prediction clips them to the largest float32 of
+    their sign, so a huge input gives what the model computes for the largest
+    input it can represent (and never NaN from ``inf - inf``).
     """
     if X.dtype == dtype:
         return X
     with np.errstate(over="ignore"):
-        X = X.astype(dtype)
-    if training and not np.isfinite(values(X)).all():
+        cast = X.astype(dtype)
+    if np.isfinite(values(cast)).all():
+        return cast
+    if training:
         raise ValueError(
             f"X has values beyond the range of {dtype}, the dtype this model was "
             "first fitted with; scale the features, e.g. with "
             "sklearn.preprocessing.StandardScaler."
         )
-    return X
+    big = np.finfo(dtype).max
+    np.clip(values(X), -big, big, out=values(cast), casting="unsafe")
+    return cast
 
 
 def chunk_rows(coefs, n_features):
@@ -130,32 +134,3 @@ def logits(X, coefs, intercepts, activations):
         for rows in gen_batches(n, step):
             out[rows] = forward_logits(as_dtype(X[rows], dtype), coefs, intercepts, activations)
     return out
-
-
-def copy_into(buffers, key, array):
-    """A copy of ``array`` in ``buffers[key]``, allocated again only for a new
-    shape or dtype: copies made every call reuse one buffer (no fresh memory,
-    so no page faults, in a stream of ``partial_fit`` calls)."""
-    buffer = buffers.get(key)
-    if buffer is None or buffer.shape != array.shape or buffer.dtype != array.dtype:
-        buffer = buffers[key] = np.empty_like(array)
-    np.copyto(buffer, array)
-    return buffer
-
-
-# Values that cannot change in place: a backup keeps them as they are.
-_IMMUTABLE = (int, float, str, type(None), np.number, np.bool_)
-
-
-def copy_state(value, backup, path):
-    """A deep copy of ``value`` (an estimator attribute) whose arrays are written
-    into ``backup[path]`` buffers kept between calls (see :func:`copy_into`)."""
-    if isinstance(value, np.ndarray):
-        return copy_into(backup, path, value)
-    if isinstance(value, list):
-        return [copy_state(v, backup, (*path, i)) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {k: copy_state(v, backup, (*path, k)) for k, v in value.items()}
-    if isinstance(value, _IMMUTABLE):  # most of the state: nothing to copy
-        return value
-    return copy.deepcopy(value)

@@ -7,6 +7,8 @@ never drift apart.
 
 import textwrap
 
+from .nn import OPTIMIZERS
+
 SHARED_PARAMETERS = """\
 hidden_layer_sizes : int or sequence of int, default=(100,)
     Units of each hidden layer; ``()`` gives a linear model.
@@ -21,17 +23,23 @@ init : {"auto", "random", "xavier", "he", "glorot_uniform"}, default="auto"
     ``sqrt(2/fan_in)`` with zero biases; ``"glorot_uniform"`` is
     scikit-learn's scheme (weights *and* biases uniform in
     ``+-sqrt(6 / (fan_in + fan_out))``, 2 instead of 6 next to a logistic
-    activation). ``"auto"`` is he before relu-family activations and xavier
-    otherwise. Draws are made in float64, so float32 and float64 inputs start
-    from the same network.
-optimizer : {"gd", "sgd", "momentum", "nesterov", "rmsprop", "adam", "lbfgs"}, \
-default="adam"
-    Update rule. ``"gd"`` takes one full-batch step per epoch; the next five
-    step once per mini-batch; ``"lbfgs"`` runs SciPy's L-BFGS-B on the whole
+    activation). ``"auto"`` lets the activation (or head) after each layer
+    choose: ``"glorot_uniform"`` for all of them, scikit-learn's draws (until
+    0.3 it was he before relu-family activations and xavier otherwise; see
+    the user guide for why it changed). Draws are made in float64, so float32
+    and float64 inputs start from the same network.
+optimizer : OPTIMIZER_NAMES, default="adam"
+    Update rule (:data:`sknumpynet.nn.OPTIMIZERS`). ``"gd"`` takes one
+    full-batch step per epoch; sgd, momentum, nesterov, rmsprop and adam step
+    once per mini-batch; ``"lbfgs"`` runs SciPy's L-BFGS-B on the whole
     training set (``batch_size``, ``shuffle``, ``early_stopping`` and
     ``partial_fit`` do not apply; ``max_iter`` counts its iterations).
-learning_rate_init : float, default=0.001
-    Step size, > 0 (unused by lbfgs).
+learning_rate_init : float or "auto", default="auto"
+    Step size, > 0 (unused by lbfgs). ``"auto"`` is the optimizer's own
+    default (its registry entry's ``default_learning_rate``): 0.001 for adam
+    (scikit-learn's) and rmsprop, 0.01 for gd, sgd, momentum and nesterov
+    (with the averaged velocity, nesterov's steps at 0.01 are those of
+    scikit-learn's ``solver="sgd"`` at its defaults).
 momentum : float, default=0.9
     ``b`` of momentum and nesterov (``v = b v + (1 - b) g``), in [0, 1).
 rho : float, default=0.9
@@ -127,7 +135,10 @@ def compose(summary, *, parameters="", attributes="", examples=""):
         body = textwrap.dedent(body).strip("\n")
         return f"\n\n{title}\n{'-' * len(title)}\n{body}"
 
-    params = textwrap.dedent(parameters).strip("\n") + "\n" + SHARED_PARAMETERS
+    shared = SHARED_PARAMETERS.replace(
+        "OPTIMIZER_NAMES", "{" + ", ".join(f'"{name}"' for name in OPTIMIZERS) + "}"
+    )
+    params = textwrap.dedent(parameters).strip("\n") + "\n" + shared
     attrs = textwrap.dedent(attributes).strip("\n") + "\n" + SHARED_ATTRIBUTES
     return (
         textwrap.dedent(summary).strip("\n")

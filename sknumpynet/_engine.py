@@ -1,10 +1,13 @@
 """The training engine shared by every estimator of the family.
 
-One fit or ``partial_fit`` call runs here, whatever the estimator: the
-estimators only prepare the network, the encoded targets and a validation
-scorer.  :class:`EpochLoop` drives the step optimizers epoch by epoch;
-:class:`LBFGSRun` drives L-BFGS iteration by iteration.  Both keep the same
-records on the estimator (``n_iter_``, ``t_``, ``loss_``, ``loss_curve_``,
+One ``fit`` or ``partial_fit`` call runs here, whatever the estimator: the
+estimators only validate the data, encode the targets and make a validation
+scorer.  A call trains a :class:`FitState`, a working copy of the fitted state
+(weights, optimizer state, counters and this call's records), and the state is
+committed to the estimator only when the call succeeds: a call that raises
+leaves nothing behind.  :class:`EpochLoop` drives the step optimizers epoch by
+epoch, :class:`LBFGSRun` drives L-BFGS iteration by iteration; both keep the
+same records (``n_iter_``, ``t_``, ``loss_``, ``loss_curve_``,
 ``learning_rates_``, ``best_loss_``, ``validation_scores_``,
 ``validation_loss_curve_``, ``best_validation_score_``) and tell the same
 events to a list of :class:`~sknumpynet._events.FitEvents`, so features that
@@ -13,383 +16,396 @@ in without touching the loops.
 
 Patience
     An epoch "improves" when the training loss falls by more than ``tol``
-    below the best so far, or, with validation, when the score rises by at
-    least ``tol`` above the best.  Training stops after more than
+    below the best so far, or, with early stopping, when the validation score
+    rises by at least ``tol`` above the best.  Training stops after more than
     ``n_iter_no_change`` epochs without improvement.
 Divergence guard
     A batch objective that is not finite, or not below 1000 times the
-    *reference loss* (the larger of the objective at the first fit's starting
-    weights and the loss of all-zero logits, both on up to 256 evenly spaced
-    training rows), stops training before the step that would spread it into
-    the weights.  The best weights are kept and the optimizer state is reset.
+    reference of the call (the larger of the objective at the call's starting
+    weights and the loss of all-zero logits, on its first batch; see
+    :class:`~sknumpynet.nn.DivergenceGuard`), stops training before the step
+    that would spread it into the weights.  The best weights are kept and the
+    optimizer state is reset.
 Best weights
-    With validation, the weights of the best-scoring epoch are kept at the
-    end; without, those of the lowest-loss epoch serve as the fallback after
-    a divergence.
+    With early stopping, the weights of the best-scoring epoch are kept at the
+    end; without, those of the lowest-loss epoch serve as the fallback after a
+    divergence.
 """
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _data
 from .exceptions import DivergenceWarning, TrainingInterruptedWarning, warn_user
-from .nn import Diverged, Trainer, deferred_interrupt, probe_objective
+from .nn import Diverged, DivergenceGuard, NotFiniteAtStart, Trainer, deferred_interrupt
 
 DIVERGENCE_FACTOR = 1e3
-PROBE_ROWS = 256
-PROBE_MIN_ROWS = 16
-
+# A call whose loss at its start is this many times the last epoch's trained
+# on data of another scale: the divergence message says so.
+DRIFT_FACTOR = 1e2
 
 RECORDS = ("loss_curve_", "learning_rates_", "validation_scores_", "validation_loss_curve_")
-"""The per-epoch records: lists that a call only appends to (or replaces)."""
+"""The per-epoch records, lists over all the calls since the last fresh fit."""
 
 
-def reset_records(est, early_stopping, scored):
-    """Fresh training records on ``est`` (the first fit, or a fit that starts anew).
+class FitState:
+    """What one call trains, and commits to the estimator if it succeeds.
 
-    ``scored``: a validation set is scored each epoch; ``early_stopping``: its
-    score, not the training loss, decides when to stop.
-    """
-    est.n_iter_ = 0
-    est.t_ = 0
-    est.loss_curve_ = []
-    est.learning_rates_ = []
-    est._loss_reference = None
-    est._no_improvement_count = 0
-    est.best_loss_ = None if early_stopping else np.inf
-    est.validation_scores_ = [] if scored else None
-    est.validation_loss_curve_ = [] if scored else None
-    est.best_validation_score_ = -np.inf if scored else None
-    _restart_schedule(est)
-
-
-def _restart_schedule(est):
-    est._schedule_epoch = 0
-    est._learning_rate = float(est.learning_rate_init)
-
-
-def _start_call(est, early_stopping, scored, incremental):
-    """Records at the start of a call: patience per fit, the criterion's own records."""
-    est.n_iter_ = 0
-    if not incremental:  # each fit gets its full patience and a fresh schedule
-        est._no_improvement_count = 0
-        _restart_schedule(est)
-    # A call that records or stops on something the records were not set up
-    # for (warm_start toggling early_stopping) starts those records afresh.
-    if scored and est.validation_scores_ is None:
-        est.validation_scores_, est.validation_loss_curve_ = [], []
-        est.best_validation_score_ = -np.inf
-        est._no_improvement_count = 0
-    if not early_stopping and est.best_loss_ is None:
-        est.best_loss_ = min(est.loss_curve_, default=np.inf)
-        est._no_improvement_count = 0
-
-
-def _record_epoch(est, loss, validation, n_rows, early_stopping):
-    """Append one epoch to the records; return True if it is a new best.
-
-    ``validation`` is ``(score, loss)`` on the validation set, or None.
-    """
-    est.n_iter_ += 1
-    est.t_ += n_rows
-    est.loss_ = loss
-    est.loss_curve_.append(loss)
-    if not early_stopping:
-        stalled = loss > est.best_loss_ - est.tol
-        improved = loss < est.best_loss_
-        if improved:
-            est.best_loss_ = loss
-    if validation is not None:
-        score, val_loss = validation
-        est.validation_scores_.append(score)
-        est.validation_loss_curve_.append(val_loss)
-        if early_stopping:
-            stalled = score < est.best_validation_score_ + est.tol
-            improved = score > est.best_validation_score_
-        est.best_validation_score_ = max(est.best_validation_score_, score)
-    est._no_improvement_count = est._no_improvement_count + 1 if stalled else 0
-    return improved
-
-
-def reference_loss(est, net, X, Y, sw, probe):
-    """The scale of a sound training loss, for the divergence limit.
-
-    Measured once, at the first fit's starting weights; later partial_fit and
-    warm-started calls reuse it, so weights that drift upwards never raise
-    their own limit.
-    """
-    if est._loss_reference is None:
-        start_loss = probe_objective(net, X, Y, sw, probe, est.alpha)
-        if not np.isfinite(start_loss):
-            raise ValueError(
-                "The loss at the starting weights is not finite: X or y is too large for "
-                f"{net.dtype} arithmetic in this network. Scale the features (and "
-                "targets), e.g. with sklearn.preprocessing.StandardScaler."
-            )
-        zeros = np.zeros((len(probe), Y.shape[1]), dtype=net.dtype)
-        flat = float(net.head.forward_loss(zeros, Y[probe], zeros.copy()).mean())
-        est._loss_reference = max(start_loss, flat)
-    return est._loss_reference
-
-
-class EpochLoop:
-    """The epochs of one ``fit`` or ``partial_fit`` call with a step optimizer.
+    The weights are a working copy bound to the network (the fitted
+    ``coefs_`` and ``intercepts_`` stay untouched until :meth:`commit`), the
+    optimizer state a working copy too, and the records hold this call's
+    epochs only.
 
     Parameters
     ----------
-    estimator : estimator of the family
-        Supplies the hyperparameters and receives the records.
+    est : estimator of the family
+        Its fitted state is read, never written, until :meth:`commit`.
+    plan : CallPlan
     network : MLP
-        Trained in place.
-    optimizer : Optimizer
-    X : ndarray or CSR matrix of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs)
-        Encoded targets in the dtype of ``X``.
-    sample_weight : ndarray of shape (n_samples,) or None
-    rows : ndarray of int or None
-        Training rows (None: all).
-    rng : numpy.random.Generator
-        The fit's one generator (epoch orders).
-    validate : callable or None
-        ``validate(network) -> (score, loss)`` on the validation set (score:
-        higher is better).
-    early_stopping : bool
-        Stop on the validation score and keep the best-scoring weights
-        (otherwise the validation set, if any, is only recorded).
-    events : list of FitEvents
-    disk : bool, default=False
-        ``X`` is memory-mapped: visit it in shuffled blocks of rows (see
-        :class:`~sknumpynet.nn.Trainer`'s ``block_rows``).
-    buffers : dict, optional
-        Kept by the estimator between calls: the trainer's buffers (see
-        :class:`~sknumpynet.nn.Trainer`).
+        Bound to the working weights (new weights drawn for a fresh call).
+    scored : bool
+        A validation set is scored every epoch.
     """
 
-    def __init__(
-        self,
-        estimator,
-        network,
-        optimizer,
-        X,
-        Y,
-        sample_weight,
-        *,
-        rows,
-        rng,
-        validate,
-        early_stopping,
-        events,
-        disk=False,
-        buffers=None,
-    ):
-        self.estimator, self.network, self.optimizer = estimator, network, optimizer
-        self.X, self.Y, self.sample_weight, self.rows = X, Y, sample_weight, rows
+    def __init__(self, est, plan, network, scored):
+        self.plan, self.network = plan, network
+        self.start = network.params.copy() if plan.fresh else (est.coefs_, est.intercepts_)
+        self.best = self.optimizer_state = None
+        self.n_iter = 0
+        self.loss_curve, self.learning_rates = [], []
+        self.validation_scores = [] if scored else None
+        self.validation_loss_curve = [] if scored else None
+        # Records that this call replaces rather than extends.
+        self.restart = set(RECORDS) if plan.fresh else set()
+        if plan.fresh:
+            self.t, self.loss, self.previous_loss = 0, None, None
+            self.best_loss = None if plan.early_stopping else np.inf
+            self.best_validation_score = None
+        else:
+            self._continue(est)
+        if plan.fresh or not plan.partial:  # each fit: full patience, the schedule anew
+            self.no_improvement, self.schedule_epoch = 0, 0
+            self.learning_rate = plan.learning_rate
+        # Records or a criterion the fitted state was not set up for (warm_start
+        # toggling early_stopping) start afresh.
+        if scored and (plan.fresh or est.validation_scores_ is None):
+            self.restart.update(("validation_scores_", "validation_loss_curve_"))
+            self.best_validation_score, self.no_improvement = -np.inf, 0
+        if not plan.early_stopping and self.best_loss is None:
+            self.best_loss, self.no_improvement = min(est.loss_curve_, default=np.inf), 0
+
+    def _continue(self, est):
+        """Counters and bests from where the fitted state left off."""
+        self.t, self.loss = est.t_, est.loss_
+        self.previous_loss = est.loss_
+        self.no_improvement = est._no_improvement_count
+        self.schedule_epoch, self.learning_rate = est._schedule_epoch, est._learning_rate
+        self.best_loss, self.best_validation_score = est.best_loss_, est.best_validation_score_
+
+    def continue_optimizer(self, est, optimizer):
+        """The optimizer state to train: a copy of the fitted one where it continues."""
+        fitted = getattr(est, "_optimizer_state", None)
+        if self.plan.partial and fitted is not None and fitted.get("name") == est.optimizer:
+            state = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fitted.items()}
+        else:  # fit starts every optimizer anew, warm start included
+            state = {"name": est.optimizer, **optimizer.init_state(self.network.params)}
+        self.optimizer_state = state
+
+    def record_epoch(self, loss, validation, n_rows, tol):
+        """Add one epoch to the records; return True if it is a new best.
+
+        ``validation`` is ``(score, loss)`` on the validation set, or None.
+        """
+        self.n_iter += 1
+        self.t += n_rows
+        self.loss = loss
+        self.loss_curve.append(loss)
+        if not self.plan.early_stopping:
+            stalled = loss > self.best_loss - tol
+            improved = loss < self.best_loss
+            self.best_loss = min(self.best_loss, loss)
+        if validation is not None:
+            score, val_loss = validation
+            self.validation_scores.append(score)
+            self.validation_loss_curve.append(val_loss)
+            if self.plan.early_stopping:
+                stalled = score < self.best_validation_score + tol
+                improved = score > self.best_validation_score
+            self.best_validation_score = max(self.best_validation_score, score)
+        self.no_improvement = self.no_improvement + 1 if stalled else 0
+        return improved
+
+    def remember_best(self):
+        if self.best is None:
+            self.best = np.empty_like(self.network.params)
+        self.best[...] = self.network.params
+
+    def restore_start(self):
+        """Put the call's starting weights back into the network."""
+        if self.plan.fresh:
+            self.network.params[...] = self.start
+        else:
+            self.network.set_params(*self.start)
+
+    def restore_best(self):
+        """The best epoch's weights (the start's if no epoch improved)."""
+        if self.best is None:
+            self.restore_start()
+        else:
+            self.network.params[...] = self.best
+
+    def commit(self, est):
+        """Make this state the estimator's fitted state; nothing can fail here."""
+        est.coefs_, est.intercepts_ = self.network.coefs, self.network.intercepts
+        est._optimizer_state = self.optimizer_state
+        new = {
+            "loss_curve_": self.loss_curve,
+            "learning_rates_": self.learning_rates,
+            "validation_scores_": self.validation_scores,
+            "validation_loss_curve_": self.validation_loss_curve,
+        }
+        for name, entries in new.items():
+            kept = None if name in self.restart else getattr(est, name, None)
+            if entries is None or kept is None:
+                setattr(est, name, kept if entries is None else entries)
+            else:  # in place: a long stream of calls stays linear
+                kept.extend(entries)
+        est.n_iter_, est.t_, est.loss_ = self.n_iter, self.t, self.loss
+        est.best_loss_, est.best_validation_score_ = self.best_loss, self.best_validation_score
+        est._no_improvement_count = self.no_improvement
+        est._schedule_epoch, est._learning_rate = self.schedule_epoch, self.learning_rate
+
+
+class _Run:
+    """What the two loops share: their parameters, events and records."""
+
+    def __init__(self, est, plan, state, optimizer, data, *, rng=None, validate=None, events=()):
+        self.estimator, self.plan, self.state, self.optimizer = est, plan, state, optimizer
+        self.network = state.network
+        self.X, self.Y, self.sample_weight, self.rows = data
         self.rng, self.validate, self.events = rng, validate, list(events)
-        self.early_stopping = early_stopping and validate is not None
-        self.disk = disk
+        self.n_train = self.X.shape[0] if self.rows is None else len(self.rows)
+
+    def _tell(self, hook, *args):
+        """Call ``hook`` of every event; return their answers."""
+        return [getattr(event, hook)(self, *args) for event in self.events]
+
+    def _record(self, epoch, loss):
+        """Score and record an epoch; return (improved, stop answers of the events)."""
+        validation = None if self.validate is None else self.validate(self.network)
+        improved = self.state.record_epoch(loss, validation, self.n_train, self.estimator.tol)
+        score = None if validation is None else validation[0]
+        return improved, self._tell("on_epoch_end", epoch, loss, score)
+
+
+class EpochLoop(_Run):
+    """The epochs of one call with a step optimizer.
+
+    Parameters
+    ----------
+    est : estimator of the family
+        Supplies the hyperparameters.
+    plan : CallPlan
+    state : FitState
+        Trained in place (its network's weights, optimizer state, records).
+    optimizer : Optimizer
+    data : tuple
+        ``(X, Y, sample_weight, rows)``: the validated ``X`` (ndarray or CSR),
+        the encoded targets in its dtype, the weights or None, and the
+        training rows (None: all).
+    rng : numpy.random.Generator
+        The call's one generator (epoch orders, dropout masks).
+    validate : callable or None
+        ``validate(network) -> (score, loss)`` on the validation set.
+    events : list of FitEvents
+    buffers : Buffers, optional
+        The trainer's arrays, kept by a stream of ``partial_fit`` calls.
+    """
+
+    def __init__(self, est, plan, state, optimizer, data, *, buffers=None, **kwargs):
+        super().__init__(est, plan, state, optimizer, data, **kwargs)
         self.buffers = buffers
+        self.guard = DivergenceGuard(self.network.head, DIVERGENCE_FACTOR)
 
-    def _batch_size(self, n):
-        est = self.estimator
-        size = min(200, n) if est.batch_size == "auto" else est.batch_size
-        if size > n and not self.optimizer.full_batch:
-            warn_user(f"batch_size={size} is larger than the {n} samples; using {n}.", UserWarning)
-        return min(size, n)
-
-    def _probe(self, n_train, size):
-        """``size`` evenly spaced training rows (at most all of them)."""
-        spaced = np.linspace(0, n_train - 1, min(size, n_train)).astype(np.intp)
-        return spaced if self.rows is None else self.rows[spaced]
-
-    def run(self, epochs, incremental):
-        """Train up to ``epochs`` epochs; warn as the way training ended calls for."""
-        est, net = self.estimator, self.network
-        n_train = self.X.shape[0] if self.rows is None else len(self.rows)
-        batch_size = self._batch_size(n_train)
-        batch_rows = n_train if self.optimizer.full_batch else batch_size
-        # Whole weight vectors are scored on up to one batch of evenly spaced
-        # rows: the starting weights of a fit, for the divergence limit, and
-        # those after every epoch. An exploded step (a loss 1000 times that
-        # limit's reference) shows on any dozen rows: after a partial_fit call
-        # a 32nd of its chunk (at least 16 rows) is scored rather than a batch,
-        # which for a 600-row chunk would be a fifth of the call's work.
-        size = min(batch_rows, PROBE_ROWS)
-        reference_rows = self._probe(n_train, size) if est._loss_reference is None else None
-        if incremental:
-            size = min(size, max(PROBE_MIN_ROWS, n_train // 32))
-        probe = self._probe(n_train, size)
-        _start_call(est, self.early_stopping, self.validate is not None, incremental)
-        buffers = {} if self.buffers is None else self.buffers
-        self.best_params = _data.copy_into(buffers, "best", net.params)
-        # The start weights are needed apart from the best ones only once an
-        # epoch has ended (a one-epoch partial_fit call never needs them).
-        self.start_params = (
-            self.best_params if epochs == 1 else _data.copy_into(buffers, "start", net.params)
+    def _trainer(self, interrupt):
+        plan, X = self.plan, self.X
+        batch_rows = plan.batch_rows(self.n_train)
+        return Trainer(
+            self.network,
+            self.optimizer,
+            self.state.optimizer_state,
+            batch_rows=batch_rows,
+            full_batch=plan.full_batch,
+            alpha=self.estimator.alpha,
+            shuffle=plan.shuffle,
+            rng=self.rng,
+            guard=self.guard,
+            interrupt=interrupt,
+            probe=plan.probe(self.n_train, self.rows, batch_rows),
+            block_rows=plan.block_rows(X, batch_rows),
+            chunk_rows=plan.chunk_rows(X, self.network.layer_sizes) if plan.full_batch else None,
+            buffers=self.buffers,
         )
-        ended = "max_iter"
-        validated = False
+
+    def run(self):
+        """Train up to ``plan.epochs`` epochs; warn as the way training ended calls for."""
         # Overflow and NaN are expected once a learning rate explodes; they are
         # caught from the loss and the weights instead of reported by numpy.
         # Ctrl-C is held to the end of a batch in a fit, which then returns what
         # it has trained; in a partial_fit call it raises at once and the call
         # is rolled back, so that a loop of calls stops where the user asked.
-        with deferred_interrupt(not incremental) as interrupt, np.errstate(all="ignore"):
-            limit = DIVERGENCE_FACTOR * reference_loss(
-                est, net, self.X, self.Y, self.sample_weight, reference_rows
-            )
-            trainer = Trainer(
-                net,
-                self.optimizer,
-                est._optimizer_state,
-                batch_size=batch_size,
-                alpha=est.alpha,
-                shuffle=est.shuffle,
-                rng=self.rng,
-                interrupt=interrupt,
-                max_loss=limit,
-                probe=probe,
-                block_rows=_data.block_rows(self.X, batch_size) if self.disk else None,
-                buffers=self.buffers,
-            )
-            for event in self.events:
-                event.on_fit_begin(self, epochs)
-            for epoch in range(epochs):
-                for event in self.events:
-                    event.on_epoch_begin(self, epoch)
-                try:
-                    loss = trainer.epoch(self.X, self.Y, self.sample_weight, self.rows)
-                except Diverged as exc:
-                    self._diverged(exc)
-                    ended = "diverged"
-                    break
-                except KeyboardInterrupt:
-                    if incremental:  # not held: the call is rolled back
-                        raise
-                    ended = f"interrupted in epoch {est.n_iter_ + 1}"
-                    break
-                validation = None if self.validate is None else self.validate(net)
-                validated = validated or validation is not None
-                improved = _record_epoch(est, loss, validation, n_train, self.early_stopping)
-                # After the last epoch the best weights matter only to early stopping.
-                if improved and (epoch + 1 < epochs or self.early_stopping):
-                    self.best_params[...] = net.params
-                score = None if validation is None else validation[0]
-                stop = [event.on_epoch_end(self, epoch, loss, score) for event in self.events]
-                if interrupt.requested:  # Ctrl-C after the last step, e.g. while validating
-                    ended = f"interrupted after epoch {est.n_iter_}"
-                    break
-                if any(stop):
-                    ended = "callback"
-                    break
-                if est._no_improvement_count > est.n_iter_no_change:
-                    if any([event.on_patience_exhausted(self) for event in self.events]):
-                        est._no_improvement_count = 0
-                        continue
-                    ended = "patience"
-                    self._say_patience_ran_out()
-                    break
-            validated = validated and self.early_stopping
-            if validated:  # the events' end of the fit sees the weights it keeps
-                net.params[...] = self.best_params
-            for event in self.events:
-                event.on_fit_end(self)
-        self._warn_end(ended, validated, incremental)
+        with deferred_interrupt(not self.plan.partial) as interrupt, np.errstate(all="ignore"):
+            trainer = self._trainer(interrupt)
+            self._tell("on_fit_begin", self.plan.epochs)
+            ended = self._epochs(trainer, interrupt)
+            kept_best = self.plan.early_stopping and bool(self.state.validation_scores)
+            if kept_best:  # the events' end of the fit sees the weights it keeps
+                self.state.restore_best()
+            self._tell("on_fit_end")
+        self._warn_end(ended, kept_best)
+
+    def _epochs(self, trainer, interrupt):
+        """Run the epochs; return how training ended."""
+        state, last = self.state, self.plan.epochs - 1
+        for epoch in range(self.plan.epochs):
+            self._tell("on_epoch_begin", epoch)
+            try:
+                loss = trainer.epoch(self.X, self.Y, self.sample_weight, self.rows)
+            except Diverged as exc:
+                self._diverged(exc)
+                return "diverged"
+            except NotFiniteAtStart:
+                raise ValueError(
+                    "The loss at the starting weights is not finite: X or y is too large for "
+                    f"{self.network.dtype} arithmetic in this network. Scale the features (and "
+                    "targets), e.g. with sklearn.preprocessing.StandardScaler."
+                ) from None
+            except KeyboardInterrupt:
+                if self.plan.partial:  # not held: the call is rolled back
+                    raise
+                return f"interrupted in epoch {state.n_iter + 1}"
+            improved, stop = self._record(epoch, loss)
+            # After the last epoch the best weights matter only to early stopping.
+            if improved and (epoch < last or self.plan.early_stopping):
+                state.remember_best()
+            ended = self._stop(interrupt, stop)
+            if ended:
+                return ended
+        return "max_iter"
+
+    def _stop(self, interrupt, answers):
+        """How training ends after this epoch, or None to go on."""
+        if interrupt.requested:  # Ctrl-C after the last step, e.g. while validating
+            return f"interrupted after epoch {self.state.n_iter}"
+        if any(answers):
+            return "callback"
+        if self.state.no_improvement > self.estimator.n_iter_no_change:
+            if any(self._tell("on_patience_exhausted")):
+                self.state.no_improvement = 0
+                return None
+            self._say_patience_ran_out()
+            return "patience"
+        return None
 
     def _diverged(self, exc):
-        est, net = self.estimator, self.network
-        if np.array_equal(net.params, self.best_params):
+        state, net = self.state, self.network
+        if state.best is not None and np.array_equal(net.params, state.best):
             # The batch that diverged was the first after the best epoch, so it
             # was scored with the best epoch's weights: those are refused too.
-            self.best_params[...] = self.start_params
-        net.params[...] = self.best_params
+            state.best = None
+        state.restore_best()
         # The optimizer's moments hold the exploded gradients.
-        est._optimizer_state.update(self.optimizer.init_state(net.params))
+        state.optimizer_state.update(self.optimizer.init_state(net.params))
         warn_user(
-            f"Training diverged in epoch {est.n_iter_ + 1} ({exc}): "
-            f"learning_rate_init={est.learning_rate_init} is too high for "
-            f"optimizer={est.optimizer!r} (or the features are on too large a "
-            "scale); lower it or standardize X. The best finite weights seen "
-            "so far are kept.",
+            f"Training diverged in epoch {state.n_iter + 1} ({exc}): {self._cause()} "
+            "The best finite weights seen so far are kept.",
             DivergenceWarning,
         )
+
+    def _cause(self):
+        """The likely cause of a divergence, in words."""
+        est, start, before = self.estimator, self.guard.start_loss, self.state.previous_loss
+        value = est.learning_rate_init
+        value = f"'auto' ({self.plan.learning_rate})" if value == "auto" else value
+        rate = f"learning_rate_init={value} is too high for optimizer={est.optimizer!r}"
+        if before and start is not None and start > DRIFT_FACTOR * before:
+            return (
+                f"the loss at the start of this call ({start:.4g}) is {start / before:.3g} "
+                f"times the last epoch's ({before:.4g}), so the data of this call are on "
+                "another scale than the data trained on before (features or targets that "
+                "drift). Scale them alike, e.g. with a scaler fitted on representative "
+                f"data; on this scale {rate}."
+            )
+        return f"{rate} (or the features are on too large a scale); lower it or standardize X."
 
     def _say_patience_ran_out(self):
         est = self.estimator
         if est.verbose:
-            what = "Validation score" if self.early_stopping else "Training loss"
+            what = "Validation score" if self.plan.early_stopping else "Training loss"
             print(
                 f"{what} did not improve more than tol={est.tol} for "
                 f"{est.n_iter_no_change} consecutive epochs. Stopping."
             )
 
-    def _warn_end(self, ended, validated, incremental):
+    def _warn_end(self, ended, kept_best):
         if ended.startswith("interrupted"):
             kept = (
                 "of the best validation epoch"
-                if validated
+                if kept_best
                 else "after the last completed mini-batch"
             )
             warn_user(f"Training {ended}; the weights {kept} are kept.", TrainingInterruptedWarning)
-        elif ended == "max_iter" and not incremental:
-            est = self.estimator
+        elif ended == "max_iter" and not self.plan.partial:
             warn_user(
-                f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and "
+                f"Stochastic Optimizer: Maximum iterations ({self.estimator.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
 
 
-class LBFGSRun:
+class LBFGSRun(_Run):
     """One ``fit`` with L-BFGS: the whole training set, one epoch per iteration.
 
-    Parameters are those of :class:`EpochLoop` (no rows, generator or early
+    Parameters are those of :class:`EpochLoop` (no generator or early
     stopping: L-BFGS trains on every row and has no randomness; a given
     validation set is scored after every iteration).
     """
 
-    def __init__(self, estimator, network, optimizer, X, Y, sample_weight, *, validate, events):
-        self.estimator, self.network, self.optimizer = estimator, network, optimizer
-        self.X, self.Y, self.sample_weight, self.events = X, Y, sample_weight, list(events)
-        self.validate = validate
-
     def run(self):
         """Minimise; keep the records of every iteration; warn if a cap was hit."""
-        est, net, n = self.estimator, self.network, self.X.shape[0]
-        _start_call(est, False, self.validate is not None, incremental=False)
-        start = net.params.copy()
+        est, net, state = self.estimator, self.network, self.state
 
         def on_iteration(loss):
-            epoch = est.n_iter_
-            validation = None if self.validate is None else self.validate(net)
-            _record_epoch(est, loss, validation, n, early_stopping=False)
-            score = None if validation is None else validation[0]
-            stop = any([event.on_epoch_end(self, epoch, loss, score) for event in self.events])
+            epoch = state.n_iter
+            _, answers = self._record(epoch, loss)
+            stop = any(answers)
             if not interrupt.requested and not stop:
-                for event in self.events:
-                    event.on_epoch_begin(self, epoch + 1)
+                self._tell("on_epoch_begin", epoch + 1)
             return stop or interrupt.requested
 
         with deferred_interrupt() as interrupt, np.errstate(all="ignore"):
-            for event in self.events:
-                event.on_fit_begin(self, est.max_iter)
-                event.on_epoch_begin(self, 0)
+            self._tell("on_fit_begin", self.plan.epochs)
+            self._tell("on_epoch_begin", 0)
             result = self.optimizer.run(
                 net,
                 self.X,
                 self.Y,
                 self.sample_weight,
                 est.alpha,
-                max_iter=est.max_iter,
+                max_iter=self.plan.epochs,
                 max_fun=est.max_fun,
                 tol=est.tol,
                 on_iteration=on_iteration,
+                chunk_rows=self.plan.chunk_rows(self.X, net.layer_sizes),
             )
-            for event in self.events:
-                event.on_fit_end(self)
-        if est.n_iter_ == 0 and "fun" in result:  # converged at the starting weights
-            est.loss_ = float(result.fun)
-        if not np.isfinite(net.params).all():
-            net.params[...] = start
+            self._tell("on_fit_end")
+        if state.n_iter == 0 and "fun" in result:  # converged at the starting weights
+            state.loss = float(result.fun)
+        self._warn_end(result, interrupt)
+
+    def _warn_end(self, result, interrupt):
+        state = self.state
+        if not np.isfinite(self.network.params).all():
+            state.restore_start()
             warn_user(
                 "L-BFGS produced non-finite weights; the starting weights are kept. "
                 "Scale the features (and targets), e.g. with StandardScaler.",
@@ -397,14 +413,14 @@ class LBFGSRun:
             )
         elif interrupt.requested:
             warn_user(
-                f"Training interrupted after iteration {est.n_iter_}; the weights of the "
+                f"Training interrupted after iteration {state.n_iter}; the weights of the "
                 "last completed iteration are kept.",
                 TrainingInterruptedWarning,
             )
         elif result.status != 0:
             warn_user(
-                f"L-BFGS stopped after {est.n_iter_} iterations without converging "
-                f"({result.message}); raise max_iter={est.max_iter} or "
-                f"max_fun={est.max_fun}, or scale the data.",
+                f"L-BFGS stopped after {state.n_iter} iterations without converging "
+                f"({result.message}); raise max_iter={self.estimator.max_iter} or "
+                f"max_fun={self.estimator.max_fun}, or scale the data.",
                 ConvergenceWarning,
             )

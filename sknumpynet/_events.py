@@ -14,9 +14,12 @@ import time
 class FitEvents:
     """Hooks into a training run; every method does nothing by default.
 
-    ``loop`` is the running :class:`EpochLoop` (or the L-BFGS run, whose
-    ``estimator`` and ``network`` attributes are the same).  An epoch of
-    L-BFGS is one of its iterations.
+    ``loop`` is the running :class:`~sknumpynet._engine.EpochLoop` (or
+    :class:`~sknumpynet._engine.LBFGSRun`): ``loop.estimator`` gives the
+    hyperparameters, ``loop.network`` the weights being trained and
+    ``loop.state`` the call's working :class:`~sknumpynet._engine.FitState`
+    (counters and records, committed to the estimator when the call
+    succeeds).  An epoch of L-BFGS is one of its iterations.
     """
 
     def on_fit_begin(self, loop, epochs):
@@ -49,7 +52,7 @@ class ProgressPrinter(FitEvents):
         eta = elapsed / (epoch + 1) * (self.epochs - epoch - 1)
         val = "" if score is None else f", validation score = {score:.4f}"
         print(
-            f"Iteration {loop.estimator.n_iter_}, loss = {loss:.6f}{val}, "
+            f"Iteration {loop.state.n_iter}, loss = {loss:.6f}{val}, "
             f"elapsed {elapsed:.1f}s, ETA {eta:.1f}s",
             flush=True,
         )
@@ -60,32 +63,34 @@ class LearningRateSchedule(FitEvents):
     """Sets the optimizer's rate before each epoch from a schedule of
     :mod:`sknumpynet.nn.schedules`; records it in ``learning_rates_``.
 
-    The schedule's epoch count and current rate live on the estimator, so
-    ``partial_fit`` continues the schedule and a ``fit`` restarts it.
+    The schedule's epoch count and current rate are part of the fitted state,
+    so ``partial_fit`` continues the schedule and a ``fit`` restarts it.
     """
 
     def __init__(self, schedule):
         self.schedule = schedule
 
     def on_epoch_begin(self, loop, epoch):
-        est = loop.estimator
-        est._learning_rate = self.schedule.rate(
-            float(est.learning_rate_init),
-            est._learning_rate,
-            epoch=est._schedule_epoch,
-            samples_seen=est.t_,
+        est, state = loop.estimator, loop.state
+        state.learning_rate = self.schedule.rate(
+            loop.plan.learning_rate,
+            state.learning_rate,
+            epoch=state.schedule_epoch,
+            samples_seen=state.t,
             max_epochs=est.max_iter,
             power_t=float(est.power_t),
         )
-        loop.optimizer.learning_rate = est._learning_rate
+        loop.optimizer.learning_rate = state.learning_rate
 
     def on_epoch_end(self, loop, epoch, loss, score):
-        est = loop.estimator
-        est.learning_rates_.append(est._learning_rate)
-        est._schedule_epoch += 1
+        state = loop.state
+        state.learning_rates.append(state.learning_rate)
+        state.schedule_epoch += 1
         return False
 
     def on_patience_exhausted(self, loop):
-        est = loop.estimator
-        est._learning_rate, keep_training = self.schedule.on_patience_exhausted(est._learning_rate)
+        state = loop.state
+        state.learning_rate, keep_training = self.schedule.on_patience_exhausted(
+            state.learning_rate
+        )
         return keep_training

@@ -18,6 +18,7 @@ from sklearn.utils.validation import validate_data
 
 from ._sklearn_compat import check_sample_weight
 from ._validation import FLOATS
+from .nn import weighted_total
 
 
 def scorer(est, X_val, y_val, Y_val, sw_val):
@@ -41,8 +42,8 @@ def scorer(est, X_val, y_val, Y_val, sw_val):
 
     def validate(net):
         Z = est._logits(X_val, net)
-        losses = net.head.forward_loss(Z, Y_val, np.empty_like(Z))
-        loss = float(np.average(losses, weights=sw_val))
+        data_loss, total = weighted_total(net.head.forward_loss(Z, Y_val, np.empty_like(Z)), sw_val)
+        loss = data_loss / total
         y_pred = est._predict_from_logits(Z)
         return est._validation_metric(y_val, y_pred, sample_weight=sw_val), loss
 

@@ -5,7 +5,9 @@ as ``_random_seed``; the generator of every call (:func:`call_rng`) and the
 early-stopping split derive from it, so a warm-started fit holds out the same
 rows and an int ``random_state`` gives the same model every time. A
 :class:`numpy.random.Generator` is used as it is (its stream continues from
-fit to fit); ``None`` draws fresh entropy, never numpy's global state.
+fit to fit); ``None`` draws from numpy's global random state, as
+:func:`sklearn.utils.check_random_state` does, so ``np.random.seed`` makes an
+unseeded estimator reproducible (and each unseeded fit differs).
 """
 
 import numpy as np
@@ -24,8 +26,6 @@ def new_seed(random_state):
     int
     """
     high = np.iinfo(np.int32).max
-    if random_state is None:
-        return int(np.random.default_rng().integers(high))
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(high))
     return int(check_random_state(random_state).randint(high))

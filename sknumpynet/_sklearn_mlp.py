@@ -11,6 +11,9 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
+from .nn import ACTIVATIONS, HEADS, OPTIMIZERS, REGRESSION_LOSSES
+from .nn.initializers import resolve_init
+
 # scikit-learn's activation names for ours; leaky_relu has no counterpart.
 _ACTIVATIONS = {
     "relu": "relu",
@@ -18,17 +21,6 @@ _ACTIVATIONS = {
     "sigmoid": "logistic",
     "logistic": "logistic",
     "identity": "identity",
-}
-
-# solver and extra settings for each of our optimizers.
-_SOLVERS = {
-    "adam": ("adam", {}),
-    "sgd": ("sgd", {"momentum": 0.0}),
-    "gd": ("sgd", {"momentum": 0.0}),
-    "momentum": ("sgd", {"nesterovs_momentum": False}),
-    "nesterov": ("sgd", {"nesterovs_momentum": True}),
-    "rmsprop": ("adam", {}),
-    "lbfgs": ("lbfgs", {}),
 }
 
 
@@ -41,6 +33,20 @@ def _activation(activation, notes, name):
     if activation not in _ACTIVATIONS:
         notes.append(f"{name} has no {activation!r}; using 'relu'.")
     return _ACTIVATIONS.get(activation, "relu")
+
+
+def _initializers(params, classifier):
+    """The initializers the estimator's layers use (``init="auto"``: each layer's own)."""
+    activation = params["activation"]
+    names = [activation] if isinstance(activation, str) else list(activation)
+    followers = [ACTIVATIONS[a] for a in names if a in ACTIVATIONS]
+    if not classifier:
+        followers.append(HEADS[REGRESSION_LOSSES.get(params["loss"], "identity")])
+    elif params["head"] in HEADS:
+        followers.append(HEADS[params["head"]])
+    else:  # "auto": the head follows the target, so any classification head
+        followers += [head for head in HEADS.values() if head.classification]
+    return {resolve_init(params["init"], follower) for follower in followers}
 
 
 def _random_state(random_state, notes, name):
@@ -61,8 +67,9 @@ def sklearn_equivalent(estimator, n_samples=None):
     ``v = b v + (1 - b) g`` with learning rate ``lr`` takes exactly the steps
     of scikit-learn's ``v = b v - lr' g`` with ``lr' = lr (1 - b)``, so
     ``learning_rate_init * (1 - momentum)`` is passed on.
-    ``init="glorot_uniform"`` draws from the same distribution as
-    scikit-learn (from another random stream, so not the same numbers).
+    ``init="glorot_uniform"``, and the default ``init="auto"``, which resolves
+    to it for every layer, draw from the same distribution as scikit-learn
+    (from another random stream, so not the same numbers).
 
     Parameters
     ----------
@@ -83,13 +90,19 @@ def sklearn_equivalent(estimator, n_samples=None):
     name = "MLPClassifier" if classifier else "MLPRegressor"
     notes = []
     optimizer = params["optimizer"]
-    solver, extra = _SOLVERS[optimizer]
-    learning_rate = params["learning_rate_init"]
-    if optimizer == "rmsprop":
-        notes.append(f"{name} has no rmsprop; it uses adam.")
-    if optimizer in ("momentum", "nesterov"):
-        extra = {**extra, "momentum": params["momentum"]}
-        learning_rate = learning_rate * (1 - params["momentum"])
+    entry = OPTIMIZERS[optimizer]
+    # scikit-learn needs a number: "auto" resolved by the optimizer (lbfgs, which
+    # ignores it, passes a number on and scikit-learn's default for "auto").
+    value = params["learning_rate_init"]
+    resolved = entry.learning_rate_for(value)
+    if resolved is None:
+        resolved = 0.001 if value == "auto" else value
+    params["learning_rate_init"] = resolved
+    solver = entry.sklearn_solver
+    extra, note = entry.sklearn_settings(params)
+    learning_rate = extra.pop("learning_rate_init", params["learning_rate_init"])
+    if note:
+        notes.append(f"{name} {note}.")
     schedule = {}
     if solver == "sgd" and params["learning_rate"] != "cosine":
         schedule = {"learning_rate": params["learning_rate"], "power_t": params["power_t"]}
@@ -104,14 +117,15 @@ def sklearn_equivalent(estimator, n_samples=None):
     if params.get("class_weight") is not None:
         notes.append("MLPClassifier has no class_weight; pass the weights as sample_weight.")
     batch_size = params["batch_size"]
-    if optimizer == "gd":
+    if entry.full_batch and entry.stepwise:  # gd: sgd with one batch of every row
         batch_size = n_samples if n_samples is not None else batch_size
         if n_samples is None:
             notes.append("gd is full-batch; pass n_samples to give sgd one batch per epoch.")
-    if params["init"] != "glorot_uniform":
+    if _initializers(params, classifier) != {"glorot_uniform"}:
         notes.append(
             f"{name} always initialises with Glorot uniform weights and biases "
-            f"(init='glorot_uniform' here), not init={params['init']!r}."
+            f"(init='glorot_uniform' here, what init='auto' draws), not "
+            f"init={params['init']!r}."
         )
     if classifier:
         if params["head"] != "auto":

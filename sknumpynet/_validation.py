@@ -33,12 +33,15 @@ _SCALARS = {
     "validation_fraction": (Real, 0, 1, "neither"),
     "verbose": (Integral, 0, None, "left"),
 }
+# Numeric hyperparameters that also take "auto" (resolved by the optimizer).
+_AUTO = {"learning_rate_init"}
 # String hyperparameters, each resolved through its registry (an estimator
 # adds its own, e.g. the classifier's head, in `_string_options`).
 _OPTIONS = {
-    "learning_rate": tuple(SCHEDULES),
+    # The registries themselves, so an entry registered later is accepted too.
+    "learning_rate": SCHEDULES,
     "init": INIT_OPTIONS,
-    "optimizer": tuple(OPTIMIZERS),
+    "optimizer": OPTIMIZERS,
 }
 _FLAGS = ("early_stopping", "shuffle", "warm_start")
 
@@ -112,6 +115,12 @@ def validate_hyperparameters(estimator):
     """
     for name, (kind, low, high, closed) in _SCALARS.items():
         value = getattr(estimator, name)
+        if name in _AUTO and not isinstance(value, Real):
+            if isinstance(value, str) and value == "auto":
+                continue
+            raise (ValueError if isinstance(value, str) else TypeError)(
+                f"{name} must be 'auto' or a number {_bounds(low, high, closed)}; got {value!r}."
+            )
         # check_scalar lets bools pass as ints and NaN/inf pass any bound.
         if isinstance(value, (bool, np.bool_)) and name != "verbose":
             raise TypeError(
@@ -200,7 +209,7 @@ def _dropout_rates(dropout, n_hidden):
     return [float(r) for r in rates]
 
 
-def check_class_weight(class_weight, classes, incremental):
+def check_class_weight(class_weight, classes, partial):
     """Raise unless ``class_weight`` is "balanced" (not in partial_fit) or a dict
     of finite weights >= 0 for labels among ``classes``.
 
@@ -209,14 +218,14 @@ def check_class_weight(class_weight, classes, incremental):
     class_weight : object
         The classifier's ``class_weight``, not None.
     classes : ndarray of shape (n_classes,)
-    incremental : bool
+    partial : bool
         Whether the call is a ``partial_fit``.
     """
     allowed = "class_weight must be None, 'balanced' or a dict {label: weight}"
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"{allowed}; got {class_weight!r}.")
-        if incremental:
+        if partial:
             # As SGDClassifier: one chunk's class counts are not the data's.
             raise ValueError(
                 "class_weight 'balanced' is not supported for partial_fit: the class "

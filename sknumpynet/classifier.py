@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import csr_matrix, issparse
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
@@ -85,7 +86,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
 
     _string_options = {"head": ("auto", *CLASSIFICATION_HEADS)}
 
-    @available_if(ScratchMLPBase._check_incremental)
+    @available_if(ScratchMLPBase._can_partial_fit)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
 
@@ -104,13 +105,24 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         -------
         self : ScratchMLPClassifier
         """
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
     # ---- targets -------------------------------------------------------
 
     @staticmethod
     def _label_kind(y):
-        """``(y, multilabel)``: 1-D labels or a multilabel indicator matrix, else raise."""
+        """``(y, multilabel)``: 1-D labels or a multilabel indicator matrix, else raise.
+
+        A sparse ``y`` must be an indicator matrix; it is returned dense (one
+        column per label: no larger than the encoded targets training needs).
+        """
+        if issparse(y):
+            if type_of_target(y, input_name="y") != "multilabel-indicator":
+                raise ValueError(
+                    "A sparse y must be a multilabel indicator matrix of 0s and 1s; pass "
+                    "other targets as a dense array."
+                )
+            return y.toarray(), True
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         kind = type_of_target(y, input_name="y")
@@ -127,8 +139,8 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
 
         The labels are checked against ``classes_`` (sorted) before, so each
         one's column is its ``searchsorted`` index (two classes give one column,
-        for the second). ``label_binarize`` itself re-validates its input: about
-        1 ms a call, two thirds of the overhead of a 600-row ``partial_fit``.
+        for the second). ``label_binarize`` itself re-validates its input, which
+        would be most of the overhead of a small ``partial_fit`` call.
         """
         if multilabel:
             Y = y
@@ -138,23 +150,25 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             Y = index[:, None] == columns
         return HEADS[head_name].encode(np.asarray(Y, dtype=float))
 
-    def _targets(self, y, *, first_call, incremental, classes):
-        """Validate labels, set ``classes_`` on a first call; return ``(y, Y, head)``."""
-        if not first_call and y.ndim == 1 and not self.multilabel_:
+    def _targets(self, y, *, fresh, partial, classes):
+        """Validate labels, set ``classes_`` on a fresh call; return ``(y, Y, head)``."""
+        if fresh:  # predictions take the format of y, as MLPClassifier's do
+            self._sparse_targets = issparse(y)
+        if not fresh and y.ndim == 1 and not self.multilabel_:
             # Later calls of a single-label model: checking every label against
             # classes_ (below) is the whole validation, without type_of_target's
-            # ~0.3 ms a call (a fifth of a small partial_fit's overhead).
+            # fixed cost, which a stream would pay on every chunk.
             multilabel = False
         else:
             y, multilabel = self._label_kind(y)
-        if first_call:
-            self._set_classes(y, classes, multilabel, incremental)
+        if fresh:
+            self._set_classes(y, classes, multilabel, partial)
         else:
-            self._check_classes(y, classes, multilabel, incremental)
-        if first_call and classes is not None and not multilabel:
+            self._check_classes(y, classes, multilabel, every_class=not partial)
+        if fresh and classes is not None and not multilabel:
             # Labels outside `classes` would be encoded as all-zero rows and
             # silently trained on as no class.
-            self._check_classes(y, None, multilabel, incremental=True)
+            self._check_classes(y, None, multilabel, every_class=False)
         head_name = self.head
         if head_name == "auto":
             head_name = "softmax" if len(self.classes_) > 2 and not multilabel else "sigmoid"
@@ -165,23 +179,23 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
     def _encode_validation(self, y):
         """``(y, Y)`` for a validation set: the labels of the fit, encoded alike."""
         y, multilabel = self._label_kind(y)
-        self._check_classes(y, None, multilabel, incremental=True)
+        self._check_classes(y, None, multilabel, every_class=False)
         return y, self._encode(y, multilabel, self.out_activation_)
 
-    def _weigh_samples(self, y, sw, incremental, dtype):
+    def _weigh_samples(self, y, sw, partial, dtype):
         """``sample_weight`` times the weight of each sample's class (``class_weight``)."""
         if self.class_weight is None:
             return sw
         if self.multilabel_:
             raise ValueError("class_weight is not supported for multilabel targets; use None.")
-        check_class_weight(self.class_weight, self.classes_, incremental)
+        check_class_weight(self.class_weight, self.classes_, partial)
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         per_sample = weights[np.searchsorted(self.classes_, y)].astype(dtype)
         return per_sample if sw is None else sw * per_sample
 
-    def _set_classes(self, y, classes, multilabel, incremental):
+    def _set_classes(self, y, classes, multilabel, partial):
         # A multilabel target names every label by its columns already.
-        if incremental and classes is None and not multilabel:
+        if partial and classes is None and not multilabel:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         self.multilabel_ = multilabel
         if multilabel:
@@ -194,7 +208,9 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
                 f"the data contains only one class: {self.classes_.tolist()[0]!r}."
             )
 
-    def _check_classes(self, y, classes, multilabel, incremental):
+    def _check_classes(self, y, classes, multilabel, *, every_class):
+        """Raise unless ``y`` (and ``classes``) fit ``classes_``; with ``every_class``
+        (a warm-started fit) ``y`` must hold every class."""
         if multilabel != self.multilabel_:
             kind = "multilabel" if self.multilabel_ else "single-label"
             raise ValueError(f"y must be {kind} like the targets of the previous fit.")
@@ -229,7 +245,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
                 f"y contains labels not in classes_ {self.classes_.tolist()}: "
                 f"{np.unique(unseen).tolist()}."
             )
-        if not incremental and len(labels := np.unique(y)) != len(self.classes_):
+        if every_class and len(labels := np.unique(y)) != len(self.classes_):
             raise ValueError(
                 "warm_start can only be used where y has the same classes as the "
                 f"previous fit: classes_ is {self.classes_.tolist()}, y has "
@@ -258,8 +274,30 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             return (L > math.log(0.5)).astype(int)
         return self.classes_[np.argmax(L, axis=1)]
 
+    def predict(self, X):
+        """Predict class labels with the fitted network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or of shape (n_samples, n_labels)
+            Labels from ``classes_``; for multilabel targets a 0/1 indicator
+            matrix, a CSR matrix if the ``y`` of the fit was one (as
+            ``MLPClassifier`` returns).
+        """
+        P = super().predict(X)
+        return csr_matrix(P) if self.multilabel_ and self._sparse_targets else P
+
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits.
+
+        Computed as a log-sigmoid or log-softmax of the logits, not as
+        ``log(predict_proba(X))``: always finite, and precise where a
+        probability is close to 1 (``log(p)`` of a rounded ``p`` is not).
+        ``exp`` of it is exactly :meth:`predict_proba`.
 
         Parameters
         ----------
@@ -268,12 +306,18 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            Between ``log(np.finfo(dtype).tiny)`` and the log of the largest
+            float below 1 (about ``-708`` and ``-1.1e-16`` in float64).
         """
         L = self._log_proba_from_logits(self._logits(self._validated_X(X)))
-        # Below log(tiny) exp underflows and predict_proba would give 0 for a
-        # finite entry here; the floor keeps log(predict_proba) equal to this and
-        # leaves the labels alone (a row's largest entry is >= log(1 / n_classes)).
-        return np.maximum(L, np.log(np.finfo(L.dtype).tiny), out=L)
+        # A finite logit never means a probability of exactly 0 or 1, but exp
+        # rounds one closer to 0 than `tiny`, or closer to 1 than the float just
+        # below 1, to 0 or 1. Rounded toward the inside instead, predict_proba
+        # (exp of this) stays strictly in (0, 1), as scikit-learn's check of
+        # multilabel probabilities asks, and log(predict_proba) equals this. The
+        # labels are left alone: predict reads the unrounded log-probabilities.
+        bounds = np.log([np.finfo(L.dtype).tiny, np.nextafter(L.dtype.type(1), 0)])
+        return np.clip(L, *bounds.astype(L.dtype), out=L)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -287,7 +331,10 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         ndarray of shape (n_samples, n_classes)
             Rows sum to 1 (binary targets give two columns even with one
             sigmoid unit). For multilabel targets, column ``k`` is the
-            probability of label ``k`` on its own.
+            probability of label ``k`` on its own. Every entry lies strictly
+            between 0 and 1: a probability closer to 1 than the largest float
+            below 1 is that float, one closer to 0 than the smallest normal
+            float (``np.finfo(dtype).tiny``) is that float.
         """
         log_proba = self.predict_log_proba(X)
         with np.errstate(under="ignore"):
@@ -298,6 +345,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         state = dict(state)
         if "_multilabel" in state:
             state["multilabel_"] = state.pop("_multilabel")
+        state.setdefault("_sparse_targets", False)
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

@@ -14,7 +14,7 @@ class BLASThreadLimit(distributed.WorkerPlugin):
     Each worker runs its fits one at a time with NumPy's BLAS; with ``w``
     workers on ``c`` cores, ``threads = c // w`` keeps workers x BLAS threads
     at the core count instead of oversubscribing it (which made a grid search
-    up to 40x slower in ``benchmarks/bench_dask.py``). Registering another
+    many times slower in ``benchmarks/bench_dask.py``). Registering another
     instance replaces this one (the plugin name is fixed).
 
     Parameters

@@ -8,6 +8,7 @@ Fitting, training and persistence are the base's and the engine's.
 
 from dataclasses import dataclass
 
+import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
@@ -54,16 +55,16 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     _string_options = {"loss": tuple(REGRESSION_LOSSES)}
 
-    def _targets(self, y, *, first_call, incremental, classes=None):
+    def _targets(self, y, *, fresh, partial, classes=None):
         """Targets as a 2-D float array; return ``(y, Y, head)``."""
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if not first_call and Y.shape[1] != self.n_outputs_:
+        if not fresh and Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs; the model was fitted with {self.n_outputs_}."
             )
         head_name = REGRESSION_LOSSES[self.loss]
         if getattr(HEADS[head_name], "non_negative_targets", False) and not (
-            (Y >= 0).all() and (incremental or (Y.sum(axis=0) > 0).all())
+            (Y >= 0).all() and (partial or (Y.sum(axis=0) > 0).all())
         ):
             raise ValueError(
                 f"loss={self.loss!r} needs y >= 0 with a positive sum in every output; "
@@ -73,7 +74,7 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     def _encode_validation(self, y):
         """``(y, Y)`` for a validation set with the outputs of the fit."""
-        return y, self._targets(y, first_call=False, incremental=True)[1]
+        return y, self._targets(y, fresh=False, partial=True)[1]
 
     def _check_training_weights(self, y, sw, what):
         if not sw.any():
@@ -84,6 +85,21 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     def _predict_from_logits(self, Z):
         P = HEADS[self.out_activation_].predict(Z)
+        if not np.isfinite(P).all():
+            self._refuse_not_a_number(P)
+            # Overflow: the largest float of the sign, as the classifier clips its logits.
+            big = np.finfo(P.dtype).max
+            np.clip(P, -big, big, out=P)
         return P.ravel() if P.shape[1] == 1 else P
+
+    def _refuse_not_a_number(self, P):
+        rows = np.flatnonzero(np.isnan(P).any(axis=1))
+        if rows.size:
+            raise ValueError(
+                f"The predictions of {rows.size} rows of X (e.g. rows {rows[:5].tolist()}) are "
+                f"not a number: their features are so far outside the training data that "
+                f"the network's {P.dtype} arithmetic overflows. Scale X as the training data "
+                "was scaled (e.g. with the StandardScaler fitted on it)."
+            )
 
     _validation_metric = staticmethod(r2_score)

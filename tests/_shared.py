@@ -6,7 +6,7 @@ import pytest
 
 from sknumpynet.nn import OPTIMIZERS
 
-STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if cls.incremental)
+STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if cls.stepwise)
 """Every optimizer that steps once per mini-batch (all but lbfgs)."""
 
 # Each filter names a class and the start of one message only: DivergenceWarning
@@ -22,17 +22,17 @@ TRAINING_WARNINGS = [
 
 # Settings under which each optimizer learns small classification problems
 # (digits, breast_cancer, a 95/5 make_classification) in a fraction of a second:
-# gd takes one full-batch step per epoch, so it needs a larger step and more
-# epochs; lbfgs has no learning rate and converges in fewer than 50 iterations.
-# A new optimizer needs an entry here.
+# ten times its default learning rate (the registry's), for 15 epochs, or 150
+# for full-batch gd, which takes one step per epoch; lbfgs has no learning rate
+# and converges in fewer than 50 iterations.
 CLASSIFIER_LEARNS = {
-    "gd": {"learning_rate_init": 0.5, "max_iter": 150},
-    "sgd": {"learning_rate_init": 0.1, "max_iter": 15},
-    "momentum": {"learning_rate_init": 0.1, "max_iter": 15},
-    "nesterov": {"learning_rate_init": 0.1, "max_iter": 15},
-    "rmsprop": {"learning_rate_init": 0.003, "max_iter": 15},
-    "adam": {"learning_rate_init": 0.01, "max_iter": 15},
-    "lbfgs": {"max_iter": 50},
+    name: {"max_iter": 50}
+    if not cls.stepwise
+    else {
+        "learning_rate_init": 10 * cls.default_learning_rate,
+        "max_iter": 150 if cls.full_batch else 15,
+    }
+    for name, cls in OPTIMIZERS.items()
 }
 
 

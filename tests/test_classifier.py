@@ -176,6 +176,34 @@ def test_predict_log_proba_is_log_of_predict_proba(head, dataset, request):
     np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("multilabel", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_saturated_probabilities_stay_strictly_inside_0_and_1(multilabel, dtype, digits_split):
+    # Weights scaled up 1000-fold saturate the head: exp of a log-probability
+    # rounds to exactly 0 or 1, as scikit-learn's MLPClassifier's probabilities
+    # do (its lbfgs fit at defaults fails scikit-learn's own check
+    # check_classifiers_multilabel_output_format_predict_proba, which asks
+    # for 0 < p < 1).
+    X, _, y, _ = digits_split
+    X, Y = X.astype(dtype), (_multilabel_targets(y) if multilabel else y)
+    clf = _quiet_fit(_small(), X, Y)
+    for W in clf.coefs_:
+        W *= 1e3
+    proba, log_proba = clf.predict_proba(X), clf.predict_log_proba(X)
+    one_below, tiny = np.nextafter(dtype(1), dtype(0)), np.finfo(dtype).tiny
+    assert proba.dtype == log_proba.dtype == dtype
+    # exp(log(tiny)) is within rounding of tiny, a subnormal just below it in float32.
+    assert proba.max() == one_below and proba.min() == pytest.approx(tiny, rel=1e-5)
+    assert ((proba > 0) & (proba < 1)).all()
+    np.testing.assert_array_equal(np.exp(log_proba), proba)
+    # Labels and probabilities agree, saturated rows included.
+    if multilabel:
+        np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
+    else:
+        np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+        np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=0, atol=2 * np.finfo(dtype).eps)
+
+
 def test_no_hidden_layers_is_a_linear_model(cancer_split):
     X, X_test, y, y_test = cancer_split
     clf = _quiet_fit(_small(hidden_layer_sizes=(), max_iter=20), X, y)
@@ -586,8 +614,8 @@ def test_target_encoding_equals_label_binarize(labels, rng):
 
 def test_multilabel_flag_is_public_and_tells_multilabel_from_one_vs_rest(small_digits):
     X, y = small_digits
-    one_vs_rest = _small(head="sigmoid").fit(X, y)
-    multilabel = _small().fit(X, _multilabel_targets(y))
+    one_vs_rest = _quiet_fit(_small(head="sigmoid"), X, y)
+    multilabel = _quiet_fit(_small(), X, _multilabel_targets(y))
     # Both have one sigmoid unit per column; only the flag tells them apart.
     assert one_vs_rest.out_activation_ == multilabel.out_activation_ == "sigmoid"
     assert one_vs_rest.n_outputs_ == len(one_vs_rest.classes_)
@@ -597,7 +625,7 @@ def test_multilabel_flag_is_public_and_tells_multilabel_from_one_vs_rest(small_d
 
 def test_model_pickled_with_the_private_multilabel_flag_still_predicts(small_digits):
     X, y = small_digits
-    clf = _small().fit(X, y)
+    clf = _quiet_fit(_small(), X, y)
     state = clf.__getstate__()
     state["_multilabel"] = state.pop("multilabel_")  # the layout of version 0.2
     old = ScratchMLPClassifier.__new__(ScratchMLPClassifier)

@@ -251,7 +251,7 @@ def _trained(dropout, seed, rows=40):
         net,
         opt,
         opt.init_state(net.params),
-        batch_size=8,
+        batch_rows=8,
         alpha=1e-3,
         shuffle=True,
         rng=np.random.default_rng(seed),

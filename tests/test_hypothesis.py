@@ -70,11 +70,9 @@ def datasets(draw, multilabel=False):
 
 
 @st.composite
-def estimators(draw, incremental=False):
-    """Any valid classifier; ``incremental``: one whose optimizer can partial_fit."""
-    optimizers = sorted(
-        name for name, opt in OPTIMIZERS.items() if opt.incremental or not incremental
-    )
+def estimators(draw, partial=False):
+    """Any valid classifier; ``partial``: one whose optimizer can partial_fit."""
+    optimizers = sorted(name for name, opt in OPTIMIZERS.items() if opt.stepwise or not partial)
     n_hidden = draw(st.integers(0, 2))
     hidden = tuple(draw(st.lists(st.integers(1, 8), min_size=n_hidden, max_size=n_hidden)))
     return ScratchMLPClassifier(
@@ -146,7 +144,7 @@ def test_fit_predict_on_any_valid_dataset(data, clf):
 
 
 @SETTINGS
-@given(data=datasets(), clf=estimators(incremental=True), n_chunks=st.integers(1, 3))
+@given(data=datasets(), clf=estimators(partial=True), n_chunks=st.integers(1, 3))
 def test_partial_fit_in_chunks_on_any_valid_dataset(data, clf, n_chunks):
     X, y, sample_weight = data
     classes = np.unique(y)

@@ -42,7 +42,7 @@ grad = np.empty_like(net.params)
 J = net.loss_grad(X, Y, grad, alpha=0.1)
 opt = nn.OPTIMIZERS["adam"](0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
 trainer = nn.Trainer(
-    net, opt, opt.init_state(net.params), batch_size=4, alpha=0.1, shuffle=True, rng=rng
+    net, opt, opt.init_state(net.params), batch_rows=4, alpha=0.1, shuffle=True, rng=rng
 )
 epoch_loss = trainer.epoch(sp.csr_matrix(X), Y)
 result = nn.LBFGS().run(

@@ -15,6 +15,9 @@ def test_main_job_trains_compares_and_round_trips(capsys, tmp_path):
     assert out.count("Iteration ") == 3  # progress: one line per epoch
     assert "ETA" in out
     assert "ScratchMLPClassifier" in out and "sklearn MLPClassifier" in out
+    # At the defaults (init="auto" included, since 0.3.0) scikit-learn's MLP is
+    # built at exactly our settings: nothing to note.
+    assert "note:" not in out
     assert "predict_proba identical" in out
     assert path.stat().st_size > 0
 
@@ -101,3 +104,27 @@ def test_module_entry_point_runs():
     for option in ["--optimizer", "--head", "--task", "--loss", "--init"]:
         assert option in result.stdout
     assert "lbfgs" in result.stdout and "glorot_uniform" in result.stdout
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_export_onnx_writes_the_main_jobs_model(capsys, tmp_path, task):
+    ort = pytest.importorskip(
+        "onnxruntime", reason="the onnx extra (pip install 'sknumpynet[onnx]') is not installed"
+    )
+    path = tmp_path / "model.onnx"
+    argv = ["--task", task, "--epochs", "2", "--quiet", "--no-compare", "--hidden", "16"]
+    assert main([*argv, "--export-onnx", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"Exported to ONNX at {path}" in out and "onnxruntime" in out and " match " in out
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    assert names == (["variable"] if task == "regression" else ["label", "probabilities"])
+
+
+def test_export_onnx_without_the_extra_is_refused_before_training(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
+    with pytest.raises(SystemExit):
+        main(["--epochs", "1", "--export-onnx", str(tmp_path / "model.onnx")])
+    err = capsys.readouterr()
+    assert "--export-onnx needs the onnx extra (pip install 'sknumpynet[onnx]')" in err.err
+    assert "Training" not in err.out

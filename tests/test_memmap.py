@@ -226,10 +226,11 @@ def test_a_memmap_epoch_visits_shuffled_blocks_of_consecutive_rows(
             first = run[0] // BLOCK * BLOCK
             np.testing.assert_array_equal(np.sort(run), np.arange(first, min(n, first + BLOCK)))
             assert not np.array_equal(run, np.sort(run))
-        # A batch reads from one block; at most two where a short last block
-        # shifted the seams off the batch boundaries.
+        # A batch reads from one block; at most two where a short block visited
+        # before the last one shifted the seams off the batch boundaries.
         spans = [len(np.unique(rows // BLOCK)) for rows in epoch]
-        assert max(spans) == (1 if n % BLOCK == 0 else 2)
+        shifted = n % BLOCK != 0 and runs[-1][0] // BLOCK != n // BLOCK
+        assert max(spans) == (2 if shifted else 1)
         block_orders.append([run[0] // BLOCK for run in runs])
     assert any(order != sorted(order) for order in block_orders)  # blocks are shuffled
     assert block_orders[0] != block_orders[1]  # anew each epoch
@@ -295,11 +296,17 @@ def test_block_shuffled_accuracy_is_within_half_a_point_of_the_in_memory_fit(tmp
     X = X.astype(np.float32)
     X_train, y_train, X_test, y_test = X[:4000], y[:4000], X[4000:], y[4000:]
     monkeypatch.setattr(sknumpynet._data, "DISK_BLOCK_BYTES", X.shape[1] * X.itemsize * 500)
-    params = dict(hidden_layer_sizes=(32,), max_iter=40, batch_size=50, random_state=0)
-    mapped = ScratchMLPClassifier(**params).fit(_save(tmp_path / "X.npy", X_train), y_train)
-    memory = ScratchMLPClassifier(**params).fit(X_train, y_train)
-    assert not np.array_equal(mapped.coefs_[0], memory.coefs_[0])  # other orders were taken
-    assert abs(mapped.score(X_test, y_test) - memory.score(X_test, y_test)) <= 0.005
+    # Averaged over three seeds: one seed's difference spreads by about 0.003
+    # either way (a 2,000-row test set), so a single one can pass 0.005 by chance.
+    path = _save(tmp_path / "X.npy", X_train)
+    gaps = []
+    for seed in range(3):
+        params = dict(hidden_layer_sizes=(32,), max_iter=40, batch_size=50, random_state=seed)
+        mapped = ScratchMLPClassifier(**params).fit(path, y_train)
+        memory = ScratchMLPClassifier(**params).fit(X_train, y_train)
+        assert not np.array_equal(mapped.coefs_[0], memory.coefs_[0])  # other orders were taken
+        gaps.append(mapped.score(X_test, y_test) - memory.score(X_test, y_test))
+    assert abs(np.mean(gaps)) <= 0.005
 
 
 def test_partial_fit_streams_a_memmap(tmp_path):

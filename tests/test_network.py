@@ -226,3 +226,34 @@ def test_loss_grad_reuses_buffers_for_smaller_batches(rng):
     J_fresh = fresh.loss_grad(X[:5], Y[:5], g_fresh)
     assert J_part == J_fresh
     np.testing.assert_array_equal(g_part, g_fresh)
+
+
+class _CubicHead(HEADS["identity"]):
+    """A head whose delta is not ``P - Y``: loss ``sum |z - y|**3 / 3``."""
+
+    @staticmethod
+    def forward_loss(Z, Y, P):
+        P[...] = Z
+        return (np.abs(Z - Y) ** 3 / 3).sum(axis=1)
+
+    @staticmethod
+    def output_delta(P, Y):
+        R = P - Y
+        P[...] = R * np.abs(R)
+        return P
+
+
+def test_a_head_with_its_own_output_delta_needs_no_change_to_the_network(monkeypatch, rng):
+    # The network asks its head for dloss/dZ, so a new loss is one registry
+    # entry: its gradient still passes the finite-difference check.
+    monkeypatch.setitem(HEADS, "cubic", _CubicHead)
+    net = MLP([3, 5, 2], ["tanh"], "cubic")
+    net.initialize("auto", rng)
+    X, Y = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
+    analytic, numeric, error = check_gradients(net, X, Y, alpha=0.1)
+    assert error < 1e-7
+    plain = MLP([3, 5, 2], ["tanh"], "identity")
+    plain.params[...] = net.params
+    other = np.empty_like(plain.params)
+    plain.loss_grad(X, Y, other, alpha=0.1)
+    assert not np.allclose(analytic, other)  # the cubic delta was used, not P - Y

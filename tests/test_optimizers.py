@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 # Private scikit-learn module, imported here only, as an outside reference for
 # the momentum, Nesterov and Adam updates (the public MLP estimators do not
@@ -81,17 +82,17 @@ def test_every_optimizer_has_a_reference():
 
 
 @pytest.mark.parametrize("name", WHOLE_FIT)
-def test_whole_fit_optimizers_are_full_batch_and_not_incremental(name):
+def test_whole_fit_optimizers_are_full_batch_and_not_stepwise(name):
     cls = OPTIMIZERS[name]
     # Built like every other entry, but run over the whole training set at once.
     opt = cls(LR, **HYPER)
     assert callable(opt.run)
-    assert cls.full_batch and not cls.incremental
+    assert cls.full_batch and not cls.stepwise
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_step_optimizers_are_incremental(name):
-    assert OPTIMIZERS[name].incremental
+def test_step_optimizers_are_stepwise(name):
+    assert OPTIMIZERS[name].stepwise
 
 
 def _random_gradients(rng, n_steps=6, size=(4, 3)):
@@ -234,3 +235,73 @@ def test_registry_entries_are_optimizers(name):
     assert opt.learning_rate == LR
     for h in cls.hyperparameters:
         assert getattr(opt, h) == HYPER[h]
+
+
+class _SignSGD(OPTIMIZERS["sgd"]):
+    """A new rule for the registry test: ``w -= lr sign(g)``."""
+
+    default_learning_rate = 0.01
+
+    def step(self, w, g, state):
+        state["t"] += 1
+        w -= self.learning_rate * np.sign(g)
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        return {"momentum": 0.0}, "has no sign-SGD; it uses plain sgd"
+
+
+def test_a_registered_optimizer_needs_nothing_but_its_entry(monkeypatch):
+    # Validation, fit, partial_fit and the mapping to scikit-learn all read the
+    # registry: one entry is the whole of a new optimizer.
+    from sklearn.datasets import load_iris
+
+    from sknumpynet import ScratchMLPClassifier
+    from sknumpynet._sklearn_mlp import sklearn_equivalent
+
+    monkeypatch.setitem(OPTIMIZERS, "signsgd", _SignSGD)
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    est = ScratchMLPClassifier(
+        optimizer="signsgd", learning_rate_init=0.01, batch_size=16, max_iter=30, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        est.fit(X, y)
+    assert est.score(X, y) > 0.8
+    est.partial_fit(X, y)
+    mlp, notes = sklearn_equivalent(est)
+    assert mlp.solver == "sgd" and mlp.momentum == 0.0
+    assert any("sign-SGD" in note for note in notes)
+    with pytest.raises(ValueError, match="'signsgd'"):  # named among the allowed values
+        ScratchMLPClassifier(optimizer="bogus").fit(X, y)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_learning_rate_auto_is_each_optimizers_default(name):
+    from sklearn.datasets import load_iris
+
+    from sknumpynet import ScratchMLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    est = ScratchMLPClassifier(optimizer=name, max_iter=2, hidden_layer_sizes=(4,))
+    assert est.learning_rate_init == "auto"
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        est.fit(X, y)
+    assert est.learning_rates_ == [OPTIMIZERS[name].default_learning_rate] * 2
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        est.set_params(learning_rate_init=0.25).fit(X, y)
+    assert est.learning_rates_ == [0.25, 0.25]
+
+
+def test_the_default_momentum_steps_are_scikit_learns_default_sgd():
+    # scikit-learn's solver="sgd" defaults (learning_rate_init 0.001, momentum
+    # 0.9, Nesterov) are exactly our nesterov at learning_rate_init="auto".
+    from sklearn.neural_network import MLPClassifier
+
+    from sknumpynet import ScratchMLPClassifier
+    from sknumpynet._sklearn_mlp import sklearn_equivalent
+
+    theirs = MLPClassifier(solver="sgd")
+    mlp, _ = sklearn_equivalent(ScratchMLPClassifier(optimizer="nesterov"))
+    for name in ("solver", "learning_rate_init", "momentum", "nesterovs_momentum"):
+        assert mlp.get_params()[name] == pytest.approx(theirs.get_params()[name]), name

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _shared import STEP_OPTIMIZERS
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -26,8 +27,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning"),
     pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
 ]
-
-STEP_OPTIMIZERS = ["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam"]
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +60,9 @@ def _regression(digits):
 
 
 def _state(est):
-    """Everything an estimator keeps but its network cache (``_cache``: the MLP of
-    the last call, rebuilt from ``coefs_`` and ``intercepts_`` whenever they are
-    not its own weights, as after a rolled-back call)."""
-    return {k: v for k, v in est.__dict__.items() if k != "_cache"}
+    """Everything an estimator keeps but a stream's workspace (``_stream``: the
+    network and buffers a run of partial_fit calls reuses, no fitted state)."""
+    return {k: v for k, v in est.__dict__.items() if k != "_stream"}
 
 
 def _weights(est):

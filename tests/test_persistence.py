@@ -172,19 +172,23 @@ def test_pickle_records_the_sknumpynet_version_without_changing_the_estimator():
     assert "_sknumpynet_version" not in vars(_pickle_roundtrip(clf))
 
 
+# 0.2.0: the last version whose init="auto" drew He weights before relu layers
+# (0.3.0 changed the default); its models must still load, with a warning.
+@pytest.mark.parametrize("version", ["0.0.1", "0.2.0"])
 @pytest.mark.parametrize("kind", ["multiclass", "regressor"])
-def test_loading_a_pickle_from_another_version_warns(monkeypatch, kind):
+def test_loading_a_pickle_from_another_version_warns(monkeypatch, kind, version):
+    assert version != __version__
     clf, X, _ = _fitted(kind)
-    monkeypatch.setattr(sknumpynet._base, "__version__", "0.0.1")
+    monkeypatch.setattr(sknumpynet._base, "__version__", version)
     data = pickle.dumps(clf)
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning) as record:
         loaded = pickle.loads(data)
     warning = record[0].message
     assert warning.estimator_name == type(clf).__name__
-    assert warning.original_version == "0.0.1"
+    assert warning.original_version == version
     assert warning.current_version == __version__
-    assert f"from sknumpynet version 0.0.1 when using version {__version__}" in str(warning)
+    assert f"from sknumpynet version {version} when using version {__version__}" in str(warning)
     # It still loads: the warning only says the model may behave differently.
     _assert_same_predictions(clf, loaded, X)
 

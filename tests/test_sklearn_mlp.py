@@ -8,7 +8,7 @@ from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet._sklearn_mlp import sklearn_equivalent
-from sknumpynet.nn import OPTIMIZERS, REGRESSION_LOSSES
+from sknumpynet.nn import ACTIVATIONS, OPTIMIZERS, REGRESSION_LOSSES
 
 SOLVERS = {
     "gd": "sgd",
@@ -159,10 +159,27 @@ def test_glorot_momentum_maps_without_notes():
     assert mlp.learning_rate_init == pytest.approx(0.05)
 
 
-@pytest.mark.parametrize("init", ["auto", "random", "xavier", "he"])
+@pytest.mark.parametrize("init", ["random", "xavier", "he"])
 def test_other_inits_are_noted(init):
     _, notes = sklearn_equivalent(ScratchMLPClassifier(init=init))
     assert any(f"init={init!r}" in note for note in notes)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        ScratchMLPClassifier(),
+        ScratchMLPClassifier(activation="logistic", head="softmax"),
+        ScratchMLPRegressor(activation="tanh", loss="poisson"),
+    ],
+    ids=repr,
+)
+def test_the_default_init_is_scikit_learns_and_needs_no_note(estimator):
+    # Since 0.3.0 init="auto" resolves to glorot_uniform before every
+    # activation and head: the draws of MLPClassifier / MLPRegressor.
+    assert estimator.init == "auto"
+    _, notes = sklearn_equivalent(estimator)
+    assert not any("init=" in note for note in notes), notes
 
 
 @pytest.mark.parametrize("head", ["sigmoid", "softmax"])
@@ -216,3 +233,11 @@ def test_dropout_and_class_weight_are_noted():
     _, notes = sklearn_equivalent(est)
     assert any("dropout" in note for note in notes)
     assert any("class_weight" in note for note in notes)
+
+
+def test_auto_is_noted_where_a_layer_resolves_to_another_init(monkeypatch):
+    # The note follows the registry, not the name "auto": an activation whose
+    # default_init were he would make init="auto" differ from scikit-learn.
+    monkeypatch.setattr(ACTIVATIONS["relu"], "default_init", "he")
+    _, notes = sklearn_equivalent(ScratchMLPClassifier())
+    assert any("init='auto'" in note for note in notes)

@@ -194,3 +194,36 @@ def test_sparse_input_refuses_a_dense_only_dtype():
     X, y = _data(ScratchMLPClassifier)
     with pytest.raises(ValueError, match="[Cc]omplex"):
         _est(ScratchMLPClassifier).fit(X.astype(np.complex128), y)
+
+
+# ---- sparse targets ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_a_sparse_multilabel_y_fits_like_its_dense_copy(fmt):
+    # As MLPClassifier: a sparse indicator matrix is a multilabel target, and
+    # predictions come back in its format.
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(n_samples=80, n_classes=4, random_state=0)
+    params = {"hidden_layer_sizes": (6,), "max_iter": 5, "random_state": 0}
+    dense = ScratchMLPClassifier(**params).fit(X, Y)
+    sparse = ScratchMLPClassifier(**params).fit(X, sp.csr_matrix(Y).asformat(fmt))
+    for a, b in zip(_weights(dense), _weights(sparse), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert sparse.multilabel_
+    predicted = sparse.predict(X)
+    assert sp.issparse(predicted) and predicted.format == "csr"
+    np.testing.assert_array_equal(predicted.toarray(), dense.predict(X))
+    np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+    assert sparse.score(X, sp.csr_matrix(Y)) == dense.score(X, Y)
+    sparse.partial_fit(X, sp.csr_matrix(Y))
+    dense.partial_fit(X, Y)
+    np.testing.assert_array_equal(_weights(sparse)[0], _weights(dense)[0])
+
+
+def test_a_sparse_y_of_labels_is_refused_by_name():
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    y = sp.csr_matrix(np.array([[0], [1], [2], [0], [1], [2]]))
+    with pytest.raises(ValueError, match="sparse y must be a multilabel indicator"):
+        ScratchMLPClassifier(max_iter=2).fit(X, y)

@@ -1,11 +1,12 @@
 """Streams of ``partial_fit`` calls: the network kept between calls.
 
-A stream keeps one :class:`~sknumpynet.nn.MLP` in ``_cache`` (its flat
-``params`` hold ``coefs_`` and ``intercepts_``), so a call does not rebuild the
-network.  The cache is an optimisation only: a stream interrupted by a pickle
-round trip, a deep copy or a rolled-back call continues bit for bit as if
-nothing had happened, and whatever invalidates the kept network (a fresh fit,
-another architecture, another dropout, weights assigned by the user) rebuilds it.
+A stream keeps one :class:`~sknumpynet.nn.MLP` in ``_stream`` (after a call,
+``coefs_`` and ``intercepts_`` are views of its flat ``params``), so a call
+does not rebuild the network or its buffers.  The stream is a workspace only:
+a stream interrupted by a pickle round trip, a deep copy or a rolled-back call
+continues bit for bit as if nothing had happened, whatever invalidates the
+kept network (another architecture, another dropout) rebuilds it, weights
+assigned by the user are trained on, and a ``fit`` keeps no workspace at all.
 """
 
 import copy
@@ -52,7 +53,7 @@ def _step(est, X, y):
 def _state(est):
     """What the estimator would persist: everything but the network cache."""
     state = est.__getstate__()
-    assert "_cache" not in state
+    assert "_stream" not in state
     return state
 
 
@@ -68,10 +69,10 @@ def assert_same_state(a, b):
 
 
 def _net(est):
-    return est._cache[1]
+    return est._stream.network
 
 
-def _views_of_cache(est):
+def _views_of_stream(est):
     params = _net(est).params
     return all(np.shares_memory(a, params) for a in est.coefs_ + est.intercepts_)
 
@@ -85,32 +86,48 @@ def test_stream_keeps_one_network_whose_params_are_the_fitted_weights(kind):
     chunks = _chunks(kind)
     _step(est, *chunks[0])
     net = _net(est)
-    assert _views_of_cache(est)
+    assert _views_of_stream(est)
     for X, y in chunks[1:]:
         _step(est, X, y)
         assert _net(est) is net
-        assert _views_of_cache(est)
+        assert _views_of_stream(est)
     # A write into the flat vector is a write into coefs_ (and nothing is stale).
     net.params[0] += 1.0
     assert est.coefs_[0].flat[0] == net.params[0]
 
 
-def test_warm_start_fit_reuses_the_network_and_a_fresh_fit_rebuilds_it():
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_a_fit_keeps_no_workspace_and_a_stream_keeps_one(warm_start):
     (X, y), *_ = _chunks("classifier", k=1, rows=40)
-    est = _make("classifier", max_iter=2, warm_start=True).fit(X, y)
+    est = _make("classifier", max_iter=2, warm_start=warm_start).fit(X, y)
+    assert "_stream" not in est.__dict__
+    _step(est, X, y)
     net = _net(est)
-    est.fit(X, y)
+    _step(est, X, y)
     assert _net(est) is net
-    est.set_params(warm_start=False).fit(X, y)
-    assert _net(est) is not net
-    assert _views_of_cache(est)
+    est.fit(X, y)  # a fit in the middle of a stream ends it
+    assert "_stream" not in est.__dict__
+
+
+def test_the_weights_a_call_committed_are_never_written_again():
+    # Each call trains a working copy: arrays the user holds from an earlier
+    # call keep their values, and the next call's weights are new arrays.
+    est = _make("classifier")
+    chunks = _chunks("classifier")
+    _step(est, *chunks[0])
+    held = est.coefs_[0]
+    snapshot = held.copy()
+    for X, y in chunks[1:]:
+        _step(est, X, y)
+    np.testing.assert_array_equal(held, snapshot)
+    assert not np.shares_memory(held, est.coefs_[0])
+    assert not np.array_equal(held, est.coefs_[0])
 
 
 @pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning")
 def test_a_stream_after_an_lbfgs_fit_continues_from_its_weights():
     (X, y), *_ = _chunks("classifier", k=1, rows=40)
     est = _make("classifier", optimizer="lbfgs", max_iter=5).fit(X, y)
-    assert _views_of_cache(est)  # L-BFGS wrote its result into the kept network
     est.set_params(optimizer="adam", warm_start=True, max_iter=2)
     reference = pickle.loads(pickle.dumps(est))
     for model in (est, reference):
@@ -119,11 +136,12 @@ def test_a_stream_after_an_lbfgs_fit_continues_from_its_weights():
     assert_same_state(est, reference)
 
 
-def test_a_clone_has_no_cache():
+def test_a_clone_has_no_workspace():
     est = _make("classifier")
     for X, y in _chunks("classifier", k=2):
         _step(est, X, y)
-    assert "_cache" not in clone(est).__dict__
+    assert "_stream" in est.__dict__
+    assert "_stream" not in clone(est).__dict__
 
 
 # ---- a stream continues bit for bit whatever happens between calls ---------------
@@ -145,14 +163,14 @@ def test_pickle_round_trips_between_calls_continue_bit_for_bit(kind, params):
     for X, y in _chunks(kind):
         _step(plain, X, y)
         pickled = pickle.loads(pickle.dumps(_step(pickled, X, y)))
-        assert "_cache" not in pickled.__dict__
+        assert "_stream" not in pickled.__dict__
     assert_same_state(plain, pickled)
     # The unpickled estimator rebuilds its network and goes on alike.
     X, y = _chunks(kind, k=1, seed=1)[0]
     _step(plain, X, y)
     _step(pickled, X, y)
     assert_same_state(plain, pickled)
-    assert _views_of_cache(pickled)
+    assert _views_of_stream(pickled)
 
 
 @pytest.mark.parametrize(("kind", "params"), STREAMS[2:4])
@@ -165,7 +183,7 @@ def test_a_deep_copy_continues_alike_and_independently(kind, params):
     before = [c.copy() for c in est.coefs_]
     for X, y in chunks[2:]:
         _step(twin, X, y)
-    # Training the copy left the original alone (no weights shared through the cache).
+    # Training the copy left the original alone (no weights shared through the stream).
     for c, old in zip(est.coefs_, before, strict=True):
         np.testing.assert_array_equal(c, old)
     for X, y in chunks[2:]:
@@ -213,8 +231,8 @@ def test_a_rolled_back_call_leaves_the_stream_as_if_it_never_happened(kind, para
         _step(est, X, y)
         _step(reference, X, y)
     assert_same_state(est, reference)
-    assert _net(est) is not net  # rebuilt from the restored weights
-    assert _views_of_cache(est)
+    assert _net(est) is net  # the workspace is kept; the weights come from coefs_
+    assert _views_of_stream(est)
 
 
 # ---- a stream validates its hyperparameters once, until one changes ---------------
@@ -233,7 +251,7 @@ def test_a_rolled_back_call_leaves_the_stream_as_if_it_never_happened(kind, para
         ({"activation": "tanh"}, "architecture of the previous fit"),
     ],
 )
-def test_a_change_between_calls_is_checked_not_hidden_by_the_cache(change, match):
+def test_a_change_between_calls_is_checked_not_hidden_by_the_stream(change, match):
     """A stream validates its hyperparameters once, until one changes; the
     refused call leaves the stream as it was."""
     est = _make("classifier", batch_size=1)
@@ -308,4 +326,4 @@ def test_weights_assigned_by_the_user_are_trained_on(attribute, layer):
     _step(est, *chunks[2])
     _step(reference, *chunks[2])
     assert_same_state(est, reference)
-    assert _views_of_cache(est)
+    assert _views_of_stream(est)

@@ -43,7 +43,7 @@ DECAYS = {
 }
 """Per step optimizer: hyperparameters, and steps after which float64 weights
 (the slower to get there) are subnormal without the flush."""
-STEP_NAMES = sorted(name for name, cls in OPTIMIZERS.items() if cls.incremental)
+STEP_NAMES = sorted(name for name, cls in OPTIMIZERS.items() if cls.stepwise)
 
 
 def subnormal_count(x):

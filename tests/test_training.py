@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sknumpynet.nn import MLP, OPTIMIZERS, Diverged, Trainer, deferred_interrupt
+from sknumpynet.nn import (
+    HEADS,
+    MLP,
+    OPTIMIZERS,
+    Diverged,
+    DivergenceGuard,
+    NotFiniteAtStart,
+    Trainer,
+    deferred_interrupt,
+    full_batch_loss_grad,
+)
 
 # Trainer takes steps; entries without step() (L-BFGS) run whole fits instead.
 STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if hasattr(cls, "step"))
@@ -56,7 +66,8 @@ def _trainer(
         net,
         opt,
         opt.init_state(net.params),
-        batch_size=batch_size,
+        batch_rows=batch_size,
+        full_batch=opt.full_batch,
         alpha=0.0,
         shuffle=shuffle,
         rng=np.random.default_rng(seed),
@@ -150,7 +161,7 @@ def test_dropout_masks_come_from_the_trainer_rng(optimizer):
     # end-of-epoch probe draws nothing.
     X, Y, sw = _data()
     net, trainer = _trainer(optimizer, batch_size=5, lr=0.1, seed=4, dropout=[0.5])
-    trainer.probe, trainer.max_loss = np.arange(len(X)), 1e9
+    trainer.probe = np.arange(len(X))
     ref = MLP([3, 4, 2], ["tanh"], "sigmoid", dropout=[0.5])
     ref.params[:] = net.params
     opt = trainer.optimizer
@@ -209,12 +220,14 @@ def test_diverged_is_raised_before_the_bad_step(optimizer):
     assert np.isfinite(net.params).all()
 
 
-def test_diverged_on_first_batch_leaves_weights_untouched():
+def test_non_finite_start_leaves_weights_untouched():
+    # The first objective of a trainer is its guard's reference: not finite,
+    # there is no scale to train on.
     X, Y, _ = _data(n=10)
     X[0, 2] = np.nan
     net, trainer = _trainer("momentum", batch_size=10)
     params = net.params.copy()
-    with np.errstate(all="ignore"), pytest.raises(Diverged):
+    with np.errstate(all="ignore"), pytest.raises(NotFiniteAtStart):
         trainer.epoch(X, Y)
     np.testing.assert_array_equal(net.params, params)
     assert trainer.state["t"] == 0
@@ -261,3 +274,63 @@ def test_deferred_interrupt_outside_main_thread_is_inert():
     thread.start()
     thread.join()
     assert seen == {"requested": False, "handler": before}
+
+
+# ---- full batches in chunks, and the divergence guard ------------------------------
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("use_rows", [False, True], ids=["all_rows", "rows"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_full_batch_in_chunks_equals_one_pass_over_the_rows(weighted, use_rows, sparse):
+    # loss_grad over every row at once is the reference (itself checked against
+    # finite differences in test_gradcheck.py); chunks of 4 rows must sum to it.
+    X, Y, sw = _data(n=23)
+    sw = sw if weighted else None
+    rows = np.array([0, 2, 3, 5, 8, 9, 13, 14, 17, 20, 22]) if use_rows else None
+    net = MLP([3, 4, 2], ["tanh"], "sigmoid")
+    net.initialize("auto", np.random.default_rng(1))
+    pick = slice(None) if rows is None else rows
+    expected_grad = np.empty_like(net.params)
+    expected = net.loss_grad(X[pick], Y[pick], expected_grad, None if sw is None else sw[pick], 0.3)
+    grad = np.empty_like(net.params)
+    data = sp.csr_matrix(X) if sparse else X
+    loss = full_batch_loss_grad(net, data, Y, grad, sw, 0.3, rows=rows, chunk_rows=4)
+    assert loss == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-14)
+
+
+def test_full_batch_refuses_rows_that_all_weigh_zero():
+    X, Y, sw = _data(n=10)
+    sw[[1, 4]] = 0.0
+    net = MLP([3, 4, 2], ["tanh"], "sigmoid")
+    with pytest.raises(ValueError, match="every training row has weight 0"):
+        full_batch_loss_grad(
+            net, X, Y, np.empty_like(net.params), sw, rows=np.array([1, 4]), chunk_rows=1
+        )
+
+
+def test_the_guard_limit_is_relative_to_the_first_objective_it_sees():
+    # Half the squared error of all-zero predictions of targets 100 is 5000 per
+    # sample: the first objective (4000 here) is below it, so the zero-logit
+    # loss sets the reference, and 1000 times it is the limit.
+    guard = DivergenceGuard(HEADS["identity"], factor=1000)
+    Y = np.full((4, 1), 100.0)
+    assert guard.admits(4000.0, Y, None)
+    assert guard.limit == pytest.approx(5e6)
+    assert guard.admits(4.99e6, Y, None)
+    assert not guard.admits(5e6, Y, None)
+    assert not guard.admits(float("nan"), Y, None)
+    # A first objective above the zero-logit loss is the reference itself.
+    guard = DivergenceGuard(HEADS["softmax"], factor=10)
+    Y = np.eye(3)[[0, 1, 2, 0]]
+    assert guard.admits(2.0, Y, None)
+    assert guard.limit == pytest.approx(20.0)  # 2.0 > log(3), the zero-logit loss
+    assert guard.start_loss == 2.0
+
+
+def test_the_guard_refuses_a_start_that_is_not_finite():
+    guard = DivergenceGuard(HEADS["sigmoid"])
+    with pytest.raises(NotFiniteAtStart):
+        guard.admits(float("inf"), np.ones((2, 1)), None)
+    assert guard.limit is None

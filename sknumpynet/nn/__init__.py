@@ -9,17 +9,29 @@ from .gradcheck import check_gradients, numerical_gradient
 from .heads import HEADS, REGRESSION_LOSSES
 from .initializers import INIT_OPTIONS, INITIALIZERS
 from .lbfgs import LBFGS
-from .network import MLP, forward_logits
+from .network import MLP, forward_logits, weighted_total
 from .optimizers import OPTIMIZERS, Optimizer
-from .training import Diverged, Trainer, deferred_interrupt, probe_objective
+from .training import (
+    Buffers,
+    Diverged,
+    DivergenceGuard,
+    NotFiniteAtStart,
+    Trainer,
+    deferred_interrupt,
+    full_batch_loss_grad,
+    probe_objective,
+)
 
 __all__ = [
     "ACTIVATIONS",
+    "Buffers",
+    "DivergenceGuard",
     "HEADS",
     "INITIALIZERS",
     "INIT_OPTIONS",
     "LBFGS",
     "MLP",
+    "NotFiniteAtStart",
     "OPTIMIZERS",
     "REGRESSION_LOSSES",
     "Diverged",
@@ -28,6 +40,8 @@ __all__ = [
     "check_gradients",
     "deferred_interrupt",
     "forward_logits",
+    "full_batch_loss_grad",
     "numerical_gradient",
     "probe_objective",
+    "weighted_total",
 ]

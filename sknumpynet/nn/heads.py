@@ -23,11 +23,15 @@ exp (half Poisson deviance, ``loss="poisson"``)
     ``loss = sum_k exp(z_k) - y_k z_k + y_k log(y_k) - y_k``, which is zero
     where ``exp(z) = y``; ``y`` must be >= 0.
 
-Every head has the same output delta ``dloss/dZ = P - Y``: each loss is paired
+Every head here has the same output delta ``dloss/dZ = P - Y``
+(:meth:`Head.output_delta`, which a head may override): each loss is paired
 with its canonical link, whose derivative cancels the loss's own
 (``sigma' = P(1-P)`` against ``d BCE/dP = (P-Y)/(P(1-P))``; the softmax
 Jacobian against ``-Y/P``; ``exp' = P`` against ``1 - Y/P``), so the backward
 pass starts from ``P - Y`` without ever dividing by ``P``.
+
+Like an activation, each head names the initializer of the output layer under
+``init="auto"`` as ``default_init``: ``glorot_uniform`` for every head.
 """
 
 import numpy as np
@@ -53,7 +57,7 @@ def _finite_logits(Z):
     """
     bound = np.finfo(Z.dtype).max / 4
     # Fast path for the usual case (a NaN makes the comparison False): nan_to_num
-    # is slow on small arrays; single-row predict_proba went from 265 to 217 us.
+    # is slow on small arrays, which single-row predictions pay on every call.
     if not Z.size or np.abs(Z).max() <= bound:
         return Z
     return np.nan_to_num(np.clip(Z, -bound, bound), copy=False, nan=0.0)
@@ -82,10 +86,42 @@ def _row_sum_constants(n_outputs, dtype):
     return _ROW_SUM_CONSTANTS[key]
 
 
-class SigmoidHead:
+class Head:
+    """What every head shares: its output delta.
+
+    A head is a class with static methods: ``forward_loss(Z, Y, P)`` fills
+    ``P`` with the unit outputs and returns each sample's loss, computed from
+    the logits; ``output_delta(P, Y)`` turns ``P`` into ``dloss/dZ``.  A new
+    loss whose link is not canonical overrides ``output_delta``; the network
+    calls whatever its head provides.
+    """
+
+    @staticmethod
+    def output_delta(P, Y):
+        """``dloss/dZ``, written into ``P``: ``P - Y`` for a canonical link.
+
+        Parameters
+        ----------
+        P : ndarray of shape (n_samples, n_outputs)
+            Head outputs; overwritten.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Encoded targets.
+
+        Returns
+        -------
+        ndarray
+            ``P`` holding the delta.
+        """
+        # Fused head and loss: the link's derivative cancels the loss's own
+        # (module docstring), so no division by P is ever needed.
+        P -= Y
+        return P
+
+
+class SigmoidHead(Head):
     """Independent logistic units with binary cross-entropy."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = True
     supports_multilabel = True
 
@@ -151,10 +187,10 @@ class SigmoidHead:
             return _log_normalize(_log_sigmoid(Z))
 
 
-class SoftmaxHead:
+class SoftmaxHead(Head):
     """Softmax over all units with categorical cross-entropy."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = True
     supports_multilabel = False
 
@@ -223,10 +259,10 @@ class SoftmaxHead:
             return _log_normalize(_finite_logits(Z))
 
 
-class IdentityHead:
+class IdentityHead(Head):
     """Linear outputs with half the squared error (regression)."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = False
     loss = "squared_error"
 
@@ -260,10 +296,10 @@ class IdentityHead:
         return Z
 
 
-class ExpHead:
+class ExpHead(Head):
     """Exponential outputs (log link) with half the Poisson deviance (regression)."""
 
-    default_init = "xavier"
+    default_init = "glorot_uniform"
     classification = False
     loss = "poisson"
     non_negative_targets = True
@@ -320,23 +356,3 @@ uses each."""
 REGRESSION_LOSSES = {head.loss: name for name, head in HEADS.items() if not head.classification}
 """The regression heads by the name of their loss: ``{"squared_error": "identity",
 "poisson": "exp"}``."""
-
-
-def output_delta(P, Y):
-    """``dloss/dZ = P - Y`` for every head, written into ``P``.
-
-    Parameters
-    ----------
-    P : ndarray of shape (n_samples, n_outputs)
-        Head outputs; overwritten.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Encoded targets.
-
-    Returns
-    -------
-    ndarray
-        ``P`` holding the delta.
-    """
-    # Fused head and loss: the link cancels the Jacobian (module docstring).
-    P -= Y
-    return P

@@ -20,9 +20,20 @@ Only ``glorot_uniform`` draws biases; the others leave them at zero.  Draws
 are made in float64 and then cast, so the same generator gives the same
 network in float32 and float64 (up to float32 rounding).
 
-``"auto"`` is not an entry: it resolves per layer to the ``default_init`` of
-the activation that follows the layer (``he`` for the relu family, ``xavier``
-otherwise), see :func:`resolve_init`.
+``"auto"`` (the estimators' default) is not an entry: it resolves per layer to
+the ``default_init`` of the activation (or head) that follows the layer, see
+:func:`resolve_init`.  Every activation and head names ``glorot_uniform``, so
+``"auto"`` draws the network scikit-learn's MLPs draw.  Until version 0.3 it
+drew ``he`` before relu layers and ``xavier`` elsewhere, with zero biases.  He's
+variance ``2 / fan_in`` keeps the signal's scale through a deep stack of relu
+layers, but in the first layer of a wide network on a few features it is
+``(fan_in + fan_out) / fan_in`` times Glorot's (26 times for 4 features and 100
+units).  Adam moves every weight by about the learning rate per step whatever
+its scale, so in the same epochs those larger weights change by a smaller
+fraction of themselves: on small tabular data, in scikit-learn's default 200
+epochs, the He network stayed less trained and scored up to 0.09 below
+``MLPClassifier`` / ``MLPRegressor`` (see the benchmarks page).  ``he`` stays
+available for deep relu stacks.
 """
 
 import math

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.optimize
 
 from .subnormals import flush_subnormals
+from .training import full_batch_loss_grad
 
 
 class _Stop(Exception):
@@ -39,12 +40,37 @@ class LBFGS:
 
     hyperparameters = ()
     full_batch = True
-    incremental = False
+    stepwise = False
+    default_learning_rate = None  # the line search picks every step
+    sklearn_solver = "lbfgs"
+
+    @classmethod
+    def learning_rate_for(cls, value):
+        """None: the line search picks every step, whatever ``learning_rate_init`` says."""
+        return None
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        """scikit-learn's ``solver="lbfgs"`` needs no further settings."""
+        return {}, None
 
     def __init__(self, learning_rate=None, **hyperparameters):
         self.learning_rate = learning_rate
 
-    def run(self, network, X, Y, sample_weight, alpha, *, max_iter, max_fun, tol, on_iteration):
+    def run(
+        self,
+        network,
+        X,
+        Y,
+        sample_weight,
+        alpha,
+        *,
+        max_iter,
+        max_fun,
+        tol,
+        on_iteration,
+        chunk_rows=None,
+    ):
         """Minimise the objective from the network's current weights.
 
         Parameters
@@ -66,6 +92,9 @@ class LBFGS:
             ``on_iteration(loss)`` after every accepted step, with ``J`` there
             and the network's weights set to that point; returning True stops
             the run.
+        chunk_rows : int, optional
+            Rows per forward/backward pass of each evaluation (default: all at
+            once); see :func:`~sknumpynet.nn.training.full_batch_loss_grad`.
 
         Returns
         -------
@@ -73,12 +102,15 @@ class LBFGS:
             With ``nit``, ``nfev``, ``status`` (0 converged, 1 a cap was hit)
             and ``message``; ``stopped`` is True when ``on_iteration`` ended it.
         """
-        grad = np.empty_like(network.params)
+        grad, scratch = np.empty_like(network.params), np.empty_like(network.params)
+        chunk_rows = chunk_rows or X.shape[0]
         last = {}
 
         def objective(w):
             network.params[...] = w
-            loss = network.loss_grad(X, Y, grad, sample_weight, alpha)
+            loss = full_batch_loss_grad(
+                network, X, Y, grad, sample_weight, alpha, chunk_rows=chunk_rows, scratch=scratch
+            )
             last["loss"] = loss
             # L-BFGS-B works in float64 whatever the network's dtype.
             return loss, grad.astype(np.float64)

@@ -30,13 +30,16 @@ range and stay there, slowing every step (see :mod:`sknumpynet.nn.subnormals`).
 
 ``lbfgs`` (:class:`~sknumpynet.nn.lbfgs.LBFGS`) is registered here too but
 takes no steps of its own: it runs SciPy's L-BFGS-B over the whole training
-set (``incremental = False``).
+set (``stepwise = False``).
 
 To add an optimizer, subclass :class:`Optimizer`, write its update in
 ``_update(w, g, state)`` (``step`` counts the step and flushes around it; the
 update may use ``g`` as scratch space), list the hyperparameters it reads in
-``hyperparameters`` and its state arrays in ``state_names``, and add one entry
-to :data:`OPTIMIZERS`.
+``hyperparameters`` and its state arrays in ``state_names``, say how
+scikit-learn's MLPs come closest to it (``sklearn_solver``,
+:meth:`Optimizer.sklearn_settings`) and add one entry to :data:`OPTIMIZERS`:
+the estimators' validation, docstrings, the mapping to scikit-learn and the
+tests are built from the registry.
 """
 
 import math
@@ -68,14 +71,60 @@ class Optimizer:
 
     hyperparameters = ()
     full_batch = False
-    incremental = True  # one step per batch: can train a chunk at a time
+    # One step per batch (so a chunk at a time, partial_fit); False for a
+    # solver that drives the whole minimisation itself (L-BFGS).
+    stepwise = True
     state_names = ()
     flush_every = FLUSH_EVERY
+    # The step size of learning_rate_init="auto": the customary 0.01 of plain
+    # and momentum SGD (with momentum's averaged velocity, exactly the steps of
+    # scikit-learn's solver="sgd" at its defaults, 0.001 and momentum 0.9).
+    default_learning_rate = 0.01
+    # scikit-learn's solver that takes the same steps (see sklearn_settings).
+    sklearn_solver = "sgd"
 
     def __init__(self, learning_rate, **hyperparameters):
         self.learning_rate = float(learning_rate)
         for name in self.hyperparameters:
             setattr(self, name, float(hyperparameters[name]))
+
+    @classmethod
+    def learning_rate_for(cls, value):
+        """The step size a ``learning_rate_init`` of ``value`` means for this rule.
+
+        Parameters
+        ----------
+        value : float or "auto"
+            ``"auto"`` is :attr:`default_learning_rate`.
+
+        Returns
+        -------
+        float or None
+            None for a rule that picks its own steps (L-BFGS).
+        """
+        if value == "auto":
+            return cls.default_learning_rate
+        return float(value)
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        """Settings of scikit-learn's MLP (``solver=cls.sklearn_solver``) for the
+        same update rule, and a note where there is none.
+
+        Parameters
+        ----------
+        hyperparameters : dict
+            The estimator's ``get_params()``, ``learning_rate_init`` resolved
+            (:meth:`learning_rate_for`).
+
+        Returns
+        -------
+        settings : dict
+            Parameters of ``MLPClassifier`` / ``MLPRegressor`` beyond the shared ones.
+        note : str or None
+            What scikit-learn cannot match.
+        """
+        return {"momentum": 0.0}, None
 
     def init_state(self, w):
         """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``."""
@@ -149,6 +198,18 @@ class Momentum(Optimizer):
 
     hyperparameters = ("momentum",)
     state_names = ("velocity",)
+    nesterov = False
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        # scikit-learn's v = b v - lr' g takes the steps of v = b v + (1 - b) g
+        # with lr = lr' / (1 - b): its rate is ours times (1 - b).
+        b = hyperparameters["momentum"]
+        return {
+            "momentum": b,
+            "nesterovs_momentum": cls.nesterov,
+            "learning_rate_init": hyperparameters["learning_rate_init"] * (1 - b),
+        }, None
 
     def _update_velocity(self, g, state):
         v = state["velocity"]
@@ -166,6 +227,8 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Momentum with Nesterov's look-ahead (re-parametrised form)."""
 
+    nesterov = True
+
     def _update(self, w, g, state):
         # _update_velocity leaves (1 - b) g in g: w -= lr (b v + (1 - b) g) is
         # taken as two subtractions, so g is the only scratch space.
@@ -181,6 +244,12 @@ class RMSProp(Optimizer):
 
     hyperparameters = ("rho", "epsilon")
     state_names = ("square_avg",)
+    default_learning_rate = 0.001
+    sklearn_solver = "adam"
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        return {}, "has no rmsprop; it uses adam"
 
     def _buffer(self, w):
         # One scratch buffer reused by every step, so a step allocates nothing.
@@ -208,6 +277,12 @@ class Adam(Optimizer):
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
     state_names = ("m", "s")
+    default_learning_rate = 0.001  # scikit-learn's and Kingma & Ba's
+    sklearn_solver = "adam"
+
+    @classmethod
+    def sklearn_settings(cls, hyperparameters):
+        return {}, None
 
     def _update(self, w, g, state):
         t = state["t"]

@@ -1,16 +1,22 @@
-"""Epochs of mini-batch training, with safe stops.
+"""Epochs of training, with safe stops.
 
-:class:`Trainer` owns everything that lives for a whole fit and is reused by
-every batch: the gradient vector, the gathered batch buffers and the
-optimizer state.  One epoch visits the rows named by ``indices`` in an order
-drawn from the fit's single :class:`numpy.random.Generator`; the data itself
-is never shuffled or copied, only gathered batch by batch into one buffer.
+:class:`Trainer` runs epochs of an :class:`~sknumpynet.nn.network.MLP` with a
+step optimizer.  An epoch is either
+
+* mini-batches: the rows named by ``indices`` in an order drawn from the
+  fit's single :class:`numpy.random.Generator`, gathered batch by batch into
+  one reused buffer (the data itself is never shuffled or copied), one step
+  per batch; or
+* one full batch (``gd``): one step on the gradient of every training row,
+  summed over chunks of rows by :func:`full_batch_loss_grad`, so that neither
+  the rows nor the activations of the whole set are ever held at once.
 
 Two events end an epoch early, always at a batch boundary so the weights are
 never half-updated:
 
-* a batch objective that is not finite, or not below ``max_loss``, raises
-  :class:`Diverged` *before* the step that would spread it into the weights;
+* a batch objective that is not finite, or not below the limit of the call's
+  :class:`DivergenceGuard`, raises :class:`Diverged` *before* the step that
+  would spread it into the weights;
 * a Ctrl-C (SIGINT) received inside :func:`deferred_interrupt` sets a flag that
   the epoch checks after each step; the epoch then raises
   :class:`KeyboardInterrupt` at once.
@@ -24,9 +30,15 @@ import threading
 import numpy as np
 from scipy.sparse import issparse
 
+from .network import weighted_total
+
 
 class Diverged(ArithmeticError):
-    """The training objective became NaN or infinite."""
+    """The training objective became NaN, infinite or exploded."""
+
+
+class NotFiniteAtStart(ArithmeticError):
+    """The objective at the starting weights of a call is not finite."""
 
 
 class _InterruptFlag:
@@ -67,6 +79,47 @@ def deferred_interrupt(defer=True):
         signal.signal(signal.SIGINT, previous)
 
 
+class DivergenceGuard:
+    """The limit every batch objective of one call must stay below.
+
+    The first batch of the call sets the scale: the *reference* is the larger
+    of its objective at the call's starting weights and the loss of all-zero
+    logits on its targets (what an untrained network scores); the limit is
+    ``factor`` times the reference.  Measured per call, the reference follows
+    data that drift in scale from one ``partial_fit`` call to the next, while
+    a step that explodes within a call (a loss ``factor`` times its start)
+    is still caught.
+
+    Parameters
+    ----------
+    head : head class
+        The network's head (its ``forward_loss`` scores the zero logits).
+    factor : float, default=1000
+    """
+
+    def __init__(self, head, factor=1e3):
+        self.head, self.factor = head, factor
+        self.start_loss = self.limit = None
+
+    def admits(self, loss, Y, sample_weight):
+        """Whether a batch objective is sound; the first one sets the limit.
+
+        Raises
+        ------
+        NotFiniteAtStart
+            If the first objective of the call is not finite.
+        """
+        if self.limit is not None:
+            return loss < self.limit  # False for NaN too
+        if not math.isfinite(loss):
+            raise NotFiniteAtStart(f"objective {loss} at the starting weights")
+        zeros = np.zeros_like(Y)
+        flat, total = weighted_total(self.head.forward_loss(zeros, Y, zeros), sample_weight)
+        self.start_loss = loss
+        self.limit = self.factor * max(loss, flat / total)
+        return True
+
+
 def probe_objective(network, X, Y, sample_weight, rows, alpha):
     """Objective of the network's current weights on the rows ``rows``.
 
@@ -91,8 +144,128 @@ def probe_objective(network, X, Y, sample_weight, rows, alpha):
     return network.objective(X[rows], Y[rows], weights, alpha)
 
 
+def full_batch_loss_grad(
+    network,
+    X,
+    Y,
+    grad,
+    sample_weight=None,
+    alpha=0.0,
+    *,
+    rows=None,
+    chunk_rows,
+    scratch=None,
+    rng=None,
+):
+    """Objective and gradient of every row (or of ``rows``), a chunk of rows at a time.
+
+    Equal to ``network.loss_grad`` on all the rows at once (up to rounding):
+    each chunk's data gradient is weighted by the chunk's total sample weight,
+    their sum divided by the total, and the L2 term added once.  Only one
+    chunk's rows and activations exist at a time.
+
+    Parameters
+    ----------
+    network : MLP
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    grad : ndarray of shape (n_params,)
+        Overwritten with ``dJ/dparams``.
+    sample_weight : ndarray of shape (n_samples,), optional
+    alpha : float, default=0.0
+    rows : ndarray of int, optional
+        The rows to use (default: all), visited in the given order.
+    chunk_rows : int
+        Rows per forward/backward pass.
+    scratch : ndarray of shape (n_params,), optional
+        Room for one chunk's gradient (allocated when needed and not given).
+    rng : numpy.random.Generator, optional
+        Dropout masks (see :meth:`MLP.loss_grad`).
+
+    Returns
+    -------
+    float
+        ``J``.
+
+    Raises
+    ------
+    ValueError
+        If every row has weight 0.
+    """
+    n = X.shape[0] if rows is None else len(rows)
+    if sample_weight is not None and not sample_weight[slice(None) if rows is None else rows].any():
+        raise ValueError("sample_weight: every training row has weight 0.")
+    if rows is None and n <= chunk_rows:
+        return network.loss_grad(X, Y, grad, sample_weight, alpha, rng=rng)
+    part = np.empty_like(grad) if scratch is None else scratch
+    grad[...] = 0
+    data_loss = total = 0.0
+    for start in range(0, n, chunk_rows):
+        take = slice(start, min(start + chunk_rows, n))
+        take = take if rows is None else rows[take]
+        weights = None if sample_weight is None else sample_weight[take]
+        weight = float(len(Y[take]) if weights is None else weights.sum())
+        if weight == 0:
+            continue
+        chunk_loss = network.loss_grad(X[take], Y[take], part, weights, 0.0, rng=rng)
+        part *= weight
+        grad += part
+        data_loss += chunk_loss * weight
+        total += weight
+    grad *= 1.0 / total
+    return network.add_penalty(grad, data_loss, total, alpha)
+
+
+class Buffers:
+    """Arrays a :class:`Trainer` reuses from batch to batch (and, given to the
+    next trainer of the same network, from call to call).
+
+    Attributes
+    ----------
+    grad : ndarray of shape (n_params,) or None
+        The gradient of the current batch.
+    part : ndarray of shape (n_params,) or None
+        One chunk's gradient of a full batch.
+    rows : tuple or None
+        ``(X, Y, sample_weight)`` buffers of gathered batch rows (``X`` None
+        for sparse input, ``sample_weight`` None without weights).
+    """
+
+    def __init__(self):
+        self.grad = self.part = self.rows = None
+
+    def gradient(self, params):
+        if self.grad is None or self.grad.shape != params.shape or self.grad.dtype != params.dtype:
+            self.grad = np.empty_like(params)
+        return self.grad
+
+    def chunk_gradient(self, params):
+        if self.part is None or self.part.shape != params.shape or self.part.dtype != params.dtype:
+            self.part = np.empty_like(params)
+        return self.part
+
+    def gathered(self, m, X, Y, sample_weight):
+        """Buffers for batches of up to ``m`` rows of ``X``, ``Y`` and the weights."""
+        buf = self.rows
+        if (
+            buf is None
+            or buf[1].shape[0] < m
+            or (buf[0] is None) != issparse(X)
+            or (buf[0] is not None and buf[0].shape[1] != X.shape[1])
+            or (buf[2] is None) != (sample_weight is None)
+            or buf[1].shape[1:] != Y.shape[1:]
+            or buf[1].dtype != Y.dtype
+        ):
+            buf = self.rows = (
+                None if issparse(X) else np.empty((m, X.shape[1]), dtype=X.dtype),
+                np.empty((m, Y.shape[1]), dtype=Y.dtype),
+                None if sample_weight is None else np.empty(m, dtype=X.dtype),
+            )
+        return buf
+
+
 class Trainer:
-    """Run epochs of an :class:`~sknumpynet.nn.network.MLP` with an optimizer.
+    """Run epochs of an :class:`~sknumpynet.nn.network.MLP` with a step optimizer.
 
     Parameters
     ----------
@@ -101,8 +274,8 @@ class Trainer:
     optimizer : Optimizer
     state : dict
         The optimizer state (see ``Optimizer.init_state``); updated in place.
-    batch_size : int
-        Rows per step; ignored for full-batch optimizers.
+    batch_rows : int
+        Rows per step of a mini-batch epoch.
     alpha : float
         L2 penalty.
     shuffle : bool
@@ -112,26 +285,30 @@ class Trainer:
         dropout rate, of its dropout masks (drawn batch by batch, after the
         epoch's order), so one seed gives one model.  The end-of-epoch probe
         never drops units; dropout is a matter of the step optimizers only.
+    full_batch : bool, default=False
+        One step per epoch on every training row instead (``batch_rows`` and
+        ``shuffle`` are then unused).
+    guard : DivergenceGuard, optional
+        Refuses exploded objectives; the first batch it sees sets its limit
+        (default: a new guard with the default factor).
     interrupt : object, optional
         Flag object from :func:`deferred_interrupt`.
-    max_loss : float, default=inf
-        A batch objective that is not below this counts as divergence.
     probe : ndarray of int, optional
         Rows on which the weights after an epoch's last step are scored against
-        ``max_loss`` (no batch of the epoch sees that step); None skips this.
+        the guard's limit (no batch of the epoch sees that step); None skips this.
     block_rows : int, optional
         With ``shuffle``, visit the rows as shuffled blocks of this many
         consecutive rows, each block's rows shuffled within it, instead of one
         permutation of all rows: the reads of an epoch then stay within one
-        block at a time, which keeps a memory-mapped ``X`` on disk
-        disk-friendly (page-cache sized reads rather than random rows across
-        the whole file), at the price of batches drawn from one block rather
-        than from the whole data.  None (in-memory data) shuffles fully.
-    buffers : dict, optional
-        Where the trainer keeps its gradient vector and gathered-batch buffers.
-        Pass the same dict to the next Trainer of the same network (a stream
-        of ``partial_fit`` calls) and it reuses them instead of allocating
-        fresh memory every call.
+        block at a time, which keeps a memory-mapped ``X`` disk-friendly
+        (page-cache sized reads rather than random rows across the whole
+        file), at the price of batches drawn from one block rather than from
+        the whole data.  None (in-memory data) shuffles fully.
+    chunk_rows : int, optional
+        Rows per pass of a full-batch gradient (default: all at once).
+    buffers : Buffers, optional
+        Where the trainer keeps its reused arrays; pass the same object to the
+        next Trainer of the same network to reuse them.
     """
 
     def __init__(
@@ -140,31 +317,26 @@ class Trainer:
         optimizer,
         state,
         *,
-        batch_size,
+        batch_rows,
         alpha,
         shuffle,
         rng,
+        full_batch=False,
+        guard=None,
         interrupt=None,
-        max_loss=math.inf,
         probe=None,
         block_rows=None,
+        chunk_rows=None,
         buffers=None,
     ):
-        self.network = network
-        self.optimizer = optimizer
-        self.state = state
-        self.batch_size = batch_size
-        self.alpha = alpha
-        self.shuffle = shuffle and not optimizer.full_batch
-        self.rng = rng
+        self.network, self.optimizer, self.state = network, optimizer, state
+        self.batch_rows, self.full_batch = batch_rows, full_batch
+        self.alpha, self.shuffle, self.rng = alpha, shuffle, rng
+        self.guard = DivergenceGuard(network.head) if guard is None else guard
         self.interrupt = interrupt or _InterruptFlag()
-        self.max_loss = max_loss
-        self.probe = probe
-        self.block_rows = block_rows
-        self._buffers = {} if buffers is None else buffers
-        if self._buffers.get("grad") is None or self._buffers["grad"].shape != network.params.shape:
-            self._buffers["grad"] = np.empty_like(network.params)
-        self.grad = self._buffers["grad"]
+        self.probe, self.block_rows, self.chunk_rows = probe, block_rows, chunk_rows
+        self.buffers = Buffers() if buffers is None else buffers
+        self.grad = self.buffers.gradient(network.params)
 
     def _order(self, n, indices):
         """This epoch's order of the rows ``indices`` (all ``n`` rows if None)."""
@@ -175,23 +347,10 @@ class Trainer:
         starts = self.rng.permutation(np.arange(0, len(rows), block))
         return np.concatenate([self.rng.permutation(rows[i : i + block]) for i in starts])
 
-    def _gather_buffers(self, rows, X, Y, sample_weight):
-        buf = self._buffers.get("gathered")
-        if (
-            buf is None
-            or buf[1].shape[0] < rows
-            or (buf[0] is None) != issparse(X)
-            or (buf[0] is not None and buf[0].shape[1] != X.shape[1])
-            or (buf[2] is None) != (sample_weight is None)
-            or buf[1].shape[1] != Y.shape[1]
-            or buf[1].dtype != Y.dtype
-        ):
-            buf = self._buffers["gathered"] = (
-                None if issparse(X) else np.empty((rows, X.shape[1]), dtype=X.dtype),
-                np.empty((rows, Y.shape[1]), dtype=Y.dtype),
-                None if sample_weight is None else np.empty(rows, dtype=X.dtype),
-            )
-        return buf
+    def _drop_rng(self):
+        # Masks come from the fit's generator; without dropout the call is
+        # unchanged (a network need not even accept ``rng`` then).
+        return self.rng if any(getattr(self.network, "dropout", ())) else None
 
     def epoch(self, X, Y, sample_weight=None, indices=None):
         """Train one pass over the rows ``indices`` of ``X``.
@@ -215,24 +374,62 @@ class Trainer:
         Raises
         ------
         Diverged
-            If a batch objective is not finite or reaches ``max_loss``; the
-            weights are those before it.
+            If a batch objective is not finite or reaches the guard's limit;
+            the weights are those before it.
+        NotFiniteAtStart
+            If the call's first objective is not finite.
         KeyboardInterrupt
             If the interrupt flag was raised; the weights are those after the
             last completed step.
         """
+        if self.full_batch:
+            loss = self._full_batch(X, Y, sample_weight, indices)
+        else:
+            loss = self._mini_batches(X, Y, sample_weight, indices)
+        self.optimizer.flush(self.network.params, self.state)  # issue 14: none outlives an epoch
+        self._check_last_step(X, Y, sample_weight)
+        return loss
+
+    def _step(self, loss, Y, weights, batch):
+        """Take the optimizer step for a batch whose objective was ``loss``."""
+        # One comparison catches NaN, inf and an exploded but finite loss.
+        if not self.guard.admits(loss, Y, weights):
+            raise Diverged(
+                f"training loss {loss:.4g} at batch {batch} is not below {self.guard.limit:.4g}"
+            )
+        self.optimizer.step(self.network.params, self.grad, self.state)
+        if self.interrupt.requested:
+            self.optimizer.flush(self.network.params, self.state)  # issue 14: none outlives a call
+            raise KeyboardInterrupt
+
+    def _full_batch(self, X, Y, sample_weight, indices):
+        scratch = self.buffers.chunk_gradient(self.network.params)
+        loss = full_batch_loss_grad(
+            self.network,
+            X,
+            Y,
+            self.grad,
+            sample_weight,
+            self.alpha,
+            rows=indices,
+            chunk_rows=self.chunk_rows or X.shape[0],
+            scratch=scratch,
+            rng=self._drop_rng(),
+        )
+        # The zero-logit loss of the guard's reference, on the probe rows.
+        rows = slice(None) if self.probe is None else self.probe
+        weights = None if sample_weight is None else sample_weight[rows]
+        self._step(loss, Y[rows], weights, 0)
+        return loss
+
+    def _mini_batches(self, X, Y, sample_weight, indices):
         n = X.shape[0] if indices is None else len(indices)
-        size = n if self.optimizer.full_batch else min(self.batch_size, n)
-        order = indices
-        if self.shuffle:
-            order = self._order(X.shape[0], indices)
+        size = min(self.batch_rows, n)
+        order = self._order(X.shape[0], indices) if self.shuffle else indices
         if order is not None:
-            xb, yb, wb = self._gather_buffers(size, X, Y, sample_weight)
-        total_loss, total_weight = 0.0, 0.0
-        net, opt, state, grad = self.network, self.optimizer, self.state, self.grad
-        # Masks come from the fit's generator; without dropout the call is
-        # unchanged (a network need not even accept ``rng`` then).
-        drop_rng = self.rng if any(getattr(net, "dropout", ())) else None
+            xb, yb, wb = self.buffers.gathered(size, X, Y, sample_weight)
+        total_loss = total_weight = 0.0
+        drop_rng = self._drop_rng()
         for start in range(0, n, size):
             stop = min(start + size, n)
             if order is None:  # rows in place: slices are views, nothing copied
@@ -241,8 +438,8 @@ class Trainer:
             else:
                 rows, m = order[start:stop], stop - start
                 # mode="clip": with out=, the default "raise" gathers into a hidden
-                # buffer first (~25% slower); rows from a permutation are in range.
-                # A sparse X (CSR) gives its rows as a small CSR matrix instead.
+                # buffer first; rows from a permutation are in range. A sparse X
+                # (CSR) gives its rows as a small CSR matrix instead.
                 Xb = X[rows] if xb is None else np.take(X, rows, axis=0, out=xb[:m], mode="clip")
                 Yb = np.take(Y, rows, axis=0, out=yb[:m], mode="clip")
                 wb_ = None
@@ -252,25 +449,14 @@ class Trainer:
             if weight == 0:
                 continue
             if drop_rng is None:
-                loss = net.loss_grad(Xb, Yb, grad, wb_, self.alpha)
+                loss = self.network.loss_grad(Xb, Yb, self.grad, wb_, self.alpha)
             else:
-                loss = net.loss_grad(Xb, Yb, grad, wb_, self.alpha, rng=drop_rng)
-            # One comparison catches NaN, inf and an exploded but finite loss.
-            if not loss < self.max_loss:
-                raise Diverged(
-                    f"training loss {loss:.4g} at batch {start // size} is not below "
-                    f"{self.max_loss:.4g}"
-                )
-            opt.step(net.params, grad, state)
+                loss = self.network.loss_grad(Xb, Yb, self.grad, wb_, self.alpha, rng=drop_rng)
+            self._step(loss, Yb, wb_, start // size)
             total_loss += loss * weight
             total_weight += weight
-            if self.interrupt.requested:
-                opt.flush(net.params, state)  # issue 14: no subnormal outlives a call
-                raise KeyboardInterrupt
         if total_weight == 0:
             raise ValueError("sample_weight: every training row has weight 0.")
-        opt.flush(net.params, state)  # issue 14: no subnormal outlives an epoch
-        self._check_last_step(X, Y, sample_weight)
         return total_loss / total_weight
 
     def _check_last_step(self, X, Y, sample_weight):
@@ -278,10 +464,10 @@ class Trainer:
         net = self.network
         if not np.isfinite(net.params).all():
             raise Diverged("the last step made a weight NaN or infinite")
-        if self.probe is None or math.isinf(self.max_loss):
+        if self.probe is None or self.guard.limit is None:
             return
         loss = probe_objective(net, X, Y, sample_weight, self.probe, self.alpha)
-        if not loss < self.max_loss:
+        if not loss < self.guard.limit:
             raise Diverged(
-                f"training loss {loss:.4g} after the last step is not below {self.max_loss:.4g}"
+                f"training loss {loss:.4g} after the last step is not below {self.guard.limit:.4g}"
             )

@@ -1,0 +1,383 @@
+"""ONNX export (``sknumpynet.onnx``): the graph run by onnxruntime against the estimators.
+
+Parity: labels identical and probabilities / predictions within 1e-9 (float64
+models) or 2e-5 (float32 models) of ``predict`` and ``predict_proba`` on rows
+the models were not fitted on, for every activation, head, label type, loss,
+dtype, training option and a pipeline of each estimator.
+"""
+
+import importlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _shared import TRAINING_WARNINGS
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import is_classifier
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+from sknumpynet.nn import ACTIVATIONS
+
+
+def _extra(name):
+    """The module, or a skip where the onnx extra is missing (never in CI: it installs it)."""
+    if os.environ.get("CI"):
+        return importlib.import_module(name)
+    return pytest.importorskip(
+        name, reason="the onnx extra (pip install 'sknumpynet[onnx]') is not installed"
+    )
+
+
+onnx = _extra("onnx")
+ort = _extra("onnxruntime")
+skl2onnx = _extra("skl2onnx")
+from skl2onnx.common.data_types import FloatTensorType  # noqa: E402
+
+import sknumpynet.onnx as sknumpynet_onnx  # noqa: E402
+
+pytestmark = TRAINING_WARNINGS
+
+DTYPES = [np.float32, np.float64]
+TOLERANCE = {np.dtype(np.float32): 2e-5, np.dtype(np.float64): 1e-9}
+SMALL = {"hidden_layer_sizes": (7, 5), "max_iter": 8, "random_state": 0}
+
+
+def _data(n_classes=3, n=160):
+    X, y = make_classification(
+        n, 6, n_informative=4, n_redundant=0, n_classes=n_classes, random_state=0
+    )
+    return X[:120], y[:120], X[120:]  # the graph is checked on the 40 rows after the fit's
+
+
+def _run(model, X):
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+def _mlp(estimator):
+    if isinstance(estimator, TransformedTargetRegressor):
+        estimator = estimator.regressor_
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def check_parity(estimator, X, input_dtypes=DTYPES, **options):
+    """The exported graph against the estimator, for input in each of ``input_dtypes``."""
+    tol = TOLERANCE[_mlp(estimator).coefs_[0].dtype]
+    for dtype in input_dtypes:
+        Xd = X.astype(dtype)
+        onx = sknumpynet_onnx.to_onnx(estimator, Xd[:1], options={ScratchMLPClassifier: options})
+        onnx.checker.check_model(onx, full_check=True)
+        outputs = _run(onx, Xd)
+        if is_classifier(estimator):
+            labels, proba = outputs
+            if isinstance(proba, list):  # ZipMap: one {label: probability} dict a row
+                proba = np.array([[row[k] for k in sorted(row)] for row in proba], np.float32)
+            expected = estimator.predict_proba(Xd)
+            assert proba.dtype == expected.dtype
+            assert_array_equal(labels, estimator.predict(Xd))
+            assert_allclose(proba, expected, rtol=0, atol=tol)
+            outputs = [labels, proba]
+        else:
+            (predicted,) = outputs
+            expected = estimator.predict(Xd)
+            assert predicted.dtype == expected.dtype
+            assert_allclose(predicted, expected.reshape(len(X), -1), rtol=tol, atol=tol)
+    return outputs
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_every_activation(activation, dtype):
+    X, y, X_new = _data()
+    clf = ScratchMLPClassifier(activation=activation, **SMALL).fit(X.astype(dtype), y)
+    check_parity(clf, X_new)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_per_layer_activations(dtype):
+    X, y, X_new = _data()
+    layers = {"hidden_layer_sizes": (6, 5, 4), "activation": ["leaky_relu", "tanh", "sigmoid"]}
+    clf = ScratchMLPClassifier(**{**SMALL, **layers}).fit(X.astype(dtype), y)
+    reg = ScratchMLPRegressor(**{**SMALL, **layers}).fit(X.astype(dtype), X[:, :2] @ [1.0, -2.0])
+    check_parity(clf, X_new)
+    check_parity(reg, X_new)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "n_classes, head, n_units",
+    [
+        (2, "sigmoid", 1),  # binary: one unit, two probability columns
+        (2, "softmax", 2),
+        (4, "softmax", 4),
+        (4, "sigmoid", 4),  # one-vs-rest units, rows normalised
+    ],
+)
+def test_every_head(n_classes, head, n_units, dtype):
+    X, y, X_new = _data(n_classes)
+    clf = ScratchMLPClassifier(head=head, **SMALL).fit(X.astype(dtype), y)
+    assert (clf.out_activation_, clf.n_outputs_, clf.multilabel_) == (head, n_units, False)
+    check_parity(clf, X_new)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_multilabel(dtype):
+    X, Y = make_multilabel_classification(160, 6, n_classes=4, random_state=0)
+    clf = ScratchMLPClassifier(**SMALL).fit(X[:120].astype(dtype), Y[:120])
+    assert clf.multilabel_ and clf.n_outputs_ == 4
+    labels, _ = check_parity(clf, X[120:])
+    assert labels.shape == (40, 4) and labels.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    "labels", [np.array([-3, 7, 11]), np.array([False, True]), np.array(["cat", "dog", "émeu"])]
+)
+def test_int_bool_and_string_labels(labels):
+    X, y, X_new = _data(len(labels))
+    clf = ScratchMLPClassifier(**SMALL).fit(X, labels[y])
+    check_parity(clf, X_new)
+    clf.fit(X.astype(np.float32), labels[y])  # ZipMap takes float32 probabilities
+    check_parity(clf, X_new, zipmap=True)
+
+
+def test_float_labels_are_int64_as_skl2onnx_gives_them():
+    X, y, X_new = _data()
+    clf = ScratchMLPClassifier(**SMALL).fit(X, y * 2.0)  # classes_ 0.0, 2.0, 4.0
+    labels, _ = check_parity(clf, X_new)
+    assert labels.dtype == np.int64
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressor_losses_and_outputs(loss, n_outputs, dtype):
+    X, _, X_new = _data()
+    Y = np.abs(X[:, :n_outputs] + 0.5 * X[:, 1:2])
+    reg = ScratchMLPRegressor(loss=loss, **SMALL).fit(X.astype(dtype), Y.squeeze())
+    (predicted,) = check_parity(reg, X_new)
+    assert predicted.shape == (40, n_outputs)
+
+
+def test_integer_input_is_taken_as_float64():
+    X, y, X_new = _data()
+    for dtype in DTYPES:
+        clf = ScratchMLPClassifier(**SMALL).fit(X.astype(dtype), y)
+        check_parity(clf, np.round(X_new * 3), input_dtypes=[np.int64])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"dropout": 0.3},
+        {"optimizer": "lbfgs", "max_iter": 20},
+        {"class_weight": "balanced"},
+        {"class_weight": {0: 5.0, 2: 0.5}},
+    ],
+    ids=["dropout", "lbfgs", "balanced", "class_weight_dict"],
+)
+def test_training_options(params):
+    X, y, X_new = _data()
+    clf = ScratchMLPClassifier(**{**SMALL, **params}).fit(X, y)
+    check_parity(clf, X_new)
+    if "class_weight" not in params:
+        reg = ScratchMLPRegressor(**{**SMALL, **params}).fit(X, X[:, 0] - X[:, 1])
+        check_parity(reg, X_new)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_training_data_exported_with_a_dense_sample(dtype):
+    X, y, X_new = _data()
+    X_sparse = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0).astype(dtype))
+    clf = ScratchMLPClassifier(**SMALL).fit(X_sparse, y)
+    check_parity(clf, X_new)
+    # A sparse sample is taken densified: the graph takes dense rows.
+    onx = sknumpynet_onnx.to_onnx(clf, X_sparse, options={id(clf): {"zipmap": False}})
+    _, proba = _run(onx, X_new.astype(dtype))
+    assert_allclose(
+        proba, clf.predict_proba(sp.csr_matrix(X_new)), atol=TOLERANCE[clf.coefs_[0].dtype]
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pipelines_of_both_estimators(dtype):
+    X, y, X_new = _data()
+    X = X * [1, 10, 100, 1, 1, 1000] + 5
+    X_new = X_new * [1, 10, 100, 1, 1, 1000] + 5
+    clf = make_pipeline(StandardScaler(), ScratchMLPClassifier(**SMALL)).fit(X.astype(dtype), y)
+    reg = make_pipeline(StandardScaler(), ScratchMLPRegressor(**SMALL))
+    reg.fit(X.astype(dtype), X[:, 0] - X[:, 1] / 10)
+    # skl2onnx's own StandardScaler: not bit-identical to scikit-learn's in float32.
+    check_parity(clf, X_new, input_dtypes=[dtype])
+    check_parity(reg, X_new, input_dtypes=[dtype])
+
+
+def test_transformed_target_regressor():
+    X, _, X_new = _data()
+    transformers = [StandardScaler(), StandardScaler(with_mean=False), FunctionTransformer(), None]
+    for transformer in transformers:
+        ttr = TransformedTargetRegressor(
+            regressor=make_pipeline(StandardScaler(), ScratchMLPRegressor(**SMALL)),
+            transformer=transformer,
+        ).fit(X, 100 + 30 * X[:, 0])
+        check_parity(ttr, X_new, input_dtypes=[np.float64])
+    ttr.set_params(transformer=None, func=np.log1p, inverse_func=np.expm1).fit(X, np.abs(X[:, 0]))
+    with pytest.raises(ValueError, match="StandardScaler"):
+        sknumpynet_onnx.to_onnx(ttr, X_new)
+
+
+@pytest.mark.parametrize("n_classes, head", [(3, "softmax"), (3, "sigmoid"), (2, "sigmoid")])
+def test_extreme_inputs_give_finite_probabilities_as_predict_proba(n_classes, head):
+    X, y, X_new = _data(n_classes)
+    clf = ScratchMLPClassifier(head=head, **SMALL).fit(X.astype(np.float32), y)
+    _, proba = check_parity(clf, X_new * 1e6)
+    # Saturated: most rows put all of their probability on one class.
+    assert np.isfinite(proba).all() and (proba.max(axis=1) == 1).mean() > 0.5
+    # Every unit far below zero: sigmoids underflow to 0, so the one-vs-rest
+    # normalisation needs the log domain (as predict_proba) to avoid 0 / 0.
+    clf.intercepts_[-1] -= 1000
+    _, proba = check_parity(clf, X_new)
+    assert np.isfinite(proba).all()
+
+
+@pytest.mark.parametrize("head", ["softmax", "sigmoid"])
+def test_nan_logits_count_as_zero_as_the_heads_do(head):
+    # Two hidden units at +inf and -inf feed every output unit: inf - inf = NaN.
+    X = np.linspace(-1, 1, 60)[:, None]
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(2,), activation="identity", head=head, max_iter=2, random_state=0
+    ).fit(X, np.digitize(X[:, 0], [-0.3, 0.3]))
+    clf.coefs_[0][...] = [[1e200, -1e200]]
+    clf.coefs_[1][...] = 1.0
+    X_far = np.array([[-1e200], [1e200], [0.5]])
+    _, proba = check_parity(clf, X_far, input_dtypes=[np.float64])
+    assert_allclose(proba[:2], 1 / 3)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "identity"])
+def test_float64_input_beyond_float32_range_into_a_float32_model(activation):
+    # predict clips float64 X into float32's range before the cast (no inf), and
+    # so does the graph. One feature and one hidden unit: every dot product is a
+    # single term, so overflow and saturation come out the same in NumPy and
+    # onnxruntime.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 1)).astype(np.float32)
+    y = np.digitize(X[:, 0], [-0.5, 0.5])
+    params = {**SMALL, "hidden_layer_sizes": (1,), "activation": activation}
+    clf = ScratchMLPClassifier(**params).fit(X, y)
+    reg = ScratchMLPRegressor(**params).fit(X, X[:, 0])
+    poisson = ScratchMLPRegressor(**params, loss="poisson").fit(X, np.exp(X[:, 0]))
+    X_far = np.array([[-1e300], [-3e38], [-1e30], [0.0], [1e30], [3e38], [1e39], [1e300]])
+    for model in (clf, reg, poisson):
+        outputs = check_parity(model, X_far, input_dtypes=[np.float64])
+        assert not np.isnan(outputs[-1]).any()
+
+
+# ---- skl2onnx's options and errors ---------------------------------------------
+
+
+def test_skl2onnx_to_onnx_converts_pipelines_with_classifier_options():
+    X, y, X_new = _data()
+    clf = ScratchMLPClassifier(**SMALL).fit(X.astype(np.float32), y)
+    pipe = make_pipeline(StandardScaler(), clf).fit(X.astype(np.float32), y)
+    X32 = X_new.astype(np.float32)
+
+    onx = skl2onnx.to_onnx(pipe, X32[:1], options={id(clf): {"zipmap": False}})
+    labels, proba = _run(onx, X32)
+    assert_array_equal(labels, pipe.predict(X32))
+    assert proba.shape == (40, 3)
+
+    labels, rows = _run(skl2onnx.to_onnx(pipe, X32[:1]), X32)  # zipmap=True by default
+    assert sorted(rows[0]) == [0, 1, 2]
+    assert_allclose([row[1] for row in rows], proba[:, 1], atol=1e-7)
+
+    outputs = _run(skl2onnx.to_onnx(pipe, X32[:1], options={id(clf): {"zipmap": "columns"}}), X32)
+    assert_allclose(np.column_stack(outputs[1:]), proba, atol=1e-7)
+
+    options = {id(clf): {"zipmap": False, "output_class_labels": True}}
+    labels, _, classes = _run(skl2onnx.to_onnx(pipe, X32[:1], options=options), X32)
+    assert_array_equal(classes, [0, 1, 2])
+
+    clf_str = ScratchMLPClassifier(**SMALL).fit(X, np.array(["a", "b", "c"])[y])
+    options = {id(clf_str): {"zipmap": False, "nocl": True}}
+    labels, _ = _run(skl2onnx.to_onnx(clf_str, X_new[:1], options=options), X_new)
+    assert labels.dtype == np.int64
+    assert_array_equal(clf_str.classes_[labels], clf_str.predict(X_new))
+
+
+def test_defaults_of_to_onnx():
+    X, y, X_new = _data()
+    clf32 = ScratchMLPClassifier(**SMALL).fit(X.astype(np.float32), y)
+    clf64 = ScratchMLPClassifier(**SMALL).fit(X, y)
+    _, rows = _run(sknumpynet_onnx.to_onnx(clf32, X_new[:1]), X_new)
+    assert isinstance(rows, list)  # ZipMap, skl2onnx's default, where it works
+    _, proba = _run(sknumpynet_onnx.to_onnx(clf64, X_new[:1]), X_new)
+    assert proba.dtype == np.float64  # no ZipMap for float64 probabilities
+    with pytest.raises(ValueError, match="ZipMap takes float32 probabilities only"):
+        skl2onnx.to_onnx(clf64, X_new[:1])
+    Y = np.column_stack([y == 0, y == 1]).astype(int)
+    multilabel = ScratchMLPClassifier(**SMALL).fit(X.astype(np.float32), Y)
+    _, proba = _run(sknumpynet_onnx.to_onnx(multilabel, X_new[:1]), X_new)
+    assert isinstance(proba, np.ndarray)  # no ZipMap for a multilabel model either
+    # zipmap="columns" slices the tensor: float64 works, as the options say
+    onx = sknumpynet_onnx.to_onnx(clf64, X_new[:1], options={id(clf64): {"zipmap": "columns"}})
+    labels, *columns = _run(onx, X_new)
+    assert_array_equal(labels, clf64.predict(X_new))
+    assert_allclose(np.column_stack(columns), clf64.predict_proba(X_new), rtol=0, atol=1e-9)
+
+
+def test_errors():
+    X, y, X_new = _data()
+    with pytest.raises(NotFittedError, match="not fitted yet; call 'fit' before to_onnx"):
+        sknumpynet_onnx.to_onnx(ScratchMLPClassifier(), X_new)
+    clf = ScratchMLPClassifier(**SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="The ONNX input has 4 features; .* fitted with 6"):
+        sknumpynet_onnx.to_onnx(clf, initial_types=[("X", FloatTensorType([None, 4]))])
+    with pytest.raises(ValueError, match="needs target_opset >= 13; got 12"):
+        sknumpynet_onnx.to_onnx(clf, X_new, target_opset=12)
+    clf.hidden_activations_ = ["relu", "swish"]
+    with pytest.raises(NotImplementedError, match="activation 'swish'"):
+        sknumpynet_onnx.to_onnx(clf, X_new)
+
+
+# A fresh interpreter: sknumpynet alone imports none of the extra; skl2onnx knows
+# the estimators only once sknumpynet.onnx is imported.
+REGISTRATION = """
+import sys
+import numpy as np
+import sknumpynet
+from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+X = np.random.default_rng(0).normal(size=(30, 3))
+clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, X[:, 0] > 0)
+reg = ScratchMLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X, X[:, 0])
+clf.predict_proba(X), reg.predict(X)
+loaded = sorted({m.split(".")[0] for m in sys.modules} & {"onnx", "skl2onnx", "onnxruntime"})
+assert not loaded and "sknumpynet.onnx" not in sys.modules, loaded
+import skl2onnx
+for model in (clf, reg):
+    try:
+        skl2onnx.to_onnx(model, X[:1])
+    except RuntimeError as exc:  # skl2onnx's MissingShapeCalculator
+        assert "Unable to find a shape calculator" in str(exc), exc
+    else:
+        raise AssertionError("converted before registration")
+import sknumpynet.onnx
+for model in (clf, reg):
+    skl2onnx.to_onnx(model, X[:1], options={id(clf): {"zipmap": False}})
+print("ok")
+"""
+
+
+def test_importing_sknumpynet_onnx_registers_and_import_sknumpynet_does_not():
+    proc = subprocess.run(
+        [sys.executable, "-c", REGISTRATION], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
