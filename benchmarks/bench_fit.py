@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/bench_fit.py            # everything, ~10 minutes on 2 cores
-    python benchmarks/bench_fit.py --quick    # smoke test, about a minute
+    python benchmarks/bench_fit.py --quick    # smoke test (3-epoch fits), under a minute
 
 Sections (``--sections`` picks some):
 
@@ -252,8 +252,7 @@ def main(argv=None):
     parser.add_argument(
         "--epochs",
         type=int,
-        default=10,
-        help="epochs per timed fit (default 10, the least the ratio needs)",
+        help="epochs per timed fit (default 10, the least the ratio needs; quick 3)",
     )
     parser.add_argument(
         "--threads", type=int, help="BLAS and torch threads (default: the libraries' own)"
@@ -268,7 +267,7 @@ def main(argv=None):
     quick = args.quick
     n = args.samples or (6_000 if quick else 60_000)
     repeats = args.repeats or (1 if quick else 3)
-    epochs = args.epochs
+    epochs = args.epochs or (3 if quick else 10)
     sections = args.sections.split(",")
 
     info = machine()

@@ -250,7 +250,7 @@ def test_an_interrupted_epoch_leaves_no_subnormal(name, monkeypatch):
         net,
         opt,
         state,
-        batch_size=4,
+        batch_rows=4,
         alpha=0.0,
         shuffle=False,
         rng=np.random.default_rng(0),
