@@ -167,6 +167,13 @@ def test_flush_reuses_its_work_arrays_and_finds_every_subnormal(dtype):
     assert np.all(np.abs(keep[changed]) < np.finfo(dtype).tiny)
 
 
+def test_flush_refuses_a_strided_view():
+    x = np.full((4, 4), 1e-40, dtype=np.float32)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        flush_subnormals(x[:, ::2])
+    assert flush_subnormals(x) == 16  # a 2-D contiguous array is fine
+
+
 @pytest.mark.parametrize("name", STEP_NAMES)
 def test_step_flushes_every_flush_every_steps(name):
     opt = OPTIMIZERS[name](0.0, **{h: 0.5 for h in OPTIMIZERS[name].hyperparameters})

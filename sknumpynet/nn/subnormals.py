@@ -68,6 +68,8 @@ def flush_subnormals(x, work=None):
     int
         How many entries were flushed.
     """
+    if not x.flags.c_contiguous:
+        raise ValueError("flush_subnormals needs a C-contiguous array (it works in place).")
     bits, mask = flush_work(x.size, x.dtype) if work is None else work
     sign_off, limit = _BIT_MASKS[x.dtype.itemsize]
     # The test runs on the bit patterns, so no floating-point operation ever
