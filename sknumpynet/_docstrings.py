@@ -52,7 +52,10 @@ alpha : float, default=1e-4
     L2 penalty on the weights, >= 0; divided by each batch's total sample
     weight (its row count without weights), as in scikit-learn.
 batch_size : int or "auto", default="auto"
-    Rows per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
+    Rows per mini-batch; ``"auto"`` is ``min(200, max(32, ceil(n / 4)))`` for the
+    ``n`` training rows of the call (all of them when ``n`` <= 32): at least
+    four batches per epoch, where scikit-learn's ``min(200, n)`` trains a data
+    set under 200 rows in one step per epoch.
 max_iter : int, default=200
     Maximum epochs per ``fit`` (L-BFGS iterations with lbfgs).
 max_fun : int, default=15000

@@ -24,6 +24,16 @@ PROBE_ROWS = 256
 # A partial_fit call scores a 32nd of its chunk, at least this many rows: a
 # whole batch would be a fifth of the work of a small call.
 PROBE_MIN_ROWS = 16
+# batch_size="auto": the fewest nearly equal batches of at most AUTO_MAX_ROWS
+# (scikit-learn's 200), but at least AUTO_BATCHES while each keeps
+# AUTO_MIN_ROWS rows. scikit-learn's min(200, n) makes an epoch of fewer than
+# 200 rows one full-batch step (200 Adam steps in the default 200 epochs, too
+# few for iris) and can end an epoch on a batch of a few rows, whose step is
+# noisy and whose L2 term is divided by its small weight (docs/user_guide.rst,
+# "default-batch").
+AUTO_BATCHES = 2
+AUTO_MIN_ROWS = 32
+AUTO_MAX_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -115,10 +125,19 @@ class CallPlan:
         )
 
     def batch_rows(self, n_train):
-        """Rows per step: every training row for a full batch, else the batch size."""
+        """Rows per step: every training row for a full batch, else the batch size.
+
+        ``"auto"``: ``k = max(ceil(n / 200), 2)`` batches (one below 64 rows) of
+        ``ceil(n / k)`` rows, so the last batch is at most ``k - 1`` rows short.
+        """
         if self.full_batch:
             return n_train
-        size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
+        if self.batch_size == "auto":
+            fewest = 1 if n_train < AUTO_BATCHES * AUTO_MIN_ROWS else AUTO_BATCHES
+            batches = max(fewest, -(-n_train // AUTO_MAX_ROWS))
+            size = -(-n_train // batches)
+        else:
+            size = self.batch_size
         if size > n_train:
             warn_user(
                 f"batch_size={size} is larger than the {n_train} samples; using {n_train}.",

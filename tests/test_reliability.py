@@ -485,8 +485,10 @@ def test_partial_fit_refuses_float64_beyond_the_float32_model_range():
 
 
 DIVERGING = {
-    # The example; 120 rows make one batch an epoch.
-    "sgd-lr10": dict(optimizer="sgd", learning_rate_init=10.0),
+    # The example, at 12 where it was 10: since 0.3 batch_size="auto"
+    # splits the 120 rows (108 with early stopping) into two batches an epoch,
+    # and at 10 the run with early stopping settles instead.
+    "sgd-lr12": dict(optimizer="sgd", learning_rate_init=12.0),
     # Three batches an epoch: caught from a batch loss inside an epoch (batch 1
     # of epoch 2, or batch 2 of epoch 2 with early stopping).  (Until 0.3.0,
     # from He's starting weights, lr 6 with batches of 30 did this; from
@@ -899,7 +901,8 @@ def test_convergence_warning_is_still_a_warning_not_an_error():
 
 def test_failed_first_partial_fit_leaves_the_estimator_unfitted():
     X, y = _data()
-    clf = _small()
+    # One batch of all 120 rows, whose float32 loss overflows at the start.
+    clf = _small(batch_size=120)
     with pytest.raises(ValueError, match="StandardScaler"):
         clf.partial_fit(X.astype(np.float32) * np.float32(1e37), y, classes=np.unique(y))
     assert not hasattr(clf, "coefs_") and not hasattr(clf, "classes_")
