@@ -41,6 +41,7 @@ from ._validation import FLOATS, checking_input, validate_hyperparameters
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, warn_user
 from .nn import MLP, OPTIMIZERS, Buffers
+from .nn.memory import aligned_empty, aligned_zeros
 from .nn.schedules import SCHEDULES
 
 
@@ -220,12 +221,12 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         """Give ``net`` the weights the call trains: new ones drawn for a fresh call,
         else a copy of the fitted ones (which stay untouched until the commit)."""
         if plan.fresh:
-            net.use_params(np.zeros_like(net.params))
+            net.use_params(aligned_zeros(net.params.shape, net.dtype))
             net.initialize(self.init, rng)
             self._describe(net, activations)
         else:
             self._check_architecture(net, activations)
-            net.use_params(np.empty_like(net.params))
+            net.use_params(aligned_empty(net.params.shape, net.dtype))
             net.set_params(self.coefs_, self.intercepts_)
 
     def _train(self, plan, stream, state, data, rng, validate, events):

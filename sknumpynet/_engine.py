@@ -37,6 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .exceptions import DivergenceWarning, TrainingInterruptedWarning, warn_user
 from .nn import Diverged, DivergenceGuard, NotFiniteAtStart, Trainer, deferred_interrupt
+from .nn.memory import aligned_copy
 
 DIVERGENCE_FACTOR = 1e3
 # A call whose loss at its start is this many times the last epoch's trained
@@ -105,7 +106,9 @@ class FitState:
         """The optimizer state to train: a copy of the fitted one where it continues."""
         fitted = getattr(est, "_optimizer_state", None)
         if self.plan.partial and fitted is not None and fitted.get("name") == est.optimizer:
-            state = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fitted.items()}
+            state = {
+                k: aligned_copy(v) if isinstance(v, np.ndarray) else v for k, v in fitted.items()
+            }
         else:  # fit starts every optimizer anew, warm start included
             state = {"name": est.optimizer, **optimizer.init_state(self.network.params)}
         self.optimizer_state = state

@@ -38,6 +38,7 @@ from scipy.sparse import issparse
 from .activations import ACTIVATIONS
 from .heads import HEADS
 from .initializers import INITIALIZERS, resolve_init
+from .memory import aligned_empty, aligned_zeros
 
 
 def _views(flat, shapes):
@@ -109,7 +110,7 @@ class MLP:
         self._shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
         self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
         n_params = self.n_weights + sum(n_out for _, n_out in pairs)
-        self.params = np.zeros(n_params, dtype=self.dtype)
+        self.params = aligned_zeros(n_params, self.dtype)
         self.coefs, self.intercepts = self.unpack(self.params)
         self._workspace = None
 
@@ -228,17 +229,17 @@ class MLP:
             ws = self._workspace = {
                 "rows": m,
                 "rates": list(self.dropout),
-                "A": [np.empty((m, n), dtype=self.dtype) for n in sizes],
-                "D": [np.empty((m, n), dtype=self.dtype) for n in sizes[:-1]],
+                "A": [aligned_empty((m, n), self.dtype) for n in sizes],
+                "D": [aligned_empty((m, n), self.dtype) for n in sizes[:-1]],
                 # Bias gradients as ones @ delta: one GEMV, faster than
                 # delta.sum(axis=0) on batches of a few hundred rows.
                 "ones": np.ones(m, dtype=self.dtype),
-                "penalty": np.empty(self.n_weights, dtype=self.dtype),
+                "penalty": aligned_empty(self.n_weights, self.dtype),
                 "grad": (None, None, None),
                 # Per dropped layer: its mask M and the dropped output H = A * M
                 # (the next layer's input); A itself stays intact for f'.
-                "M": [np.empty((m, n), dtype=self.dtype) if p > 0 else None for n, p in drop],
-                "H": [np.empty((m, n), dtype=self.dtype) if p > 0 else None for n, p in drop],
+                "M": [aligned_empty((m, n), self.dtype) if p > 0 else None for n, p in drop],
+                "H": [aligned_empty((m, n), self.dtype) if p > 0 else None for n, p in drop],
             }
         return ws
 

@@ -47,6 +47,7 @@ import math
 import numpy as np
 
 from .lbfgs import LBFGS
+from .memory import aligned_empty, aligned_zeros
 from .subnormals import flush_subnormals, flush_work
 
 # A flush reads each array three times, a fraction of one step's passes: spread
@@ -128,7 +129,7 @@ class Optimizer:
 
     def init_state(self, w):
         """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``."""
-        state = {name: np.zeros_like(w) for name in self.state_names}
+        state = {name: aligned_zeros(w.shape, w.dtype) for name in self.state_names}
         state["t"] = 0
         return state
 
@@ -255,7 +256,7 @@ class RMSProp(Optimizer):
         # One scratch buffer reused by every step, so a step allocates nothing.
         scratch = getattr(self, "_scratch", None)
         if scratch is None or scratch.shape != w.shape or scratch.dtype != w.dtype:
-            self._scratch = scratch = np.empty_like(w)
+            self._scratch = scratch = aligned_empty(w.shape, w.dtype)
         return scratch
 
     def _update(self, w, g, state):

@@ -30,6 +30,7 @@ import threading
 import numpy as np
 from scipy.sparse import issparse
 
+from .memory import aligned_empty
 from .network import weighted_total
 
 
@@ -236,12 +237,12 @@ class Buffers:
 
     def gradient(self, params):
         if self.grad is None or self.grad.shape != params.shape or self.grad.dtype != params.dtype:
-            self.grad = np.empty_like(params)
+            self.grad = aligned_empty(params.shape, params.dtype)
         return self.grad
 
     def chunk_gradient(self, params):
         if self.part is None or self.part.shape != params.shape or self.part.dtype != params.dtype:
-            self.part = np.empty_like(params)
+            self.part = aligned_empty(params.shape, params.dtype)
         return self.part
 
     def gathered(self, m, X, Y, sample_weight):
@@ -257,9 +258,9 @@ class Buffers:
             or buf[1].dtype != Y.dtype
         ):
             buf = self.rows = (
-                None if issparse(X) else np.empty((m, X.shape[1]), dtype=X.dtype),
-                np.empty((m, Y.shape[1]), dtype=Y.dtype),
-                None if sample_weight is None else np.empty(m, dtype=X.dtype),
+                None if issparse(X) else aligned_empty((m, X.shape[1]), X.dtype),
+                aligned_empty((m, Y.shape[1]), Y.dtype),
+                None if sample_weight is None else aligned_empty(m, X.dtype),
             )
         return buf
 
