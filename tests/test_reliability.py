@@ -769,6 +769,17 @@ def test_ctrl_c_between_epochs_is_not_lost(monkeypatch):
 def test_ctrl_c_during_partial_fit_raises_and_undoes_the_call(monkeypatch):
     # A loop of partial_fit calls spends its time inside the calls: held as in
     # fit, Ctrl-C would end one call early and the loop would go on.
+    # partial_fit leaves SIGINT to Python's own handler, which Python does not
+    # install when it starts with SIGINT ignored (as a shell starts a
+    # background job): install it for this test.
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_during_partial_fit(monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, outside)
+
+
+def _ctrl_c_during_partial_fit(monkeypatch):
     X, y = _data(n=100)
     clf = _small(batch_size=25).partial_fit(X, y, classes=np.unique(y))
     twin = copy.deepcopy(clf)
