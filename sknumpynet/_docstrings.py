@@ -52,10 +52,11 @@ alpha : float, default=1e-4
     L2 penalty on the weights, >= 0; divided by each batch's total sample
     weight (its row count without weights), as in scikit-learn.
 batch_size : int or "auto", default="auto"
-    Rows per mini-batch; ``"auto"`` is ``min(200, max(32, ceil(n / 4)))`` for the
-    ``n`` training rows of the call (all of them when ``n`` <= 32): at least
-    four batches per epoch, where scikit-learn's ``min(200, n)`` trains a data
-    set under 200 rows in one step per epoch.
+    Rows per mini-batch. ``"auto"`` splits the ``n`` training rows of the
+    call into ``k = max(ceil(n / 200), 2)`` nearly equal batches of
+    ``ceil(n / k)`` rows (one batch when ``n < 64``): at most scikit-learn's
+    200 rows, but at least two batches per epoch where scikit-learn's
+    ``min(200, n)`` trains a data set under 200 rows in one step per epoch.
 max_iter : int, default=200
     Maximum epochs per ``fit`` (L-BFGS iterations with lbfgs).
 max_fun : int, default=15000
