@@ -13,6 +13,7 @@ share): :func:`timed_epochs` reads them off a stand-in for ``sys.stdout``.
 
 import contextlib
 import io
+import json
 import os
 import platform
 import time
@@ -292,6 +293,27 @@ def machine():
     if torch is not None:
         info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
     return info
+
+
+def machine_line(info):
+    """The first line of every report: the :func:`machine` description."""
+    return "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items())
+
+
+def save(name, report, data=None, rst=None):
+    """Write ``report`` (lines) to ``RESULTS/name.md``, ``data`` to ``.json`` and
+    ``rst`` (lines) to ``.rst``, and say where."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    md = RESULTS / f"{name}.md"
+    md.write_text("\n".join(report) + "\n")
+    also = []
+    if data is not None:
+        (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=1, default=str))
+        also.append(".json")
+    if rst is not None:
+        (RESULTS / f"{name}.rst").write_text("\n".join(rst) + "\n")
+        also.append(".rst")
+    print(f"Saved {md}" + (f" (and {', '.join(also)})." if also else "."))
 
 
 def table(header, rows):

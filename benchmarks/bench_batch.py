@@ -24,7 +24,7 @@ import tempfile
 import time
 
 import numpy as np
-from _common import RESULTS, gemm_floor_epoch, machine, median, table, training_set
+from _common import gemm_floor_epoch, machine, machine_line, median, save, table, training_set
 from bench_before_after import load_before
 
 import sknumpynet.nn
@@ -109,17 +109,14 @@ def main(argv=None):
             print(table(HEADER, rows[-len(versions) :]), flush=True)
     info = machine()
     report = [
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        machine_line(info),
         f"Data: {n} x 784 float32 ({source}); 784-128-10, Adam, alpha 1e-4; us per batch, "
         f"medians over {epochs} epochs and {repeats} runs.",
         "",
         table(HEADER, rows),
     ]
     print("\n".join(report))
-    suffix = "-quick" if args.quick else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"batch{suffix}.md").write_text("\n".join(report) + "\n")
-    print(f"Saved {RESULTS / f'batch{suffix}.md'}.")
+    save("batch" + ("-quick" if args.quick else ""), report)
 
 
 HEADER = [

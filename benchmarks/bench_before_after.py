@@ -25,17 +25,17 @@ of ``fit``).  Results go to ``benchmarks/results/before_after[-quick].{json,md}`
 
 import argparse
 import importlib
-import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from _common import (
-    RESULTS,
     late_over_early,
     machine,
+    machine_line,
     median,
+    save,
     scratch,
     table,
     timed_epochs,
@@ -155,7 +155,7 @@ def main(argv=None):
         optimizer_rows = compare_optimizers(versions, X, y, repeats, epochs)
         stream_rows = compare_stream(versions, X, y, calls, max(repeats, 3))
     report = [
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        machine_line(info),
         f"Before: {args.before or 'this version (smoke run)'}; after: this version.",
         f"Data: {n} x 784 float32 ({source}); ReLU; {epochs}-epoch fits; "
         f"medians of {repeats} alternating runs.",
@@ -170,16 +170,11 @@ def main(argv=None):
         table(["code", "fit (s)", "stream (s)", "ratio", "overhead / call (ms)"], stream_rows),
     ]
     print("\n".join(report))
-    suffix = "-quick" if args.quick else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"before_after{suffix}.md").write_text("\n".join(report) + "\n")
-    (RESULTS / f"before_after{suffix}.json").write_text(
-        json.dumps(
-            {"machine": info, "fit": fit_rows, "optimizers": optimizer_rows, "stream": stream_rows},
-            indent=1,
-        )
+    save(
+        "before_after" + ("-quick" if args.quick else ""),
+        report,
+        {"machine": info, "fit": fit_rows, "optimizers": optimizer_rows, "stream": stream_rows},
     )
-    print(f"Saved {RESULTS / f'before_after{suffix}.md'} (and .json).")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import RESULTS, machine, median, rst_table, table
+from _common import machine, machine_line, median, rst_table, save, table
 from joblib import parallel_config
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -178,15 +178,10 @@ if __name__ == "__main__":
     rows, raw, note = run(args.quick, args.repeats, args.workers)
     info = machine()
     head = (
-        "Machine: "
-        + ", ".join(f"{k} {v}" for k, v in info.items())
+        machine_line(info)
         + f", dask {distributed.__version__}; load average {load:.1f} at the start, "
         + f"{os.getloadavg()[0]:.1f} at the end"
     )
     report = [head, "", f"## dask grid search ({note})", "", table(HEADER, rows)]
     print("\n".join(report))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "dask.md").write_text("\n".join(report) + "\n")
-    rst = ["", f"dask grid search ({note})", "", rst_table(HEADER, rows)]
-    (RESULTS / "dask.rst").write_text("\n".join([head, *rst]) + "\n")
-    print(f"Saved {RESULTS / 'dask.md'} (and .rst).")
+    save("dask", report, rst=[head, "", f"dask grid search ({note})", "", rst_table(HEADER, rows)])

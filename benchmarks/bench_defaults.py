@@ -35,13 +35,12 @@ table as reStructuredText).
 
 import argparse
 import ast
-import json
 import os
 import time
 import warnings
 
 import numpy as np
-from _common import DEFAULT_MNIST_DIR, RESULTS, machine, rst_table, table
+from _common import DEFAULT_MNIST_DIR, machine, machine_line, rst_table, save, table
 from joblib import Parallel, delayed
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import (
@@ -318,7 +317,7 @@ def main(argv=None):
     seeds = SEEDS[:1] if args.quick else tuple(range(args.seeds)) if args.seeds else SEEDS
     info = machine()
     report = [
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        machine_line(info),
         f"sknumpynet {sknumpynet.__version__}"
         + (f" with {settings}" if settings else " at its defaults")
         + f"; scikit-learn at its defaults; random_state {', '.join(map(str, seeds))} averaged.",
@@ -346,11 +345,7 @@ def main(argv=None):
         print("\n".join(report[-4:]), flush=True)
     report += ["", f"{time.perf_counter() - start:.0f} s in all."]
     print(report[-1])
-    suffix = "-quick" if args.quick else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"defaults{suffix}.md").write_text("\n".join(report) + "\n")
-    (RESULTS / f"defaults{suffix}.json").write_text(json.dumps(saved, indent=1))
-    print(f"Saved {RESULTS / f'defaults{suffix}.md'} (and .json).")
+    save("defaults" + ("-quick" if args.quick else ""), report, saved)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from _common import RESULTS, machine, median, rst_table, table
+from _common import machine, machine_line, median, rst_table, save, table
 from sklearn.datasets import load_diabetes, load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -234,17 +234,14 @@ def main(argv=None):
     parser.add_argument("--sections", default=",".join(SECTIONS))
     args = parser.parse_args(argv)
     info = machine()
-    report, rst = ["Machine: " + ", ".join(f"{k} {v}" for k, v in info.items())], []
+    report, rst = [machine_line(info)], []
     print(report[0], flush=True)
     for name in args.sections.split(","):
         header, rows = SECTIONS[name](args.quick)
         report += ["", f"## {name}", "", table(header, rows)]
         rst += ["", name, "-" * len(name), "", rst_table(header, rows)]
         print("\n".join(report[-4:]), flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "estimators.md").write_text("\n".join(report) + "\n")
-    (RESULTS / "estimators.rst").write_text("\n".join([report[0], *rst]) + "\n")
-    print(f"Saved {RESULTS / 'estimators.md'} (and .rst).")
+    save("estimators", report, rst=[report[0], *rst])
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ Tables are printed and saved, with the machine's description, to
 
 import argparse
 import gc
-import json
 import time
 import tracemalloc
 
@@ -44,14 +43,15 @@ import numpy as np
 from _common import (
     CONTENDERS,
     LABELS,
-    RESULTS,
     fit_quietly,
     gemm_floor_epoch,
     held_out_split,
     late_over_early,
     machine,
+    machine_line,
     median,
     rst_table,
+    save,
     scratch,
     table,
     timed_epochs,
@@ -272,7 +272,7 @@ def main(argv=None):
 
     info = machine()
     out = {"machine": info, "settings": {"samples": n, "repeats": repeats, "epochs": epochs}}
-    report = ["Machine: " + ", ".join(f"{k} {v}" for k, v in info.items())]
+    report = [machine_line(info)]
     rst = []
     print(report[0], flush=True)
     start = time.perf_counter()
@@ -322,11 +322,7 @@ def main(argv=None):
         add(f"GridSearchCV on digits ({what})", bench_gridsearch.HEADER, rows)
     report.append(f"\nTotal benchmark time: {time.perf_counter() - start:.0f} s")
     print(report[-1])
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(out, indent=1, default=str))
-    (RESULTS / "latest.md").write_text("\n".join(report) + "\n")
-    (RESULTS / "latest.rst").write_text("\n".join([report[0], *rst]) + "\n")
-    print(f"Saved {RESULTS / 'latest.md'} (and .json, .rst).")
+    save("latest", report, out, rst=[report[0], *rst])
 
 
 if __name__ == "__main__":

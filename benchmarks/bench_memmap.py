@@ -31,7 +31,6 @@ Results go to ``benchmarks/results/memmap[-quick].{json,md}``.
 """
 
 import argparse
-import json
 import math
 import os
 import tempfile
@@ -41,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from _common import RESULTS, fit_quietly, machine, scratch, table, training_set
+from _common import fit_quietly, machine, machine_line, save, scratch, table, training_set
 
 MB, GB = 10**6, 10**9
 ANON_BOUND = 0.15  # of the bytes of X: 300 MB for 2 GB
@@ -221,7 +220,7 @@ def main(argv=None):
         failures.append(f"held-out accuracy differs by {diff:+.4f} (bound {ACCURACY_BOUND})")
     header = ["phase", "seconds", "RssAnon peak growth (MB)", "bound (MB)", "VmHWM (MB)"]
     report = [
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        machine_line(info),
         f"X: {out['rows']:,} x {FEATURES} float32 = {out['x_bytes'] / GB:.2f} GB "
         f"({out['source']}), memory-mapped from a temporary .npy generated in "
         f"{out['generate_s']:.0f} s and deleted after"
@@ -246,13 +245,7 @@ def main(argv=None):
         "PASS" if not failures else "FAIL: " + "; ".join(failures),
     ]
     print("\n".join(report))
-    suffix = "-quick" if args.quick else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"memmap{suffix}.json").write_text(
-        json.dumps({"machine": info, **out}, indent=1, default=str)
-    )
-    (RESULTS / f"memmap{suffix}.md").write_text("\n".join(report) + "\n")
-    print(f"Saved {RESULTS / f'memmap{suffix}.md'} (and .json).")
+    save("memmap" + ("-quick" if args.quick else ""), report, {"machine": info, **out})
     return 1 if failures else 0
 
 

@@ -23,13 +23,12 @@ Results go to ``benchmarks/results/onnx[-quick].{json,md}``.
 """
 
 import argparse
-import json
 import time
 import warnings
 
 import numpy as np
 import onnxruntime
-from _common import RESULTS, machine, median, rst_table, table, training_set
+from _common import machine, machine_line, median, rst_table, save, table, training_set
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
@@ -222,7 +221,7 @@ def main(argv=None):
     latency_rows, latency_raw, source = latency(args.quick)
     parity_rows, parity_raw = parity(args.quick)
     report = [
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        machine_line(info),
         f"Latency: models fitted 2 epochs on {source}; medians of "
         f"{2 if args.quick else 7} alternating rounds.",
         "",
@@ -235,20 +234,17 @@ def main(argv=None):
         table(PARITY_HEADER, parity_rows),
     ]
     print("\n".join(report))
-    suffix = "-quick" if args.quick else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"onnx{suffix}.json").write_text(
-        json.dumps({"machine": info, "latency": latency_raw, "parity": parity_raw}, indent=1)
+    save(
+        "onnx" + ("-quick" if args.quick else ""),
+        [
+            *report,
+            "",
+            rst_table(LATENCY_HEADER, latency_rows),
+            "",
+            rst_table(PARITY_HEADER, parity_rows),
+        ],
+        {"machine": info, "latency": latency_raw, "parity": parity_raw},
     )
-    (RESULTS / f"onnx{suffix}.md").write_text(
-        "\n".join(report)
-        + "\n\n"
-        + rst_table(LATENCY_HEADER, latency_rows)
-        + "\n\n"
-        + rst_table(PARITY_HEADER, parity_rows)
-        + "\n"
-    )
-    print(f"Saved {RESULTS / f'onnx{suffix}.md'} (and .json).")
     failed = [
         name
         for name, r in parity_raw.items()

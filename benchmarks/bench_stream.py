@@ -22,11 +22,10 @@ Results go to ``benchmarks/results/stream[-quick][-LABEL].{json,md}``.
 """
 
 import argparse
-import json
 import time
 
 import numpy as np
-from _common import RESULTS, fit_quietly, machine, median, scratch, table, training_set
+from _common import fit_quietly, machine, machine_line, median, save, scratch, table, training_set
 
 import sknumpynet
 from sknumpynet import ScratchMLPClassifier
@@ -110,7 +109,7 @@ def main(argv=None):
     ]
     verdict = "meets" if result["ratio"] <= TARGET else "misses"
     report = [
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        machine_line(info),
         f"Data: {n} x 784 float32 ({result['source']}); 784-128-10, ReLU, Adam, batch 128.",
         "",
         table(HEADER, rows),
@@ -120,12 +119,7 @@ def main(argv=None):
     ]
     print("\n".join(report))
     suffix = ("-quick" if args.quick else "") + (f"-{args.label}" if args.label else "")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"stream{suffix}.json").write_text(
-        json.dumps({"machine": info, **result}, indent=1, default=str)
-    )
-    (RESULTS / f"stream{suffix}.md").write_text("\n".join(report) + "\n")
-    print(f"Saved {RESULTS / f'stream{suffix}.md'} (and .json).")
+    save(f"stream{suffix}", report, {"machine": info, **result})
     return result
 
 

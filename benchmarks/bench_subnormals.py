@@ -21,16 +21,16 @@ Results go to ``benchmarks/results/subnormals[-quick].{json,md}``.
 """
 
 import argparse
-import json
 import time
 
 import numpy as np
 from _common import (
-    RESULTS,
     held_out_split,
     late_over_early,
     machine,
+    machine_line,
     median,
+    save,
     scratch,
     table,
     timed_epochs,
@@ -169,7 +169,7 @@ def main(argv=None):
     rows, raw = compare(names, X, y, X_test, y_test, epochs, repeats)
     cost_rows = flush_cost(names)
     report = [
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        machine_line(info),
         f"Data: {n} rows cycling through the {len(X_train)} training images of {source}, "
         f"tested on the {len(X_test)} held out; 784-128-10, batch 128, {epochs} epochs, "
         f"float32; medians of {repeats} alternating runs.",
@@ -182,13 +182,11 @@ def main(argv=None):
         table(COST_HEADER, cost_rows),
     ]
     print("\n".join(report))
-    suffix = "-quick" if args.quick else ""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"subnormals{suffix}.md").write_text("\n".join(report) + "\n")
-    (RESULTS / f"subnormals{suffix}.json").write_text(
-        json.dumps({"machine": info, "training": raw, "cost": cost_rows}, indent=1)
+    save(
+        "subnormals" + ("-quick" if args.quick else ""),
+        report,
+        {"machine": info, "training": raw, "cost": cost_rows},
     )
-    print(f"Saved {RESULTS / f'subnormals{suffix}.md'} (and .json).")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import tracemalloc
 
+import numpy as np
 import pytest
 
 from sknumpynet.nn import OPTIMIZERS
@@ -20,20 +21,36 @@ TRAINING_WARNINGS = [
     pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
 ]
 
-# Settings under which each optimizer learns small classification problems
-# (digits, breast_cancer, a 95/5 make_classification) in a fraction of a second:
-# ten times its default learning rate (the registry's), for 15 epochs, or 150
-# for full-batch gd, which takes one step per epoch; lbfgs has no learning rate
-# and converges in fewer than 50 iterations.
-CLASSIFIER_LEARNS = {
-    name: {"max_iter": 50}
-    if not cls.stepwise
-    else {
-        "learning_rate_init": 10 * cls.default_learning_rate,
-        "max_iter": 150 if cls.full_batch else 15,
+
+def learning_settings(epochs, full_batch_epochs):
+    """Per optimizer, settings under which it learns a small problem quickly.
+
+    Ten times its default learning rate (the registry's), for ``epochs``
+    epochs, or ``full_batch_epochs`` for full-batch gd, which takes one step per
+    epoch; lbfgs has no learning rate and converges in fewer than 50 iterations.
+    """
+    return {
+        name: {"max_iter": 50}
+        if not cls.stepwise
+        else {
+            "learning_rate_init": 10 * cls.default_learning_rate,
+            "max_iter": full_batch_epochs if cls.full_batch else epochs,
+        }
+        for name, cls in OPTIMIZERS.items()
     }
-    for name, cls in OPTIMIZERS.items()
-}
+
+
+# Each optimizer learns small classification problems (digits, breast_cancer, a
+# 95/5 make_classification) in a fraction of a second under these.
+CLASSIFIER_LEARNS = learning_settings(15, 150)
+
+
+def assert_same_fitted_state(a, b):
+    """Equal ``__getstate__`` key by key: fitted attributes, optimizer state, records."""
+    sa, sb = a.__getstate__(), b.__getstate__()
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        np.testing.assert_equal(sa[key], sb[key], err_msg=key)
 
 
 def traced_peak(call):

@@ -5,6 +5,7 @@ attributes."""
 
 import numpy as np
 import pytest
+from _shared import learning_settings
 from scipy.special import xlogy
 from sklearn.datasets import load_diabetes
 from sklearn.metrics import mean_poisson_deviance, mean_squared_error, r2_score
@@ -24,18 +25,9 @@ pytestmark = [
     ),
 ]
 
-# Settings under which each optimizer fits the data of `_data` to R² > 0.8 in
-# a few milliseconds: ten times its default learning rate (the registry's), for
-# 30 epochs, or 200 for gd, which takes one full-batch step per epoch.
-LEARNS = {
-    name: {"max_iter": 50}
-    if not cls.stepwise
-    else {
-        "learning_rate_init": 10 * cls.default_learning_rate,
-        "max_iter": 200 if cls.full_batch else 30,
-    }
-    for name, cls in OPTIMIZERS.items()
-}
+# Each optimizer fits the data of `_data` to R² > 0.8 in a few milliseconds
+# under these.
+LEARNS = learning_settings(30, 200)
 
 
 def _data(n=200, n_outputs=1, loss="squared_error", seed=0):

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from _shared import assert_same_fitted_state
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -800,10 +801,7 @@ def _ctrl_c_during_partial_fit(monkeypatch):
     assert all(handler is handler_before for handler in during)
     assert signal.getsignal(signal.SIGINT) is handler_before
     # The call never happened: weights, optimizer state and records as before.
-    state, expected = clf.__getstate__(), twin.__getstate__()
-    assert state.keys() == expected.keys()
-    for key in expected:
-        np.testing.assert_equal(state[key], expected[key], err_msg=key)
+    assert_same_fitted_state(clf, twin)
     # And the stream goes on from there, bit for bit like the twin's.
     monkeypatch.undo()
     clf.partial_fit(X, y)

@@ -14,6 +14,7 @@ import pickle
 
 import numpy as np
 import pytest
+from _shared import assert_same_fitted_state
 from sklearn.base import clone
 
 import sknumpynet.nn.training
@@ -59,10 +60,8 @@ def _state(est):
 
 def assert_same_state(a, b):
     """Bit-for-bit equal fitted state (weights, optimizer moments, records)."""
-    sa, sb = _state(a), _state(b)
-    assert sa.keys() == sb.keys()
-    for key in sa:
-        np.testing.assert_equal(sa[key], sb[key], err_msg=key)
+    _state(a), _state(b)  # neither would persist its network cache
+    assert_same_fitted_state(a, b)
     for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
         assert wa.dtype == wb.dtype
         assert wa.tobytes() == wb.tobytes()  # also tells 0.0 from -0.0

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from _shared import assert_same_fitted_state
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.neural_network import MLPRegressor
@@ -42,19 +43,9 @@ def _chunk(i, rows=24, n_features=6):
     return X, X[:, :3].argmax(axis=1)
 
 
-def fitted_state(est):
-    """Everything the estimator would pickle: fitted attributes, optimizer state, records."""
-    state = est.__getstate__()
-    state.pop("_sknumpynet_version")
-    return state
-
-
 def assert_same_model(a, b):
     """Equal bit for bit in every fitted attribute, the optimizer state and predictions."""
-    sa, sb = fitted_state(a), fitted_state(b)
-    assert sa.keys() == sb.keys()
-    for key in sa:
-        np.testing.assert_equal(sa[key], sb[key], err_msg=key)
+    assert_same_fitted_state(a, b)
     X, _ = _chunk(999)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 

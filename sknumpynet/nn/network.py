@@ -198,7 +198,10 @@ class MLP:
             ``J`` as in the module docstring.
         """
         if alpha:
-            grad[: self.n_weights] += (alpha / total) * self.params[: self.n_weights]
+            n_w = self.n_weights
+            # Into the batch workspace's buffer where there is one: no allocation per batch.
+            out = None if self._workspace is None else self._workspace["penalty"]
+            grad[:n_w] += np.multiply(self.params[:n_w], alpha / total, out=out)
         return self._objective(data_loss, total, alpha)
 
     def logits(self, X):
@@ -303,10 +306,7 @@ class MLP:
         D = ws["D"] if full else [d[:m] for d in ws["D"]]
         grad_views = self._grad_views(ws, grad)
         self._backward(inputs, A, D, delta, grad_views, ws["ones"][:m], masks)
-        if alpha:
-            n_w = self.n_weights
-            grad[:n_w] += np.multiply(self.params[:n_w], alpha / total, out=ws["penalty"])
-        return self._objective(data_loss, total, alpha)
+        return self.add_penalty(grad, data_loss, total, alpha)
 
     def _drop(self, layer, a, inputs, ws, m, rng):
         """Draw hidden layer ``layer``'s mask; append its dropped output to ``inputs``.
