@@ -386,6 +386,8 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         state = dict(state)
         version = state.pop("_sknumpynet_version", "unknown")
         state.pop("_loss_reference", None)  # before 0.3 the divergence limit was kept
+        if _release(version) < (0, 3):
+            _averages_to_sums(state)
         if version != __version__:
             warn_user(
                 InconsistentVersionWarning(
@@ -402,3 +404,24 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
+
+
+def _release(version):
+    """``(major, minor)`` of a version string; ``(0, 0)`` for "unknown" (before 0.2)."""
+    try:
+        return tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return (0, 0)
+
+
+def _averages_to_sums(state):
+    """Optimizer state pickled before 0.3.0 held moving averages; 0.3.0 keeps sums.
+
+    Converted with the decay rates the pickled estimator was fitted with, so
+    that ``partial_fit`` continues the same steps (see
+    :meth:`sknumpynet.nn.Optimizer.state_from_averages`).
+    """
+    optimizer_state = state.get("_optimizer_state")
+    rule = OPTIMIZERS.get((optimizer_state or {}).get("name"))
+    if getattr(rule, "decays", None):  # L-BFGS keeps no averages
+        rule.state_from_averages(optimizer_state, state)

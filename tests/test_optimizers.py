@@ -103,7 +103,8 @@ def _random_gradients(rng, n_steps=6, size=(4, 3)):
 @pytest.mark.parametrize("momentum", [0.5, 0.9])
 def test_momentum_matches_scikit_learn(name, nesterov, momentum, rng):
     # scikit-learn keeps u = mu u - lr' g (velocity in step units); with
-    # lr' = lr (1 - mu) that is u = -lr v for our averaged velocity v.
+    # lr' = lr (1 - mu) that is u = -lr v for our averaged velocity v, and
+    # u = -lr' V for the sum V = mu V + g that our state stores.
     lr = 0.3
     w0 = rng.normal(size=(4, 3))
     opt = OPTIMIZERS[name](lr, momentum=momentum)
@@ -121,6 +122,11 @@ def test_momentum_matches_scikit_learn(name, nesterov, momentum, rng):
         opt.step(w, g.ravel().copy(), state)
         ref.update_params(ref_params, [g])
         np.testing.assert_allclose(w.reshape(w0.shape), ref_params[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(
+            -lr * (1 - momentum) * state["velocity"].reshape(w0.shape),
+            ref.velocities[0],
+            rtol=1e-12,
+        )
     assert not np.allclose(w, w0.ravel())
 
 
@@ -142,8 +148,11 @@ def test_adam_matches_scikit_learn(epsilon, rng):
         opt.step(w, g.ravel().copy(), state)
         ref.update_params(ref_params, [g])
         np.testing.assert_allclose(w.reshape(w0.shape), ref_params[0], rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(state["m"].reshape(w0.shape), ref.ms[0], rtol=1e-12)
-        np.testing.assert_allclose(state["s"].reshape(w0.shape), ref.vs[0], rtol=1e-12)
+        # Our state holds the sums M, S of which scikit-learn's moments are the
+        # averages (1 - b1) M and (1 - b2) S.
+        m, s = ((1 - b) * state[k].reshape(w0.shape) for k, b in (("m", b1), ("s", b2)))
+        np.testing.assert_allclose(m, ref.ms[0], rtol=1e-12)
+        np.testing.assert_allclose(s, ref.vs[0], rtol=1e-12)
 
 
 def test_adam_first_step_by_hand():
@@ -166,7 +175,9 @@ def test_momentum_two_steps_by_hand():
     v1 = 0.2 * GRADS[0]
     v2 = 0.8 * v1 + 0.2 * GRADS[1]
     np.testing.assert_allclose(w, W0 - 0.1 * v1 - 0.1 * v2, rtol=1e-12)
-    np.testing.assert_allclose(state["velocity"], v2, rtol=1e-12)
+    # The state keeps the weighted sum V = 0.8 g1 + g2, of which v2 is 0.2 V.
+    np.testing.assert_allclose(state["velocity"], 0.8 * GRADS[0] + GRADS[1], rtol=1e-12)
+    np.testing.assert_allclose(0.2 * state["velocity"], v2, rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -180,6 +191,51 @@ def test_three_steps_match_the_formula(name):
         opt.step(w, g.copy(), state)
         assert state["t"] == t
         np.testing.assert_allclose(w, expected, rtol=1e-12, atol=1e-15)
+
+
+DECAYING = [name for name in NAMES if OPTIMIZERS[name].decays]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_decays_name_state_arrays_and_hyperparameters(name):
+    cls = OPTIMIZERS[name]
+    assert set(cls.decays) <= set(cls.state_names)
+    assert set(cls.decays.values()) <= set(cls.hyperparameters)
+
+
+# The power of the gradient that each decaying state array sums, by its name.
+SUMMED_POWER = {"velocity": 1, "m": 1, "square_avg": 2, "s": 2}
+
+
+@pytest.mark.parametrize("name", DECAYING)
+def test_decaying_state_holds_weighted_sums(name):
+    # After g1, g2, g3 each such array is b**2 x1 + b x2 + x3, by hand, with x
+    # the gradient or its square.
+    opt = _make(name)
+    w = W0.copy()
+    state = opt.init_state(w)
+    for g in GRADS:
+        opt.step(w, g.copy(), state)
+    for array, rate in type(opt).decays.items():
+        b = HYPER[rate]
+        x1, x2, x3 = (g ** SUMMED_POWER[array] for g in GRADS)
+        np.testing.assert_allclose(state[array], b * b * x1 + b * x2 + x3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", DECAYING)
+def test_state_from_averages_continues_the_reference(name):
+    # State saved as averages (the reference's own, as scikit-learn and
+    # sknumpynet before 0.3.0 keep it) continues exactly after conversion.
+    cls = OPTIMIZERS[name]
+    expected, ref_state = W0.copy(), {}
+    for t, g in enumerate(GRADS[:2], start=1):
+        expected = REFERENCE[name](expected, g, ref_state, t)
+    names = {"v": "velocity", "sq": "square_avg", "m": "m", "s": "s"}  # the reference's
+    state = {"t": 2, **{names[k]: np.array(v) for k, v in ref_state.items()}}
+    cls.state_from_averages(state, HYPER)
+    w = expected.copy()
+    _make(name).step(w, GRADS[2].copy(), state)
+    np.testing.assert_allclose(w, REFERENCE[name](expected, GRADS[2], ref_state, 3), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", NAMES)

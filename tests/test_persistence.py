@@ -193,6 +193,44 @@ def test_loading_a_pickle_from_another_version_warns(monkeypatch, kind, version)
     _assert_same_predictions(clf, loaded, X)
 
 
+# Before 0.3.0 the optimizer state held the moving averages (1 - b) V of the
+# sums V it holds now; a model pickled then resumes with the same steps.
+@pytest.mark.parametrize("optimizer", ["momentum", "nesterov", "rmsprop", "adam"])
+@pytest.mark.parametrize("version", ["0.2.0", "unknown"])
+def test_optimizer_state_pickled_as_averages_resumes_the_same_steps(optimizer, version):
+    X, y = _data()
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(6,),
+        optimizer=optimizer,
+        momentum=0.5,
+        rho=0.7,
+        beta_1=0.6,
+        beta_2=0.8,
+        max_iter=3,
+        random_state=0,
+    ).fit(X, y)
+    state = clf.__getstate__()
+    old = {
+        k: np.copy(v) if isinstance(v, np.ndarray) else v
+        for k, v in state["_optimizer_state"].items()
+    }
+    rates = {"velocity": 0.5, "square_avg": 0.7, "m": 0.6, "s": 0.8}  # the decays set above
+    for name in set(old) & set(rates):
+        old[name] = (1 - rates[name]) * old[name]
+    state["_optimizer_state"] = old
+    if version == "unknown":
+        del state["_sknumpynet_version"]
+    else:
+        state["_sknumpynet_version"] = version
+    loaded = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
+    with pytest.warns(InconsistentVersionWarning):
+        loaded.__setstate__(state)
+    clf.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    for a, b in zip(clf.coefs_ + clf.intercepts_, loaded.coefs_ + loaded.intercepts_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
 def test_loading_a_state_without_a_version_warns():
     clf, _, _ = _fitted("multiclass")
     state = clf.__getstate__()

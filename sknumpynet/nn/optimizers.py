@@ -22,6 +22,13 @@ Nesterov's look-ahead (the gradient taken at ``w - lr b v``) is written in the
 usual re-parametrised form (Bengio et al., 2013), where the stored parameters
 are the look-ahead point: the step is the new velocity looked one step further.
 
+The state stores each moving average ``v = b v + (1 - b) x`` as the
+exponentially weighted *sum* ``V = b V + x`` (so ``v = (1 - b) V``), and the
+update folds ``1 - b`` into its scalar factors: updating a sum takes two passes
+over the vector where the average takes three (``x`` must be scaled first), and
+a step is a handful of passes over arrays too large for the fastest caches.
+:attr:`Optimizer.decays` names those arrays and their rates.
+
 Every ``FLUSH_EVERY`` steps, and whenever the trainer calls
 :meth:`Optimizer.flush` (at the end of every epoch), the subnormal entries of
 ``w`` and of the state arrays are set to zero: weights that only the L2
@@ -35,7 +42,8 @@ set (``stepwise = False``).
 To add an optimizer, subclass :class:`Optimizer`, write its update in
 ``_update(w, g, state)`` (``step`` counts the step and flushes around it; the
 update may use ``g`` as scratch space), list the hyperparameters it reads in
-``hyperparameters`` and its state arrays in ``state_names``, say how
+``hyperparameters`` and its state arrays in ``state_names`` (those that keep
+a moving average as a sum also in ``decays``), say how
 scikit-learn's MLPs come closest to it (``sklearn_solver``,
 :meth:`Optimizer.sklearn_settings`) and add one entry to :data:`OPTIMIZERS`:
 the estimators' validation, docstrings, the mapping to scikit-learn and the
@@ -76,6 +84,9 @@ class Optimizer:
     # solver that drives the whole minimisation itself (L-BFGS).
     stepwise = True
     state_names = ()
+    # State arrays holding an exponentially weighted sum, with the name of the
+    # hyperparameter that is its decay rate (see state_from_averages).
+    decays = {}
     flush_every = FLUSH_EVERY
     # The step size of learning_rate_init="auto": the customary 0.01 of plain
     # and momentum SGD (with momentum's averaged velocity, exactly the steps of
@@ -126,6 +137,25 @@ class Optimizer:
             What scikit-learn cannot match.
         """
         return {"momentum": 0.0}, None
+
+    @classmethod
+    def state_from_averages(cls, state, hyperparameters):
+        """Turn state arrays that hold moving averages into the sums this module keeps.
+
+        For state saved in the other convention (``v = (1 - b) V``, see the
+        module docstring): each array named in :attr:`decays` is replaced by
+        itself divided by ``1 - b`` (a new array: the saved one may be
+        read-only, e.g. memory-mapped by ``joblib.load``).
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`init_state`, holding averages; updated.
+        hyperparameters : dict
+            Values of the decay rates named in :attr:`decays`.
+        """
+        for name, rate in cls.decays.items():
+            state[name] = state[name] / (1.0 - float(hyperparameters[rate]))
 
     def init_state(self, w):
         """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``."""
@@ -195,10 +225,15 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Gradient descent with an exponentially averaged velocity."""
+    """Gradient descent with an exponentially averaged velocity.
+
+    The state's ``velocity`` is the sum ``V = b V + g``; the averaged velocity
+    of the module docstring is ``v = (1 - b) V``.
+    """
 
     hyperparameters = ("momentum",)
     state_names = ("velocity",)
+    decays = {"velocity": "momentum"}
     nesterov = False
 
     @classmethod
@@ -213,15 +248,14 @@ class Momentum(Optimizer):
         }, None
 
     def _update_velocity(self, g, state):
-        v = state["velocity"]
-        v *= self.momentum
-        g *= 1 - self.momentum
-        v += g
-        return v
+        V = state["velocity"]
+        V *= self.momentum
+        V += g
+        return V
 
     def _update(self, w, g, state):
-        v = self._update_velocity(g, state)
-        np.multiply(v, self.learning_rate, out=g)
+        V = self._update_velocity(g, state)
+        np.multiply(V, self.learning_rate * (1 - self.momentum), out=g)
         w -= g
 
 
@@ -231,20 +265,26 @@ class Nesterov(Momentum):
     nesterov = True
 
     def _update(self, w, g, state):
-        # _update_velocity leaves (1 - b) g in g: w -= lr (b v + (1 - b) g) is
-        # taken as two subtractions, so g is the only scratch space.
-        v = self._update_velocity(g, state)
-        g *= self.learning_rate
+        # w -= lr (b v + (1 - b) g) with v = (1 - b) V, taken as two
+        # subtractions so that g is the only scratch space.
+        V = self._update_velocity(g, state)
+        rate = self.learning_rate * (1 - self.momentum)
+        g *= rate
         w -= g
-        np.multiply(v, self.learning_rate * self.momentum, out=g)
+        np.multiply(V, rate * self.momentum, out=g)
         w -= g
 
 
 class RMSProp(Optimizer):
-    """Gradient scaled by a running root mean square of past gradients."""
+    """Gradient scaled by a running root mean square of past gradients.
+
+    The state's ``square_avg`` is the sum ``S = rho S + g**2``; the running
+    mean of the module docstring is ``s = (1 - rho) S``.
+    """
 
     hyperparameters = ("rho", "epsilon")
     state_names = ("square_avg",)
+    decays = {"square_avg": "rho"}
     default_learning_rate = 0.001
     sklearn_solver = "adam"
 
@@ -260,24 +300,31 @@ class RMSProp(Optimizer):
         return scratch
 
     def _update(self, w, g, state):
+        # g / (sqrt(s) + eps) == g / (sqrt(S) + eps / q) / q with q = sqrt(1 - rho).
         tmp = self._buffer(w)
-        s = state["square_avg"]
-        s *= self.rho
+        S = state["square_avg"]
+        S *= self.rho
         np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.rho
-        s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += self.epsilon
+        S += tmp
+        q = math.sqrt(1 - self.rho)
+        np.sqrt(S, out=tmp)
+        tmp += self.epsilon / q
         g /= tmp
-        g *= self.learning_rate
+        g *= self.learning_rate / q
         w -= g
 
 
 class Adam(Optimizer):
-    """Adaptive moments with bias correction (Kingma & Ba, 2015)."""
+    """Adaptive moments with bias correction (Kingma & Ba, 2015).
+
+    The state's ``m`` and ``s`` are the sums ``M = b1 M + g`` and
+    ``S = b2 S + g**2``; the moments of the module docstring are
+    ``m = (1 - b1) M`` and ``s = (1 - b2) S``.
+    """
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
     state_names = ("m", "s")
+    decays = {"m": "beta_1", "s": "beta_2"}
     default_learning_rate = 0.001  # scikit-learn's and Kingma & Ba's
     sklearn_solver = "adam"
 
@@ -287,29 +334,26 @@ class Adam(Optimizer):
 
     def _update(self, w, g, state):
         t = state["t"]
-        m, s = state["m"], state["s"]
+        M, S = state["m"], state["s"]
         b1, b2 = self.beta_1, self.beta_2
-        # g is the only scratch space, so four arrays (w, g, m, s) share the
-        # cache where a fifth would push them out of it.  After g *= 1 - b1,
-        # g * g is (1 - b1)**2 g**2, hence the factor that makes it
-        # (1 - b2) g**2.
-        m *= b1
-        g *= 1 - b1
-        m += g
+        # g is the only scratch space, so four arrays (w, g, M, S) share the
+        # cache where a fifth would push them out of it.
+        M *= b1
+        M += g
         np.multiply(g, g, out=g)
-        g *= (1 - b2) / (1 - b1) ** 2
-        s *= b2
-        s += g
-        # m_hat / (sqrt(s_hat) + eps) == c1 * m / (sqrt(s) + eps * c2) with
-        # c2 = sqrt(1 - b2**t), c1 = c2 / (1 - b1**t): the same update with two
-        # scalar factors instead of two array-wide divisions.
+        S *= b2
+        S += g
+        # With m_hat = c1 M and s_hat = r**2 S, where c1 = (1 - b1) / (1 - b1**t)
+        # and r = sqrt((1 - b2) / (1 - b2**t)):
+        # m_hat / (sqrt(s_hat) + eps) == (c1 / r) * M / (sqrt(S) + eps / r),
+        # the same update with scalar factors instead of array-wide divisions.
         # Python floats keep float32 arithmetic in float32 (NumPy scalars would
         # promote every ufunc to float64).
-        c2 = math.sqrt(1 - b2**t)
-        step_size = self.learning_rate * c2 / (1 - b1**t)
-        np.sqrt(s, out=g)
-        g += self.epsilon * c2
-        np.divide(m, g, out=g)
+        r = math.sqrt((1 - b2) / (1 - b2**t))
+        step_size = self.learning_rate * (1 - b1) / (1 - b1**t) / r
+        np.sqrt(S, out=g)
+        g += self.epsilon / r
+        np.divide(M, g, out=g)
         g *= step_size
         w -= g
 
