@@ -424,4 +424,6 @@ def _averages_to_sums(state):
     optimizer_state = state.get("_optimizer_state")
     rule = OPTIMIZERS.get((optimizer_state or {}).get("name"))
     if getattr(rule, "decays", None):  # L-BFGS keeps no averages
+        # A copy: the caller's dict (e.g. one given to __setstate__) stays as it was.
+        state["_optimizer_state"] = optimizer_state = dict(optimizer_state)
         rule.state_from_averages(optimizer_state, state)
