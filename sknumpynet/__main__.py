@@ -79,8 +79,8 @@ def build_parser():
     p = argparse.ArgumentParser(
         prog="python -m sknumpynet",
         description="Train ScratchMLPClassifier (or ScratchMLPRegressor) on a scikit-learn "
-        "dataset, compare it with MLPClassifier (MLPRegressor) at the same settings, and "
-        "round-trip it through joblib.",
+        "dataset, compare it with MLPClassifier (MLPRegressor) at the nearest settings, "
+        "with a note for each setting it cannot match, and round-trip it through joblib.",
     )
     p.add_argument(
         "--task",

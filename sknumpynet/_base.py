@@ -180,14 +180,24 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         # fitted state that is committed only at the end; everything else a
         # call sets (n_features_in_, classes_, the seed, the stream's workspace)
         # replaces an attribute, never changes one in place. So the references
-        # of the attributes before the call are all a failed call must restore,
-        # however many calls failed before it.
+        # of the attributes before the call are nearly all a failed call must
+        # restore, however many calls failed before it.
+        # Two things are changed in place, and put back here: the records, which
+        # the commit extends (a long stream of calls stays linear), in case the
+        # call fails inside the commit (a Ctrl-C); and the state of the
+        # caller's random_state (a RandomState, a Generator, or NumPy's global
+        # one for None), from which the call draws.
         before = dict(self.__dict__)
+        lengths = {n: len(v) for n in _engine.RECORDS if isinstance(v := before.get(n), list)}
+        randomness = _seeding.snapshot(self.random_state)
         try:
             self._run(X, y, sample_weight, partial, classes, validation)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
+            for name, length in lengths.items():
+                del before[name][length:]
+            _seeding.restore(self.random_state, randomness)
             raise
         return self
 
@@ -291,9 +301,26 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             with checking_input("sample_weight"):
                 sw = check_sample_weight(sample_weight, X)
         sw = self._weigh_samples(y, sw, plan.partial, X.dtype)
-        if sw is not None and not plan.partial:
-            self._check_training_weights(y, sw, "sample_weight leaves")
+        if sw is not None:
+            self._check_weights_leave_work(y, sw, plan.partial, sample_weight is not None)
         return X, y, Y, head_name, sw
+
+    def _check_weights_leave_work(self, y, sw, partial, sample_weight_given):
+        """Raise, naming ``sample_weight`` and/or ``class_weight``, where the weights
+        leave nothing to learn: no row (a ``partial_fit`` chunk) or too few classes."""
+        names = [
+            name
+            for name, used in (
+                ("sample_weight", sample_weight_given),
+                ("class_weight", getattr(self, "class_weight", None) is not None),
+            )
+            if used
+        ]
+        what = " and ".join(names) + (" leave" if len(names) > 1 else " leaves")
+        if not partial:
+            self._check_training_weights(y, sw, what)
+        elif not sw.any():
+            raise ValueError(f"{what} every row of this chunk with weight 0.")
 
     def _validation(self, plan, validation, X, y, Y, sw):
         """``(validate, rows)``: the scorer of the plan's validation set (or None) and
@@ -362,9 +389,17 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     def _validated_X(self, X):
         """``X`` checked against the fit; cast to the model's dtype chunk by chunk later."""
         check_is_fitted(self)
-        _data.memory_mapped(X)
+        # A memory map of any numeric dtype or layout is cast to the model's
+        # dtype a chunk of rows at a time (_data.logits), never whole.
+        mapped = isinstance(X, np.memmap) and X.dtype.kind in "biuf"
         with checking_input("X"):
-            return validate_data(self, X, reset=False, dtype=FLOATS, accept_sparse=("csr", "csc"))
+            return validate_data(
+                self,
+                X,
+                reset=False,
+                dtype=None if mapped else FLOATS,
+                accept_sparse=("csr", "csc"),
+            )
 
     def _logits(self, X, net=None):
         """Logits of every row of ``X`` (in chunks), by the fitted or the given network."""

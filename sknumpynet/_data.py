@@ -4,9 +4,10 @@ Nothing here copies a whole ``X`` that the user did not ask to be copied:
 
 * a float32 model predicts float64 input chunk by chunk in float32;
 * a memory-mapped ``X`` (``np.memmap``, ``np.load(..., mmap_mode="r")``) in
-  C order and a float dtype is read batch by batch (training) or chunk by
-  chunk (prediction); one that would have to be converted whole (another
-  dtype, Fortran order) is refused with what to do instead;
+  C order and a float dtype is read batch by batch in training; one that
+  training would have to convert whole (another dtype, Fortran order) is
+  refused with what to do instead; prediction reads any numeric map chunk by
+  chunk, converting each chunk;
 * prediction runs through the network in chunks of rows sized from
   scikit-learn's ``working_memory`` setting, so only one chunk's activations
   exist at a time.

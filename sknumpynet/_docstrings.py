@@ -8,6 +8,7 @@ never drift apart.
 import textwrap
 
 from .nn import OPTIMIZERS
+from .nn.schedules import SCHEDULES
 
 SHARED_PARAMETERS = """\
 hidden_layer_sizes : int or sequence of int, default=(100,)
@@ -40,6 +41,19 @@ learning_rate_init : float or "auto", default="auto"
     (scikit-learn's) and rmsprop, 0.01 for gd, sgd, momentum and nesterov
     (with the averaged velocity, nesterov's steps at 0.01 are those of
     scikit-learn's ``solver="sgd"`` at its defaults).
+learning_rate : SCHEDULE_NAMES, default="constant"
+    How the step size changes from epoch to epoch
+    (:mod:`sknumpynet.nn.schedules`; every optimizer but lbfgs), set before
+    each epoch: ``"constant"`` keeps ``learning_rate_init``; ``"invscaling"``
+    uses ``learning_rate_init / (t_ + 1) ** power_t`` after the first epoch
+    (``t_``: training rows seen so far); ``"adaptive"`` divides the rate by 5
+    where the patience runs out (more than ``n_iter_no_change`` epochs without
+    improvement) instead of stopping, and stops once it is at most 1e-6;
+    ``"cosine"`` anneals it from ``learning_rate_init`` towards 0 along half a
+    cosine over ``max_iter`` epochs. ``fit`` starts the schedule anew,
+    ``partial_fit`` continues it.
+power_t : float, default=0.5
+    Exponent of ``"invscaling"``, >= 0; unused by the other schedules.
 momentum : float, default=0.9
     ``b`` of momentum and nesterov (``v = b v + (1 - b) g``), in [0, 1).
 rho : float, default=0.9
@@ -51,6 +65,14 @@ epsilon : float, default=1e-8
 alpha : float, default=1e-4
     L2 penalty on the weights, >= 0; divided by each batch's total sample
     weight (its row count without weights), as in scikit-learn.
+dropout : float or list of float, default=0.0
+    Inverted dropout of hidden units, in training only: a rate ``p`` in
+    [0, 1) for every hidden layer, or a list with one rate per hidden layer.
+    In every training batch each unit of a hidden layer is zeroed for each
+    sample with probability ``p`` and the kept ones are scaled by
+    ``1 / (1 - p)``; inputs and outputs are never dropped, and prediction and
+    the validation score use the whole network unscaled. 0 draws nothing; a
+    positive rate needs a step optimizer (lbfgs raises a ``ValueError``).
 batch_size : int or "auto", default="auto"
     Rows per mini-batch. ``"auto"`` splits the ``n`` training rows of the
     call into ``k = max(ceil(n / 200), 2)`` nearly equal batches of
@@ -107,10 +129,20 @@ best_loss_ : float or None
     Lowest epoch loss (None with ``early_stopping``).
 loss_curve_ : list of float
     Loss of each epoch, over every call since the model was started.
+learning_rates_ : list of float
+    Learning rate of each epoch, beside ``loss_curve_`` and over the same
+    calls; ``[]`` with lbfgs.
 validation_scores_ : list of float or None
-    Validation score of each epoch (None without ``early_stopping``).
+    Validation score (accuracy for a classifier, R² for a regressor) of each
+    epoch with a validation set, over the same calls as ``loss_curve_``: the
+    rows held out by ``early_stopping``, or ``X_val``, ``y_val`` passed to
+    ``fit`` (scored also without ``early_stopping``). None when no call had
+    a validation set.
+validation_loss_curve_ : list of float or None
+    Loss on the validation set (without the penalty term) beside each entry
+    of ``validation_scores_``; None like it.
 best_validation_score_ : float or None
-    Best of ``validation_scores_``.
+    Best of ``validation_scores_`` (None without a validation set).
 n_layers_ : int
     Layers including input and output.
 n_outputs_ : int
@@ -125,8 +157,11 @@ def compose(summary, *, parameters="", attributes="", examples=""):
     ----------
     summary : str
         Summary line and extended description.
-    parameters, attributes : str
-        The estimator's own entries, placed before the shared ones.
+    parameters : str
+        The estimator's own parameters, placed after the shared ones, as in
+        the signature (its own fields follow the base's).
+    attributes : str
+        The estimator's own attributes, placed before the shared ones.
     examples : str
         Body of the Examples section.
 
@@ -139,10 +174,10 @@ def compose(summary, *, parameters="", attributes="", examples=""):
         body = textwrap.dedent(body).strip("\n")
         return f"\n\n{title}\n{'-' * len(title)}\n{body}"
 
-    shared = SHARED_PARAMETERS.replace(
-        "OPTIMIZER_NAMES", "{" + ", ".join(f'"{name}"' for name in OPTIMIZERS) + "}"
-    )
-    params = textwrap.dedent(parameters).strip("\n") + "\n" + shared
+    shared = SHARED_PARAMETERS
+    for placeholder, registry in (("OPTIMIZER_NAMES", OPTIMIZERS), ("SCHEDULE_NAMES", SCHEDULES)):
+        shared = shared.replace(placeholder, "{" + ", ".join(f'"{n}"' for n in registry) + "}")
+    params = shared + textwrap.dedent(parameters).strip("\n")
     attrs = textwrap.dedent(attributes).strip("\n") + "\n" + SHARED_ATTRIBUTES
     return (
         textwrap.dedent(summary).strip("\n")

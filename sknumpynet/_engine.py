@@ -21,11 +21,11 @@ Patience
     ``n_iter_no_change`` epochs without improvement.
 Divergence guard
     A batch objective that is not finite, or not below 1000 times the
-    reference of the call (the larger of the objective at the call's starting
-    weights and the loss of all-zero logits, on its first batch; see
-    :class:`~sknumpynet.nn.DivergenceGuard`), stops training before the step
-    that would spread it into the weights.  The best weights are kept and the
-    optimizer state is reset.
+    reference of the call (the larger of the first batch's objective at the
+    call's starting weights and the largest loss of all-zero logits on one of
+    the call's training rows; see :class:`~sknumpynet.nn.DivergenceGuard`),
+    stops training before the step that would spread it into the weights.
+    The best weights are kept and the optimizer state is reset.
 Best weights
     With early stopping, the weights of the best-scoring epoch are kept at the
     end; without, those of the lowest-loss epoch serve as the fallback after a
@@ -227,7 +227,11 @@ class EpochLoop(_Run):
     def __init__(self, est, plan, state, optimizer, data, *, buffers=None, **kwargs):
         super().__init__(est, plan, state, optimizer, data, **kwargs)
         self.buffers = buffers
-        self.guard = DivergenceGuard(self.network.head, DIVERGENCE_FACTOR)
+        rows = slice(None) if self.rows is None else self.rows
+        weights = None if self.sample_weight is None else self.sample_weight[rows]
+        self.guard = DivergenceGuard(
+            self.network.head, DIVERGENCE_FACTOR, targets=self.Y[rows], sample_weight=weights
+        )
 
     def _trainer(self, interrupt):
         plan, X = self.plan, self.X

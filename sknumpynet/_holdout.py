@@ -1,9 +1,13 @@
 """The validation set of a fit: held out from the data, or given by the user.
 
 ``early_stopping=True`` holds out ``validation_fraction`` of the training
-rows (stratified for single-label classification), always the same rows for
-one estimator: the split is seeded by the int the estimator draws once per
-fresh fit from ``random_state``.  A validation set passed to ``fit`` as
+rows, always the same rows for one estimator: the split is seeded by the int
+the estimator draws once per fresh fit from ``random_state``.  For
+single-label classification the split is stratified by class where it can be
+(every class has at least 2 rows, and each side of the split room for one row
+of every class); otherwise, e.g. a class of one row in a cross-validation
+fold, it is a plain random split, as ``MLPClassifier``'s always is for more
+than two classes.  A validation set passed to ``fit`` as
 ``X_val, y_val[, sample_weight_val]`` replaces that split, and is scored every
 epoch even without early stopping.
 
@@ -61,12 +65,7 @@ def hold_out(est, X, y, Y, sw):
     """
     n = X.shape[0]
     try:
-        train_idx, val_idx = train_test_split(
-            np.arange(n),
-            test_size=est.validation_fraction,
-            stratify=est._stratify(y),
-            random_state=est._random_seed,
-        )
+        train_idx, val_idx = _split(n, est.validation_fraction, est._stratify(y), est._random_seed)
         if len(val_idx) < 2:
             raise ValueError(f"it would hold out {len(val_idx)} row, fewer than 2")
     except ValueError as exc:
@@ -80,7 +79,9 @@ def hold_out(est, X, y, Y, sw):
     if sw is not None:
         sw_val = sw[val_idx]
         est._check_training_weights(
-            y[train_idx], sw[train_idx], "early_stopping: the training split leaves"
+            y[train_idx],
+            sw[train_idx],
+            "early_stopping: weighted by sample_weight and class_weight, the training split leaves",
         )
         if not sw_val.any():
             raise ValueError(
@@ -89,6 +90,18 @@ def hold_out(est, X, y, Y, sw):
                 "random_state, or set early_stopping=False."
             )
     return train_idx, scorer(est, X[val_idx], y[val_idx], Y[val_idx], sw_val)
+
+
+def _split(n, fraction, labels, seed):
+    """``(train, validation)`` row indices: stratified by ``labels`` where
+    scikit-learn can stratify them, else a plain random split."""
+    rows = np.arange(n)
+    if labels is not None:
+        try:
+            return train_test_split(rows, test_size=fraction, stratify=labels, random_state=seed)
+        except ValueError:
+            pass  # a class too small for either side: fall back to a plain split
+    return train_test_split(rows, test_size=fraction, random_state=seed)
 
 
 def given(est, X_val, y_val, sample_weight_val, dtype):

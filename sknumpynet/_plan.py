@@ -132,12 +132,7 @@ class CallPlan:
         """
         if self.full_batch:
             return n_train
-        if self.batch_size == "auto":
-            fewest = 1 if n_train < AUTO_BATCHES * AUTO_MIN_ROWS else AUTO_BATCHES
-            batches = max(fewest, -(-n_train // AUTO_MAX_ROWS))
-            size = -(-n_train // batches)
-        else:
-            size = self.batch_size
+        size = auto_batch_rows(n_train) if self.batch_size == "auto" else self.batch_size
         if size > n_train:
             warn_user(
                 f"batch_size={size} is larger than the {n_train} samples; using {n_train}.",
@@ -179,3 +174,22 @@ class CallPlan:
     def block_rows(self, X, batch_rows):
         """Rows per shuffled block of a memory-mapped ``X``; None in memory."""
         return _data.block_rows(X, batch_rows) if self.disk else None
+
+
+def auto_batch_rows(n_train):
+    """Rows per batch of ``batch_size="auto"`` on ``n_train`` training rows.
+
+    ``k = max(ceil(n / 200), 2)`` batches (one below 64 rows) of ``ceil(n / k)``
+    rows, so the last batch is at most ``k - 1`` rows short.
+
+    Parameters
+    ----------
+    n_train : int
+
+    Returns
+    -------
+    int
+    """
+    fewest = 1 if n_train < AUTO_BATCHES * AUTO_MIN_ROWS else AUTO_BATCHES
+    batches = max(fewest, -(-n_train // AUTO_MAX_ROWS))
+    return -(-n_train // batches)

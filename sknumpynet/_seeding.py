@@ -7,7 +7,9 @@ rows and an int ``random_state`` gives the same model every time. A
 :class:`numpy.random.Generator` is used as it is (its stream continues from
 fit to fit); ``None`` draws from numpy's global random state, as
 :func:`sklearn.utils.check_random_state` does, so ``np.random.seed`` makes an
-unseeded estimator reproducible (and each unseeded fit differs).
+unseeded estimator reproducible (and each unseeded fit differs). A call that
+raises puts back what it drew from any of them (:func:`snapshot`,
+:func:`restore`), as if it had never been made.
 """
 
 import numpy as np
@@ -49,3 +51,39 @@ def call_rng(random_state, seed, samples_seen):
     if isinstance(random_state, np.random.Generator):
         return random_state
     return np.random.default_rng([seed, samples_seen])
+
+
+def snapshot(random_state):
+    """The state of the generator behind ``random_state``, to :func:`restore` it.
+
+    A call that fails must not have used up any of the caller's randomness:
+    a :class:`~numpy.random.RandomState`, a :class:`~numpy.random.Generator`
+    or, for None, NumPy's global random state.  An int owns no generator.
+
+    Parameters
+    ----------
+    random_state : None, int, RandomState or Generator
+
+    Returns
+    -------
+    object or None
+    """
+    if random_state is None:
+        return np.random.get_state()  # noqa: NPY002 - the global state is None's
+    if isinstance(random_state, np.random.RandomState):
+        return random_state.get_state()
+    if isinstance(random_state, np.random.Generator):
+        return random_state.bit_generator.state
+    return None
+
+
+def restore(random_state, state):
+    """Put back the state :func:`snapshot` took of ``random_state``'s generator."""
+    if state is None:
+        return
+    if random_state is None:
+        np.random.set_state(state)  # noqa: NPY002 - the global state is None's
+    elif isinstance(random_state, np.random.RandomState):
+        random_state.set_state(state)
+    else:
+        random_state.bit_generator.state = state

@@ -1,7 +1,7 @@
 """The nearest scikit-learn ``MLPClassifier`` / ``MLPRegressor`` to our estimators.
 
 Used by ``python -m sknumpynet``, the examples and the benchmarks to compare
-the two libraries "at the same settings".  Where scikit-learn has no exact
+the two libraries at the nearest settings.  Where scikit-learn has no exact
 counterpart the difference is returned as a note rather than hidden.
 """
 
@@ -9,8 +9,10 @@ import copy
 
 import numpy as np
 from sklearn.base import is_classifier
+from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
+from ._plan import auto_batch_rows
 from .nn import ACTIVATIONS, HEADS, OPTIMIZERS, REGRESSION_LOSSES
 from .nn.initializers import resolve_init
 
@@ -57,6 +59,50 @@ def _random_state(random_state, notes, name):
     return int(copy.deepcopy(random_state).integers(np.iinfo(np.int32).max))
 
 
+def _training_rows(params, entry, n_samples):
+    """Rows a ``fit`` on ``n_samples`` rows trains on: fewer where ``early_stopping``
+    holds out ``validation_fraction``, by the same ``train_test_split`` in both
+    libraries (so the same count)."""
+    if not (params["early_stopping"] and entry.stepwise):
+        return n_samples
+    try:
+        train, _ = train_test_split(
+            np.arange(n_samples), test_size=params["validation_fraction"], shuffle=False
+        )
+    except ValueError:  # too few rows to hold any out: both fits raise
+        return n_samples
+    return len(train)
+
+
+def _batch_size(params, entry, n_samples, notes, name):
+    """scikit-learn's ``batch_size`` for ours.
+
+    Both libraries cut each epoch's order into consecutive runs of
+    ``batch_size`` rows (the last one may be shorter), so an int makes the same
+    batches in both.  Our ``"auto"`` (:func:`~sknumpynet._plan.auto_batch_rows`) differs from
+    scikit-learn's ``min(200, n)``: it becomes the int it resolves to on the
+    training rows, which needs ``n_samples``.
+    """
+    batch_size = params["batch_size"]
+    if not entry.stepwise:  # lbfgs: no mini-batches
+        return batch_size
+    if entry.full_batch:  # gd: sgd with one batch of every training row
+        if n_samples is None:
+            notes.append("gd is full-batch; pass n_samples to give sgd one batch per epoch.")
+            return batch_size
+        return _training_rows(params, entry, n_samples)
+    if batch_size != "auto":
+        return batch_size
+    if n_samples is None:
+        notes.append(
+            f"{name}'s batch_size='auto' is min(200, n) rows; ours splits the n training "
+            "rows into max(ceil(n / 200), 2) nearly equal batches (one below 64 rows). "
+            "Pass n_samples to give it the same batch size."
+        )
+        return batch_size
+    return auto_batch_rows(_training_rows(params, entry, n_samples))
+
+
 def sklearn_equivalent(estimator, n_samples=None):
     """Build the closest scikit-learn MLP to ``estimator``.
 
@@ -71,12 +117,19 @@ def sklearn_equivalent(estimator, n_samples=None):
     to it for every layer, draw from the same distribution as scikit-learn
     (from another random stream, so not the same numbers).
 
+    ``batch_size="auto"`` is passed on as the int it resolves to for a ``fit``
+    on ``n_samples`` rows (ours splits them into nearly equal batches where
+    scikit-learn's ``"auto"`` is ``min(200, n)`` rows), which makes the same
+    batches in both; without ``n_samples`` it stays ``"auto"``, with a note.
+
     Parameters
     ----------
     estimator : ScratchMLPClassifier or ScratchMLPRegressor
         Its hyperparameters are read, it is not fitted or changed.
     n_samples : int, optional
-        Training-set size, used to make ``optimizer="gd"`` full-batch.
+        Rows of ``X`` passed to ``fit`` (before any ``early_stopping`` hold-out),
+        used to make ``optimizer="gd"`` full-batch and to resolve
+        ``batch_size="auto"``.
 
     Returns
     -------
@@ -112,15 +165,12 @@ def sklearn_equivalent(estimator, n_samples=None):
             "(its schedules are constant, invscaling and adaptive, for sgd only); it keeps "
             "the rate constant."
         )
-    if params["dropout"]:
+    dropout = params["dropout"]
+    if any(rate > 0 for rate in (dropout if isinstance(dropout, (list, tuple)) else [dropout])):
         notes.append(f"{name} has no dropout; dropout={params['dropout']!r} is not matched.")
     if params.get("class_weight") is not None:
         notes.append("MLPClassifier has no class_weight; pass the weights as sample_weight.")
-    batch_size = params["batch_size"]
-    if entry.full_batch and entry.stepwise:  # gd: sgd with one batch of every row
-        batch_size = n_samples if n_samples is not None else batch_size
-        if n_samples is None:
-            notes.append("gd is full-batch; pass n_samples to give sgd one batch per epoch.")
+    batch_size = _batch_size(params, entry, n_samples, notes, name)
     if _initializers(params, classifier) != {"glorot_uniform"}:
         notes.append(
             f"{name} always initialises with Glorot uniform weights and biases "

@@ -7,6 +7,7 @@ the error messages) as soon as it is registered.
 
 import contextlib
 import math
+from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
@@ -159,6 +160,9 @@ def validate_hyperparameters(estimator):
     sizes = estimator.hidden_layer_sizes
     sizes = [sizes] if isinstance(sizes, Integral) else sizes
     try:
+        if not isinstance(sizes, (Sequence, np.ndarray)) or isinstance(sizes, str):
+            # A set or a dict has no order of layers to follow.
+            raise TypeError
         sizes = [int(_check_int(s, "hidden_layer_sizes[i]", min_val=1)) for s in sizes]
     except (TypeError, ValueError) as exc:
         raise type(exc)(

@@ -31,8 +31,15 @@ def _check_weighted_classes(y, sw, what):
     kept = unique_labels(y[sw > 0]) if sw.any() else np.array([])
     if len(kept) < 2:
         found = f"only one class ({kept.tolist()[0]!r})" if len(kept) else "no class"
+        raise ValueError(f"{what} {found} with a positive weight; at least 2 classes are needed.")
+
+
+def _check_label_columns(classes, columns):
+    """Raise unless ``classes`` is None or names a multilabel y's columns."""
+    if classes is not None and not np.array_equal(unique_labels(classes), columns):
         raise ValueError(
-            f"{what} {found} with positive sample_weight; at least 2 classes are needed."
+            "For a multilabel y, classes must be None or the column indices "
+            f"{columns.tolist()}; got {np.asarray(classes).tolist()}."
         )
 
 
@@ -98,7 +105,8 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
         classes : array-like of shape (n_classes,), default=None
-            Every class label; required on the first call (not for multilabel).
+            Every class label; required on the first call. For a multilabel
+            ``y``: None or its column indices ``0, ..., n_labels - 1``.
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
@@ -122,7 +130,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
                     "A sparse y must be a multilabel indicator matrix of 0s and 1s; pass "
                     "other targets as a dense array."
                 )
-            return y.toarray(), True
+            y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         kind = type_of_target(y, input_name="y")
@@ -131,6 +139,14 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             raise ValueError(
                 "y must be 1-D class labels or a 0/1 multilabel indicator matrix; "
                 f"got a {kind} target."
+            )
+        if kind == "multilabel-indicator" and not np.isin(y, (0, 1)).all():
+            # type_of_target calls any 2-D matrix of two integer values an
+            # indicator; its values would be trained on as the targets of
+            # sigmoid units (a cross-entropy of -1 or 2 is no loss at all).
+            raise ValueError(
+                "A 2-D y must be a multilabel indicator matrix of 0s and 1s (one column "
+                f"per label); got the values {np.unique(y).tolist()}."
             )
         return y, kind == "multilabel-indicator"
 
@@ -200,6 +216,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         self.multilabel_ = multilabel
         if multilabel:
             self.classes_ = np.arange(y.shape[1])
+            _check_label_columns(classes, self.classes_)
             return
         self.classes_ = unique_labels(y if classes is None else classes)
         if len(self.classes_) < 2:
@@ -220,6 +237,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
                     f"y has {y.shape[1]} label columns; the model was fitted with "
                     f"{len(self.classes_)}."
                 )
+            _check_label_columns(classes, self.classes_)
             return
         if classes is not None and not (
             np.array_equal(classes, self.classes_)  # as passed to every call of a stream
@@ -256,7 +274,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         if not self.multilabel_:
             _check_weighted_classes(y, sw, what)
         elif not sw.any():
-            raise ValueError(f"{what} no sample with positive sample_weight.")
+            raise ValueError(f"{what} no sample with a positive weight.")
 
     def _stratify(self, y):
         return None if self.multilabel_ else y
@@ -351,4 +369,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
+        # Multilabel indicators, not multiclass-multioutput targets (the tag's
+        # meaning for a classifier), as MLPClassifier.
+        tags.target_tags.multi_output = False
         return tags

@@ -9,6 +9,7 @@ Fitting, training and persistence are the base's and the engine's.
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
@@ -57,6 +58,11 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     def _targets(self, y, *, fresh, partial, classes=None):
         """Targets as a 2-D float array; return ``(y, Y, head)``."""
+        if issparse(y):
+            y = y.toarray()  # the targets are trained on dense in any case
+        if y.dtype.kind not in "biuf":
+            # scikit-learn turns object arrays of numbers into floats; strings stay.
+            raise ValueError(f"y must hold numbers for a regressor; got dtype {y.dtype}.")
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if not fresh and Y.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -74,11 +80,12 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     def _encode_validation(self, y):
         """``(y, Y)`` for a validation set with the outputs of the fit."""
-        return y, self._targets(y, fresh=False, partial=True)[1]
+        y, Y, _ = self._targets(y, fresh=False, partial=True)
+        return y, Y
 
     def _check_training_weights(self, y, sw, what):
         if not sw.any():
-            raise ValueError(f"{what} no sample with positive sample_weight.")
+            raise ValueError(f"{what} no sample with a positive weight.")
 
     def _stratify(self, y):
         return None
@@ -103,3 +110,9 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
             )
 
     _validation_metric = staticmethod(r2_score)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        head = HEADS.get(REGRESSION_LOSSES.get(self.loss)) if isinstance(self.loss, str) else None
+        tags.target_tags.positive_only = getattr(head, "non_negative_targets", False)
+        return tags

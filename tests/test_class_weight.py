@@ -292,3 +292,15 @@ def test_invalid_weight_in_the_dict_is_named(method, weight):
         else:
             clf.partial_fit(X3, Y3, classes=[0, 1, 2])
     assert not hasattr(clf, "coefs_")
+
+
+def test_weights_that_leave_nothing_to_train_are_named():
+    # The zeros came from class_weight: the message said sample_weight.
+    zero = {0: 0.0, 1: 0.0, 2: 0.0}
+    with pytest.raises(ValueError, match=r"^class_weight leaves no class with a positive weight"):
+        _clf(class_weight=zero).fit(X3, Y3)
+    with pytest.raises(ValueError, match=r"^sample_weight and class_weight leave only one class"):
+        _clf(class_weight={0: 0.0}).fit(X3, Y3, sample_weight=(Y3 != 1).astype(float))
+    only_0 = Y3 == 0
+    with pytest.raises(ValueError, match=r"^class_weight leaves every row of this chunk"):
+        _clf(class_weight={0: 0.0}).partial_fit(X3[only_0], Y3[only_0], classes=[0, 1, 2])

@@ -7,8 +7,10 @@ import warnings
 import numpy as np
 import pytest
 from _shared import CLASSIFIER_LEARNS
+from scipy.sparse import csr_matrix
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import get_tags
 
 from sknumpynet import ScratchMLPClassifier
 from sknumpynet.nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS
@@ -631,3 +633,39 @@ def test_model_pickled_with_the_private_multilabel_flag_still_predicts(small_dig
     old = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
     old.__setstate__(state)
     np.testing.assert_array_equal(old.predict(X), clf.predict(X))
+
+
+# ---- targets a scikit-learn user may pass ------------------------------------
+
+
+@pytest.mark.parametrize("values", [(-1, 1), (1, 2), (0, 5)])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_2d_y_of_two_values_other_than_0_and_1_is_refused(values, sparse, small_digits):
+    # type_of_target calls any 2-D matrix of two integer values a multilabel
+    # indicator; its values were trained on as sigmoid targets (a negative loss).
+    X, y = small_digits
+    Y = np.where(_multilabel_targets(y) == 1, values[1], values[0])
+    Y = csr_matrix(Y) if sparse else Y
+    with pytest.raises(ValueError, match="0s and 1s"):
+        _small().fit(X, Y)
+
+
+def test_multilabel_classes_must_be_the_column_indices(small_digits):
+    X, y = small_digits
+    Y = _multilabel_targets(y)
+    with pytest.raises(ValueError, match=r"classes must be None or the column indices \[0, 1, 2\]"):
+        _small().partial_fit(X, Y, classes=[0, 1, 2, 3])
+    clf = _small().partial_fit(X, Y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="column indices"):
+        clf.partial_fit(X, Y, classes=["a", "b", "c"])
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+
+
+def test_tags_claim_multilabel_not_multiclass_multioutput(small_digits):
+    # scikit-learn's multi_output tag means multiclass-multioutput targets for a
+    # classifier, which it refuses (as MLPClassifier, whose tag is False).
+    tags = get_tags(ScratchMLPClassifier())
+    assert tags.classifier_tags.multi_label and not tags.target_tags.multi_output
+    X, y = small_digits
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        _small().fit(X, np.column_stack([y, y % 3]))

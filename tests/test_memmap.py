@@ -335,29 +335,45 @@ def _refused(excinfo, *words):
         assert word in message, message
 
 
-@pytest.mark.parametrize("method", ["fit", "predict"])
-def test_a_fortran_ordered_memmap_is_refused(tmp_path, method):
+def test_a_fortran_ordered_memmap_is_refused_by_fit(tmp_path):
     X, y = _classification()
     mapped = _save(tmp_path / "X.npy", X, fortran_order=True)
     assert mapped.flags.f_contiguous and not mapped.flags.c_contiguous
     clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
-    if method == "predict":
-        clf.fit(X, y)
     with pytest.raises(ValueError, match="memory-mapped") as excinfo:
-        clf.fit(mapped, y) if method == "fit" else clf.predict(mapped)
+        clf.fit(mapped, y)
     _refused(excinfo, "Fortran", "C-ordered")
 
 
-@pytest.mark.parametrize("method", ["fit", "predict_proba"])
-def test_an_integer_memmap_is_refused(tmp_path, method):
+def test_an_integer_memmap_is_refused_by_fit(tmp_path):
     X, y = _classification()
     mapped = _save(tmp_path / "X.npy", np.rint(X * 10).astype(np.int8))
     clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0)
-    if method == "predict_proba":
-        clf.fit(X, y)
     with pytest.raises(ValueError, match="memory-mapped") as excinfo:
-        getattr(clf, method)(mapped, *([y] if method == "fit" else []))
+        clf.fit(mapped, y)
     _refused(excinfo, "int8", "float32")
+
+
+@pytest.mark.parametrize("layout", ["int8", "fortran", "columns"])
+def test_predict_reads_any_numeric_memmap_chunk_by_chunk(tmp_path, layout, monkeypatch):
+    # Training refuses the maps it would have to convert whole; prediction
+    # converts them a chunk of rows at a time, as it does float64 maps for a
+    # float32 model, and predicts what the same values in memory give.
+    X, y = _classification()
+    if layout == "int8":
+        values = np.rint(X * 10).astype(np.int8)
+        mapped = _save(tmp_path / "X.npy", values)
+    elif layout == "fortran":
+        values = X
+        mapped = _save(tmp_path / "X.npy", X, fortran_order=True)
+    else:  # a view of some columns: every row strided
+        values = X[:, :4]
+        mapped = _save(tmp_path / "X.npy", X)[:, :4]
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    clf.fit(np.ascontiguousarray(values, dtype=np.float32), y)
+    monkeypatch.setattr(sknumpynet._data, "chunk_rows", lambda coefs, n_features: 7)
+    np.testing.assert_array_equal(clf.predict_proba(mapped), clf.predict_proba(values))
+    np.testing.assert_array_equal(clf.predict(mapped), clf.predict(values))
 
 
 def test_a_strided_memmap_is_refused_without_calling_it_fortran_ordered(tmp_path):

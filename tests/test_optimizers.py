@@ -50,12 +50,13 @@ def _rmsprop(w, g, s, t):
 
 
 def _adam(w, g, s, t):
+    # Kingma & Ba's section 2 form (scikit-learn's): eps added to sqrt(s), the
+    # bias corrections folded into the step size.
     b1, b2, eps = HYPER["beta_1"], HYPER["beta_2"], HYPER["epsilon"]
     s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
     s["s"] = b2 * s.get("s", 0.0) + (1 - b2) * g**2
-    m_hat = s["m"] / (1 - b1**t)
-    s_hat = s["s"] / (1 - b2**t)
-    return w - LR * m_hat / (np.sqrt(s_hat) + eps)
+    lr_t = LR * np.sqrt(1 - b2**t) / (1 - b1**t)
+    return w - lr_t * s["m"] / (np.sqrt(s["s"]) + eps)
 
 
 REFERENCE = {
@@ -132,10 +133,9 @@ def test_momentum_matches_scikit_learn(name, nesterov, momentum, rng):
 
 @pytest.mark.parametrize("epsilon", [0.0, 1e-8, 0.05])
 def test_adam_matches_scikit_learn(epsilon, rng):
-    # scikit-learn adds epsilon to sqrt(v) before the bias correction of the step
-    # size (the "epsilon hat" form of Kingma & Ba, section 2); our epsilon is
-    # added to sqrt(v_hat).  The two agree when scikit-learn's epsilon at step t
-    # is ours times sqrt(1 - beta_2**t), set before each of its steps.
+    # Both add epsilon to sqrt(v) before the bias correction of the step size
+    # (the "epsilon hat" form of Kingma & Ba, section 2): the same steps for any
+    # epsilon, large ones included.
     lr, b1, b2 = 0.01, 0.8, 0.95
     w0 = rng.normal(size=(4, 3))
     opt = OPTIMIZERS["adam"](lr, beta_1=b1, beta_2=b2, epsilon=epsilon)
@@ -143,8 +143,7 @@ def test_adam_matches_scikit_learn(epsilon, rng):
     state = opt.init_state(w)
     ref_params = [w0.copy()]
     ref = AdamOptimizer(ref_params, learning_rate_init=lr, beta_1=b1, beta_2=b2, epsilon=epsilon)
-    for t, g in enumerate(_random_gradients(rng), start=1):
-        ref.epsilon = epsilon * math.sqrt(1 - b2**t)
+    for g in _random_gradients(rng):
         opt.step(w, g.ravel().copy(), state)
         ref.update_params(ref_params, [g])
         np.testing.assert_allclose(w.reshape(w0.shape), ref_params[0], rtol=1e-12, atol=1e-14)
@@ -156,13 +155,13 @@ def test_adam_matches_scikit_learn(epsilon, rng):
 
 
 def test_adam_first_step_by_hand():
-    # t=1: m_hat = g and s_hat = g**2, so the step is lr * g / (|g| + eps).
+    # t=1: m = (1 - b1) g, s = (1 - b2) g**2 and the step size is
+    # lr sqrt(1 - b2) / (1 - b1), so the step is lr g / (|g| + eps / sqrt(1 - b2)).
     opt = _make("adam")
     w = W0.copy()
     opt.step(w, GRADS[0].copy(), opt.init_state(w))
-    np.testing.assert_allclose(
-        w, W0 - LR * GRADS[0] / (np.abs(GRADS[0]) + HYPER["epsilon"]), rtol=1e-12
-    )
+    eps_hat = HYPER["epsilon"] / math.sqrt(1 - HYPER["beta_2"])
+    np.testing.assert_allclose(w, W0 - LR * GRADS[0] / (np.abs(GRADS[0]) + eps_hat), rtol=1e-12)
 
 
 def test_momentum_two_steps_by_hand():

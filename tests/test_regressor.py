@@ -6,12 +6,14 @@ attributes."""
 import numpy as np
 import pytest
 from _shared import learning_settings
+from scipy.sparse import csr_matrix
 from scipy.special import xlogy
 from sklearn.datasets import load_diabetes
 from sklearn.metrics import mean_poisson_deviance, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
 
 from sknumpynet import ScratchMLPRegressor
 from sknumpynet.nn import ACTIVATIONS, INIT_OPTIONS, OPTIMIZERS
@@ -457,3 +459,41 @@ def test_warm_start_continues_from_the_previous_weights():
     assert reg.loss_curve_[4] < first[0]
     fresh = _reg(max_iter=4, tol=0.0).fit(X, y)
     assert fresh.loss_curve_ == first
+
+
+# ---- targets a scikit-learn user may pass ------------------------------------
+
+
+def test_a_sparse_y_fits_like_its_dense_copy():
+    X, Y = _data(n_outputs=2)
+    dense = _reg(max_iter=3).fit(X, Y)
+    sparse = _reg(max_iter=3).fit(X, csr_matrix(Y))
+    _assert_same_weights(sparse, dense, rtol=0, atol=0)
+    val = _reg(max_iter=3).fit(X, Y, X_val=X[:20], y_val=csr_matrix(Y[:20]))
+    assert len(val.validation_scores_) == val.n_iter_
+
+
+def test_a_y_of_strings_is_refused_not_parsed():
+    X, y = _data()
+    for target in (y.astype(str), np.array(["1.5", "2"] * 100)):
+        with pytest.raises(ValueError, match="y must hold numbers for a regressor"):
+            _reg(max_iter=1).fit(X, target)
+
+
+def test_the_poisson_loss_tags_its_targets_positive_only():
+    assert get_tags(ScratchMLPRegressor(loss="poisson")).target_tags.positive_only
+    assert not get_tags(ScratchMLPRegressor()).target_tags.positive_only
+    assert not get_tags(ScratchMLPRegressor(loss="huber")).target_tags.positive_only  # invalid
+    assert get_tags(ScratchMLPRegressor()).target_tags.multi_output
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_poisson_predictions_stay_positive_far_outside_the_training_range(dtype):
+    # exp of a very negative logit underflows to 0, which is no Poisson mean
+    # (mean_poisson_deviance refuses it); predictions are clipped at tiny.
+    X, y = _data(loss="poisson")
+    reg = _reg(loss="poisson").fit(X.astype(dtype), y)
+    far = np.vstack([X * 1e3, -X * 1e3]).astype(dtype)
+    pred = reg.predict(far)
+    assert (pred >= np.finfo(dtype).tiny).all() and np.isfinite(pred).all()
+    assert (pred == np.finfo(dtype).tiny).any()  # some rows did underflow

@@ -215,11 +215,37 @@ def test_partial_fit_rejects_another_number_of_label_columns():
 
 
 def test_early_stopping_split_that_cannot_be_made_names_validation_fraction():
-    X, y = _data(n=30, n_classes=3)
-    y = y.copy()
-    y[0] = 5  # a class with one member cannot be stratified
+    X, y = _data(n=10, n_classes=3)
     with pytest.raises(ValueError, match=r"early_stopping=True.*validation_fraction=0.1"):
-        _small(early_stopping=True).fit(X, y)
+        _small(early_stopping=True).fit(X, y)  # one row to hold out
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_class_too_small_to_stratify_gets_a_plain_split(n_classes):
+    # As MLPClassifier's multiclass split: a cross-validation fold with a class
+    # of one row trains (it used to be refused for every single-label target).
+    X, y = _data(n=60, n_classes=n_classes)
+    y = y.copy()
+    y[0] = 5
+    clf = _small(early_stopping=True).fit(X, y)
+    assert 5 in clf.classes_ and len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_the_early_stopping_split_is_stratified_where_it_can_be(monkeypatch):
+    from sknumpynet import _holdout
+
+    X, y = _data(n=200, n_classes=3)
+    y = np.where(np.arange(200) < 20, 2, y % 2)  # 20 rows of class 2: 10%
+    held = []
+    real = _holdout.scorer
+    monkeypatch.setattr(
+        _holdout,
+        "scorer",
+        lambda est, X_val, y_val, *rest: held.append(y_val) or real(est, X_val, y_val, *rest),
+    )
+    for seed in range(5):  # a plain random split would stray from the class shares
+        _small(early_stopping=True, validation_fraction=0.25, random_state=seed).fit(X, y)
+        assert np.abs(np.bincount(held[-1]) - np.bincount(y) / 4).max() <= 1
 
 
 # (name, invalid value, exception, text that says what is allowed)
@@ -230,6 +256,8 @@ BAD_HYPERPARAMETERS = [
     ("hidden_layer_sizes", "8", TypeError, "an int or a sequence of ints >= 1"),
     ("hidden_layer_sizes", (True,), TypeError, "an int or a sequence of ints >= 1"),
     ("hidden_layer_sizes", None, TypeError, "an int or a sequence of ints >= 1"),
+    ("hidden_layer_sizes", {8, 4}, TypeError, "an int or a sequence of ints >= 1"),
+    ("hidden_layer_sizes", {8: 1}, TypeError, "an int or a sequence of ints >= 1"),
     ("activation", "softmax", ValueError, "one of 'identity', 'relu'"),
     ("activation", ["relu", "tanh"], ValueError, "a list of 1 of them"),
     ("activation", None, ValueError, "one of 'identity'"),
@@ -925,7 +953,7 @@ def test_failed_refit_keeps_the_previous_model():
     X, y = _data()
     clf = _small().fit(X, y)
     proba, n_iter = clf.predict_proba(X), clf.n_iter_
-    clf.set_params(early_stopping=True, validation_fraction=0.01)  # 1 row cannot stratify
+    clf.set_params(early_stopping=True, validation_fraction=0.005)  # 1 row: too few to score
     with pytest.raises(ValueError, match="validation_fraction"):
         clf.fit(X, y)
     assert clf.n_iter_ == n_iter

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _shared import TRAINING_WARNINGS
 from numpy.testing import assert_allclose
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
@@ -9,6 +10,8 @@ from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet._sklearn_mlp import sklearn_equivalent
 from sknumpynet.nn import ACTIVATIONS, OPTIMIZERS, REGRESSION_LOSSES
+
+pytestmark = TRAINING_WARNINGS
 
 SOLVERS = {
     "gd": "sgd",
@@ -71,7 +74,8 @@ def test_settings_carry_over(Estimator, optimizer):
         "random_state",
     ]:
         assert got[name] == ours.get_params()[name], name
-    assert got["batch_size"] == (50 if optimizer == "gd" else 16)
+    # gd: one batch of the 40 rows left by early stopping's hold-out of 0.2 of 50
+    assert got["batch_size"] == (40 if optimizer == "gd" else 16)
     if optimizer in ("sgd", "gd"):
         assert got["momentum"] == 0.0
     if optimizer in ("momentum", "nesterov"):
@@ -108,7 +112,9 @@ def test_momentum_steps_equal_sklearns_at_the_scaled_rate(optimizer, rng):
 
 @pytest.mark.parametrize("loss", list(REGRESSION_LOSSES))
 def test_regressor_loss_is_mapped(loss):
-    mlp, notes = sklearn_equivalent(ScratchMLPRegressor(loss=loss, init="glorot_uniform"))
+    mlp, notes = sklearn_equivalent(
+        ScratchMLPRegressor(loss=loss, init="glorot_uniform"), n_samples=100
+    )
     assert isinstance(mlp, MLPRegressor)
     assert mlp.get_params()["loss"] == loss
     assert notes == []
@@ -124,7 +130,9 @@ def test_lbfgs_passes_max_fun():
 
 @pytest.mark.parametrize("name", ["sigmoid", "logistic"])
 def test_logistic_under_either_name(name):
-    mlp, notes = sklearn_equivalent(ScratchMLPClassifier(activation=name, init="glorot_uniform"))
+    mlp, notes = sklearn_equivalent(
+        ScratchMLPClassifier(activation=name, init="glorot_uniform"), n_samples=100
+    )
     assert mlp.activation == "logistic"
     assert notes == []
 
@@ -133,7 +141,8 @@ def test_one_activation_per_layer_list():
     same, notes = sklearn_equivalent(
         ScratchMLPClassifier(
             hidden_layer_sizes=(4, 4), activation=["tanh", "tanh"], init="glorot_uniform"
-        )
+        ),
+        n_samples=100,
     )
     assert same.activation == "tanh" and notes == []
     mixed, notes = sklearn_equivalent(
@@ -153,7 +162,7 @@ def test_glorot_momentum_maps_without_notes():
     ours = ScratchMLPClassifier(
         optimizer="momentum", init="glorot_uniform", learning_rate_init=0.5, momentum=0.9
     )
-    mlp, notes = sklearn_equivalent(ours)
+    mlp, notes = sklearn_equivalent(ours, n_samples=100)
     assert notes == []
     assert (mlp.solver, mlp.nesterovs_momentum, mlp.momentum) == ("sgd", False, 0.9)
     assert mlp.learning_rate_init == pytest.approx(0.05)
@@ -241,3 +250,67 @@ def test_auto_is_noted_where_a_layer_resolves_to_another_init(monkeypatch):
     monkeypatch.setattr(ACTIVATIONS["relu"], "default_init", "he")
     _, notes = sklearn_equivalent(ScratchMLPClassifier())
     assert any("init='auto'" in note for note in notes)
+
+
+@pytest.mark.parametrize("dropout", [0.0, [0.0], (0.0, 0.0), [0, 0.0]], ids=repr)
+def test_zero_dropout_needs_no_note(dropout):
+    # A list of zero rates is no dropout, as the float 0 is (issue: a non-empty
+    # list was truthy and noted as "dropout=[0.0] is not matched").
+    layers = (4,) * (len(dropout) if isinstance(dropout, (list, tuple)) else 1)
+    est = ScratchMLPClassifier(hidden_layer_sizes=layers, dropout=dropout)
+    _, notes = sklearn_equivalent(est, n_samples=100)
+    assert not [note for note in notes if "dropout" in note], notes
+
+
+@pytest.mark.parametrize("dropout", [0.2, [0.0, 0.3]], ids=repr)
+def test_positive_dropout_is_noted(dropout):
+    est = ScratchMLPClassifier(hidden_layer_sizes=(4, 4), dropout=dropout)
+    _, notes = sklearn_equivalent(est, n_samples=100)
+    assert [note for note in notes if f"dropout={dropout!r}" in note], notes
+
+
+# n_samples -> our batch_size="auto" rows on it: one batch below 64 rows, else
+# k = max(ceil(n / 200), 2) batches of ceil(n / k) rows (scikit-learn: min(200, n)).
+AUTO_BATCH_ROWS = {30: 30, 63: 63, 64: 32, 150: 75, 199: 100, 401: 134, 1347: 193}
+
+
+@pytest.mark.parametrize(("n_samples", "rows"), AUTO_BATCH_ROWS.items())
+@pytest.mark.parametrize("optimizer", ["adam", "nesterov"])
+def test_auto_batch_size_becomes_our_batch_rows(optimizer, n_samples, rows):
+    est = ScratchMLPRegressor(optimizer=optimizer)
+    mlp, notes = sklearn_equivalent(est, n_samples=n_samples)
+    assert mlp.batch_size == rows
+    assert not [note for note in notes if "batch_size" in note], notes
+
+
+def test_auto_batch_size_counts_the_rows_left_by_early_stopping():
+    # 230 rows less a validation_fraction of 0.2 (46 rows) leave 184: 2 batches of 92.
+    est = ScratchMLPClassifier(early_stopping=True, validation_fraction=0.2)
+    mlp, _ = sklearn_equivalent(est, n_samples=230)
+    assert mlp.batch_size == 92
+
+
+def test_auto_batch_size_without_n_samples_is_noted():
+    mlp, notes = sklearn_equivalent(ScratchMLPClassifier())
+    assert mlp.batch_size == "auto"
+    assert [note for note in notes if "batch_size='auto'" in note and "n_samples" in note]
+    # lbfgs takes no mini-batches: nothing to note
+    _, notes = sklearn_equivalent(ScratchMLPClassifier(optimizer="lbfgs", init="glorot_uniform"))
+    assert notes == []
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("n_samples", [60, 150, 230, 401])
+def test_both_take_the_same_steps_per_epoch(n_samples, early_stopping, rng):
+    # One epoch of each library takes as many steps, of batches of the same rows
+    # count: both cut the epoch's order into runs of batch_size rows.
+    X = rng.standard_normal((n_samples, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    ours = ScratchMLPRegressor(
+        hidden_layer_sizes=(3,), max_iter=1, early_stopping=early_stopping, random_state=0
+    )
+    mlp, notes = sklearn_equivalent(ours, n_samples=n_samples)
+    assert not [note for note in notes if "batch_size" in note], notes
+    ours.fit(X, y)
+    mlp.fit(X, y)
+    assert ours._optimizer_state["t"] == mlp._optimizer.t

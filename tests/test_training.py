@@ -329,6 +329,23 @@ def test_the_guard_limit_is_relative_to_the_first_objective_it_sees():
     assert guard.start_loss == 2.0
 
 
+def test_the_guard_scale_is_the_worst_row_of_the_call_not_the_first_batch():
+    # Half the squared error of zero predictions: 0 on the first batch's rows,
+    # 800 on the call's worst row of positive weight (target 40); the row of
+    # target 100 weighs 0 and never reaches a batch objective.
+    Y = np.zeros((8, 1))
+    Y[5], Y[6] = 40.0, 100.0
+    sw = np.ones(8)
+    sw[6] = 0.0
+    guard = DivergenceGuard(HEADS["identity"], factor=1000, targets=Y, sample_weight=sw)
+    assert guard.admits(0.01, Y[:4], sw[:4])
+    assert guard.limit == pytest.approx(1000 * 800.0)
+    # Without the call's targets, the first batch's rows set the scale.
+    guard = DivergenceGuard(HEADS["identity"], factor=1000)
+    assert guard.admits(0.01, Y[:4], sw[:4])
+    assert guard.limit == pytest.approx(10.0)
+
+
 def test_the_guard_refuses_a_start_that_is_not_finite():
     guard = DivergenceGuard(HEADS["sigmoid"])
     with pytest.raises(NotFiniteAtStart):

@@ -201,6 +201,78 @@ def _drifting_stream(n_chunks=30, rows=200, grow=100.0):
     return chunks
 
 
+@pytest.mark.parametrize("kind", ["RandomState", "Generator", "None"])
+def test_a_failed_fresh_fit_leaves_the_callers_random_state_as_it_was(kind):
+    # A fresh fit draws its seed from random_state before its data are found
+    # wanting (too few rows to hold out a validation set): the draw is put back.
+    def make():
+        if kind == "None":
+            np.random.seed(7)  # noqa: NPY002 - the legacy global seed is what is tested
+            return None
+        return getattr(np.random, "default_rng" if kind == "Generator" else kind)(7)
+
+    X, y = _chunk(0)
+    results = []
+    for fail_first in (True, False):
+        est = _classifier(max_iter=2).set_params(random_state=make())
+        if fail_first:
+            with pytest.raises(ValueError, match="cannot hold out"):
+                est.set_params(early_stopping=True).fit(X[:4], y[:4])
+            est.set_params(early_stopping=False)
+        results.append(est.fit(X, y))
+    a, b = results  # random_state objects compare by identity: compare what they made
+    for name in ("coefs_", "intercepts_"):
+        for left, right in zip(getattr(a, name), getattr(b, name), strict=True):
+            np.testing.assert_array_equal(left, right)
+    assert a.loss_curve_ == b.loss_curve_
+
+
+def test_a_ctrl_c_while_a_call_commits_leaves_no_record_of_it(monkeypatch):
+    # The commit extends loss_curve_ and learning_rates_ in place; a Ctrl-C
+    # after that (here: when the counters are set) must not leave the undone
+    # call's entries behind.
+    est, twin = _classifier(), _classifier()
+    for model in (est, twin):
+        model.partial_fit(*_chunk(0), classes=CLASSES)
+
+    class Interrupting(type(est)):
+        def __setattr__(self, name, value):
+            if name == "n_iter_":
+                raise KeyboardInterrupt
+            super().__setattr__(name, value)
+
+    monkeypatch.setattr(est, "__class__", Interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        est.partial_fit(*_chunk(1))
+    monkeypatch.setattr(est, "__class__", type(twin))
+    assert len(est.loss_curve_) == len(est.learning_rates_) == 1
+    for i in (1, 2):
+        for model in (est, twin):
+            model.partial_fit(*_chunk(i))
+    assert_same_model(est, twin)
+
+
+def test_rare_large_targets_that_the_first_batch_misses_are_no_divergence():
+    # A stream of mostly-zero targets: the model learns to predict about 0, so
+    # a call's loss at its start is tiny. The guard took its zero-logit scale
+    # on the first batch only (0 here, every target 0), and the ordinary second
+    # batch, with one target of 40, was refused as 1000 times that start.
+    rng = np.random.default_rng(0)
+    est = ScratchMLPRegressor(
+        hidden_layer_sizes=(16,), batch_size=50, shuffle=False, random_state=0
+    )
+    for _ in range(30):
+        est.partial_fit(rng.normal(size=(100, 3)), np.zeros(100))
+    X, y = rng.normal(size=(100, 3)), np.zeros(100)
+    y[75] = 40.0
+    start = est.loss_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        est.partial_fit(X, y)
+    assert est.loss_ > 500 * start  # the mean of a batch near 0 and one of 1600 times it
+    assert est._optimizer_state["t"] == 31 * 2  # every step of every call kept
+
+
 def test_a_stream_whose_targets_grow_trains_like_mlpregressor():
     # The stream: the guard used to freeze its reference at the first
     # chunk and refuse every later one as "diverged".

@@ -24,9 +24,10 @@ Each class also names, as ``default_init``, the initializer that
 activation here, as in scikit-learn's MLPs (see the initializers module for why
 not ``he`` before relu).
 
-To add an activation, write a class with ``forward``, ``backprop`` and
-``default_init`` and add one entry to :data:`ACTIVATIONS`; validation and tests
-are built from its keys.
+To add an activation, subclass :class:`Activation` (whose docstrings give
+the shapes and the in-place contract) with its ``forward`` and ``backprop``
+(and ``default_init`` if not ``glorot_uniform``) and add one entry to
+:data:`ACTIVATIONS`; validation and tests are built from its keys.
 """
 
 import numpy as np
@@ -34,49 +35,84 @@ import numpy as np
 LEAKY_SLOPE = 0.01
 
 
-class Identity:
-    """``f(z) = z``; keeps a layer linear."""
+class Activation:
+    """What every activation provides; the identity ``f(z) = z``.
+
+    Each subclass overrides both methods with its own ``f`` and ``f'`` (in
+    their one-line docstrings); the contract is this class's.
+    """
 
     default_init = "glorot_uniform"
 
     @staticmethod
     def forward(Z):
+        """Apply ``f`` to the pre-activations, in place.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_units)
+            Pre-activations, overwritten with ``f(Z)``.
+
+        Returns
+        -------
+        A : ndarray of shape (n_samples, n_units)
+            ``Z`` itself, now holding ``f(Z)``.
+        """
         return Z
 
     @staticmethod
     def backprop(A, delta):
+        """Multiply ``delta`` in place by ``f'(Z)``, taken from the output ``A``.
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_samples, n_units)
+            The layer's output ``f(Z)``; read only.
+        delta : ndarray of shape (n_samples, n_units)
+            ``dJ/dA``, overwritten with ``dJ/dZ = delta * f'(Z)``.
+
+        Returns
+        -------
+        delta : ndarray of shape (n_samples, n_units)
+            ``delta`` itself.
+        """
         return delta
 
 
-class ReLU:
-    """``f(z) = max(z, 0)``; ``f'(z) = 1`` where the unit is on."""
+class Identity(Activation):
+    """``f(z) = z``; keeps a layer linear."""
 
-    default_init = "glorot_uniform"
+
+class ReLU(Activation):
+    """``f(z) = max(z, 0)``; ``f'(z) = 1`` where the unit is on."""
 
     @staticmethod
     def forward(Z):
+        """``A = max(Z, 0)``, in place (see :meth:`Activation.forward`)."""
         return np.maximum(Z, 0, out=Z)
 
     @staticmethod
     def backprop(A, delta):
+        """``delta *= 1[A > 0]`` (see :meth:`Activation.backprop`)."""
         # A > 0 exactly where Z > 0, so the output alone gives the mask.
         delta *= A > 0
         return delta
 
 
-class LeakyReLU:
+class LeakyReLU(Activation):
     """``f(z) = max(z, 0.01 z)``; slope 1 for ``z > 0`` and 0.01 otherwise."""
 
-    default_init = "glorot_uniform"
     slope = LEAKY_SLOPE
 
     @classmethod
     def forward(cls, Z):
+        """``A = max(Z, slope Z)``, in place (see :meth:`Activation.forward`)."""
         # For a slope below 1, max(z, slope*z) is z when z > 0 and slope*z otherwise.
         return np.maximum(Z, cls.slope * Z, out=Z)
 
     @classmethod
     def backprop(cls, A, delta):
+        """``delta *= 1`` where ``A > 0``, ``slope`` elsewhere (see :meth:`Activation.backprop`)."""
         # The sign of A is the sign of Z, so the output selects the slope.
         # 1 + (slope - 1) * 1[A <= 0] by arithmetic: much faster than np.where
         # (or a where= mask), whose per-element selection is not vectorised.
@@ -87,33 +123,34 @@ class LeakyReLU:
         return delta
 
 
-class Tanh:
+class Tanh(Activation):
     """``f(z) = tanh(z)``; ``f'(z) = 1 - tanh(z)**2 = 1 - A**2``."""
-
-    default_init = "glorot_uniform"
 
     @staticmethod
     def forward(Z):
+        """``A = tanh(Z)``, in place (see :meth:`Activation.forward`)."""
         return np.tanh(Z, out=Z)
 
     @staticmethod
     def backprop(A, delta):
+        """``delta *= 1 - A**2`` (see :meth:`Activation.backprop`)."""
         delta *= 1 - A * A
         return delta
 
 
-class Sigmoid:
+class Sigmoid(Activation):
     """``f(z) = 1 / (1 + exp(-z))``; ``f'(z) = A (1 - A)``."""
 
-    default_init = "glorot_uniform"
     logistic = True  # glorot_uniform draws narrower weights next to it
 
     @staticmethod
     def forward(Z):
+        """``A = sigmoid(Z)``, in place, never overflowing (see :func:`sigmoid`)."""
         return sigmoid(Z, out=Z)
 
     @staticmethod
     def backprop(A, delta):
+        """``delta *= A (1 - A)`` (see :meth:`Activation.backprop`)."""
         delta *= A * (1 - A)
         return delta
 

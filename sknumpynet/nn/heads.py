@@ -12,8 +12,9 @@ sigmoid (binary cross-entropy, summed over the units)
     one-vs-rest unit per class for multiclass targets.
 
 softmax (categorical cross-entropy)
-    ``loss = logsumexp(z) - sum_k y_k z_k``, with the maximum subtracted
-    before exponentiating.
+    ``loss = logsumexp(z) - sum_k y_k z_k``, each row shifted by its target
+    logit ``sum_k y_k z_k`` before exponentiating (by its maximum instead
+    where that shift would overflow; see :meth:`SoftmaxHead.forward_loss`).
 
 identity (half squared error, ``loss="squared_error"``)
     ``P = Z`` and ``loss = sum_k (z_k - y_k)**2 / 2``.
@@ -251,9 +252,21 @@ class SoftmaxHead(Head):
 
     @staticmethod
     def log_proba(Z, multilabel=False):
-        """Log softmax of the logits, shape (n_samples, n_outputs).
+        """Log softmax of the logits.
 
         Finite for any ``Z``, even with inf or NaN entries.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_outputs)
+            Logits.
+        multilabel : bool, default=False
+            Unused: the softmax head never fits multilabel targets (the
+            argument keeps every head's signature alike).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
         """
         with np.errstate(under="ignore"):
             return _log_normalize(_finite_logits(Z))
@@ -336,12 +349,15 @@ class ExpHead(Head):
     def predict(Z):
         """Predicted means ``exp(Z)``, shape (n_samples, n_outputs).
 
-        Means beyond the largest float are clipped to it, so the predictions
-        stay finite.
+        Means beyond the largest float are clipped to it and means that
+        underflow to 0 to the smallest normal float, so the predictions stay
+        finite and positive (as a Poisson mean must be, and as
+        :func:`sklearn.metrics.mean_poisson_deviance` requires).
         """
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", under="ignore"):
             P = np.exp(Z)
-        return np.minimum(P, np.finfo(P.dtype).max, out=P)
+        info = np.finfo(P.dtype)
+        return np.clip(P, info.tiny, info.max, out=P)
 
 
 HEADS = {

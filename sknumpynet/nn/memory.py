@@ -38,14 +38,26 @@ def aligned_empty(shape, dtype):
 
 
 def aligned_zeros(shape, dtype):
-    """Zeroed :func:`aligned_empty`."""
+    """:func:`aligned_empty`, filled with zeros (the same parameters and result)."""
     out = aligned_empty(shape, dtype)
     out[...] = 0
     return out
 
 
 def aligned_copy(a):
-    """A C-contiguous, cache-line aligned copy of ``a``."""
+    """A C-contiguous, cache-line aligned copy of ``a``.
+
+    Parameters
+    ----------
+    a : ndarray of any shape
+        Copied, not changed; any layout.
+
+    Returns
+    -------
+    ndarray of the same shape and dtype as ``a``
+        A new array, a view into a slightly larger byte buffer (its ``base``),
+        as :func:`aligned_empty`.
+    """
     out = aligned_empty(a.shape, a.dtype)
     out[...] = a
     return out

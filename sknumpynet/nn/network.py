@@ -153,7 +153,18 @@ class MLP:
             INITIALIZERS[resolve_init(init, followers[layer])](W, b, rng, logistic)
 
     def set_params(self, coefs, intercepts):
-        """Copy per-layer arrays into ``params`` (e.g. after unpickling)."""
+        """Copy per-layer arrays into ``params`` (e.g. after unpickling).
+
+        The values are copied into the existing views (cast to the network's
+        dtype): ``params``, ``coefs`` and ``intercepts`` stay the same arrays.
+
+        Parameters
+        ----------
+        coefs : list of array-like
+            One per layer, ``coefs[l]`` of shape ``(n_l, n_{l+1})``.
+        intercepts : list of array-like
+            One per layer, ``intercepts[l]`` of shape ``(n_{l+1},)``.
+        """
         for view, value in zip(self.coefs + self.intercepts, coefs + intercepts, strict=True):
             view[...] = value
 

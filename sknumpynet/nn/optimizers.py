@@ -14,13 +14,17 @@ momentum   ``v = b v + (1 - b) g``;  ``w -= lr v``
 nesterov   ``v = b v + (1 - b) g``;  ``w -= lr (b v + (1 - b) g)``
 rmsprop    ``s = rho s + (1 - rho) g**2``;  ``w -= lr g / (sqrt(s) + eps)``
 adam       ``t += 1``; ``m = b1 m + (1 - b1) g``; ``s = b2 s + (1 - b2) g**2``;
-           ``w -= lr m_hat / (sqrt(s_hat) + eps)`` with
-           ``m_hat = m / (1 - b1**t)``, ``s_hat = s / (1 - b2**t)``
+           ``w -= lr_t m / (sqrt(s) + eps)`` with
+           ``lr_t = lr sqrt(1 - b2**t) / (1 - b1**t)``
 =========  =================================================================
 
 Nesterov's look-ahead (the gradient taken at ``w - lr b v``) is written in the
 usual re-parametrised form (Bengio et al., 2013), where the stored parameters
 are the look-ahead point: the step is the new velocity looked one step further.
+Adam is written as in section 2 of Kingma & Ba (2015), the bias corrections
+folded into the step size, as scikit-learn's MLPs (and Keras) write it; their
+algorithm 1 (PyTorch's form) adds ``eps`` to ``sqrt(s_hat)`` instead, which
+differs in the first steps where ``eps`` is not small beside the gradients.
 
 The state stores each moving average ``v = b v + (1 - b) x`` as the
 exponentially weighted *sum* ``V = b V + x`` (so ``v = (1 - b) V``), and the
@@ -343,16 +347,15 @@ class Adam(Optimizer):
         np.multiply(g, g, out=g)
         S *= b2
         S += g
-        # With m_hat = c1 M and s_hat = r**2 S, where c1 = (1 - b1) / (1 - b1**t)
-        # and r = sqrt((1 - b2) / (1 - b2**t)):
-        # m_hat / (sqrt(s_hat) + eps) == (c1 / r) * M / (sqrt(S) + eps / r),
+        # With m = (1 - b1) M and s = q**2 S, where q = sqrt(1 - b2):
+        # lr_t m / (sqrt(s) + eps) == (lr_t (1 - b1) / q) * M / (sqrt(S) + eps / q),
         # the same update with scalar factors instead of array-wide divisions.
         # Python floats keep float32 arithmetic in float32 (NumPy scalars would
         # promote every ufunc to float64).
-        r = math.sqrt((1 - b2) / (1 - b2**t))
-        step_size = self.learning_rate * (1 - b1) / (1 - b1**t) / r
+        q = math.sqrt(1 - b2)
+        step_size = self.learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t) * (1 - b1) / q
         np.sqrt(S, out=g)
-        g += self.epsilon / r
+        g += self.epsilon / q
         np.divide(M, g, out=g)
         g *= step_size
         w -= g

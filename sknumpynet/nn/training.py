@@ -31,7 +31,6 @@ import numpy as np
 from scipy.sparse import issparse
 
 from .memory import aligned_empty
-from .network import weighted_total
 
 
 class Diverged(ArithmeticError):
@@ -83,27 +82,58 @@ def deferred_interrupt(defer=True):
 class DivergenceGuard:
     """The limit every batch objective of one call must stay below.
 
-    The first batch of the call sets the scale: the *reference* is the larger
-    of its objective at the call's starting weights and the loss of all-zero
-    logits on its targets (what an untrained network scores); the limit is
+    The *reference* is the larger of the first objective the guard sees (the
+    first batch's, at the call's starting weights) and the *zero-logit scale*:
+    the largest loss of all-zero logits (what an untrained network scores) on
+    any one row of positive weight among ``targets``, the call's training rows
+    (the first batch's rows when ``targets`` is not given).  The limit is
     ``factor`` times the reference.  Measured per call, the reference follows
     data that drift in scale from one ``partial_fit`` call to the next, while
     a step that explodes within a call (a loss ``factor`` times its start)
-    is still caught.
+    is still caught.  Taken over every row rather than the first batch, the
+    scale bounds every batch's zero-logit loss (a mean of rows' losses), so
+    rare large targets (zero-inflated counts, say) that the first batch happens
+    to miss do not make an ordinary later batch look exploded.
 
     Parameters
     ----------
     head : head class
         The network's head (its ``forward_loss`` scores the zero logits).
     factor : float, default=1000
+    targets : ndarray of shape (n_samples, n_outputs), optional
+        Encoded targets of every training row of the call.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Their weights; rows of weight 0 never reach a batch objective.
     """
 
-    def __init__(self, head, factor=1e3):
+    def __init__(self, head, factor=1e3, targets=None, sample_weight=None):
         self.head, self.factor = head, factor
         self.start_loss = self.limit = None
+        self.scale = None if targets is None else self._zero_logit_scale(targets, sample_weight)
+
+    def _zero_logit_scale(self, Y, sample_weight):
+        """Largest loss of all-zero logits on one row of positive weight of ``Y``."""
+        zeros = np.zeros_like(Y)
+        losses = self.head.forward_loss(zeros, Y, zeros)
+        if sample_weight is not None:
+            losses = losses[sample_weight > 0]
+        return float(losses.max()) if losses.size else 0.0
 
     def admits(self, loss, Y, sample_weight):
         """Whether a batch objective is sound; the first one sets the limit.
+
+        Parameters
+        ----------
+        loss : float
+            The batch objective.
+        Y : ndarray of shape (m, n_outputs)
+            The batch's encoded targets (they set the zero-logit scale when
+            the guard was made without ``targets``).
+        sample_weight : ndarray of shape (m,) or None
+
+        Returns
+        -------
+        bool
 
         Raises
         ------
@@ -114,10 +144,10 @@ class DivergenceGuard:
             return loss < self.limit  # False for NaN too
         if not math.isfinite(loss):
             raise NotFiniteAtStart(f"objective {loss} at the starting weights")
-        zeros = np.zeros_like(Y)
-        flat, total = weighted_total(self.head.forward_loss(zeros, Y, zeros), sample_weight)
+        if self.scale is None:
+            self.scale = self._zero_logit_scale(Y, sample_weight)
         self.start_loss = loss
-        self.limit = self.factor * max(loss, flat / total)
+        self.limit = self.factor * max(loss, self.scale)
         return True
 
 
