@@ -26,6 +26,7 @@ A subclass supplies only what differs between estimators:
     (higher is better): accuracy for the classifier, R² for the regressor.
 """
 
+import re
 from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
@@ -442,11 +443,10 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
 
 
 def _release(version):
-    """``(major, minor)`` of a version string; ``(0, 0)`` for "unknown" (before 0.2)."""
-    try:
-        return tuple(int(part) for part in version.split(".")[:2])
-    except ValueError:
-        return (0, 0)
+    """``(major, minor)`` of a version string, pre-releases included ("1.0rc1" is
+    (1, 0)); ``(0, 0)`` for "unknown" (before 0.2) or anything unparseable."""
+    found = re.match(r"(?:\d+!)?(\d+)\.(\d+)", str(version))  # PEP 440, epoch and all
+    return (int(found[1]), int(found[2])) if found else (0, 0)
 
 
 def _averages_to_sums(state):

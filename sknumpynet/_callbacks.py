@@ -156,14 +156,6 @@ def fit_events(est, partial, X, y, sample_weight):
     return [CallbackTasks(call, "partial_fit" if partial else "fit", X, y, sample_weight)]
 
 
-def _weights(network):
-    """Fitted attributes holding a copy of ``network``'s current weights."""
-    return {
-        "coefs_": [W.copy() for W in network.coefs],
-        "intercepts_": [b.copy() for b in network.intercepts],
-    }
-
-
 class CallbackTasks(FitEvents):
     """One task for the call and one subtask per epoch, told to the callbacks.
 
@@ -201,7 +193,7 @@ class CallbackTasks(FitEvents):
             "X": lambda: self._training_data(loop)[0],
             "y": lambda: self._training_data(loop)[1],
             "metadata": lambda: self._training_data(loop)[2],
-            "reconstruction_attributes": lambda: _weights(loop.network),
+            "reconstruction_attributes": lambda: loop.state.snapshot(loop.estimator),
         }
 
     def on_fit_begin(self, loop, epochs):

@@ -133,11 +133,13 @@ learning_rates_ : list of float
     Learning rate of each epoch, beside ``loss_curve_`` and over the same
     calls; ``[]`` with lbfgs.
 validation_scores_ : list of float or None
-    Validation score (accuracy for a classifier, R² for a regressor) of each
-    epoch with a validation set, over the same calls as ``loss_curve_``: the
-    rows held out by ``early_stopping``, or ``X_val``, ``y_val`` passed to
-    ``fit`` (scored also without ``early_stopping``). None when no call had
-    a validation set.
+    Validation score (accuracy for a classifier, R² for a regressor) on the
+    rows held out by ``early_stopping``, or on ``X_val``, ``y_val`` passed to
+    ``fit`` (scored also without ``early_stopping``), of each of the latest
+    run of validated epochs: the last ``len(validation_scores_)`` entries of
+    ``loss_curve_``. A call with a validation set extends it (or starts it,
+    after a call without one); a call without one, ``partial_fit`` included,
+    ends it: None.
 validation_loss_curve_ : list of float or None
     Loss on the validation set (without the penalty term) beside each entry
     of ``validation_scores_``; None like it.

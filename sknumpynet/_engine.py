@@ -86,10 +86,17 @@ class FitState:
         if plan.fresh or not plan.partial:  # each fit: full patience, the schedule anew
             self.no_improvement, self.schedule_epoch = 0, 0
             self.learning_rate = plan.learning_rate
-        # Records or a criterion the fitted state was not set up for (warm_start
-        # toggling early_stopping) start afresh.
-        if scored and (plan.fresh or est.validation_scores_ is None):
-            self.restart.update(("validation_scores_", "validation_loss_curve_"))
+        # The validation records are those of the latest run of scored epochs:
+        # a call without a validation set ends them, a scored call after such
+        # a call (or a fresh one) starts them anew. Records or a criterion the
+        # fitted state was not set up for (warm_start toggling early_stopping)
+        # start afresh.
+        validation = ("validation_scores_", "validation_loss_curve_")
+        if not scored:
+            self.restart.update(validation)
+            self.best_validation_score = None
+        elif plan.fresh or est.validation_scores_ is None:
+            self.restart.update(validation)
             self.best_validation_score, self.no_improvement = -np.inf, 0
         if not plan.early_stopping and self.best_loss is None:
             self.best_loss, self.no_improvement = min(est.loss_curve_, default=np.inf), 0
@@ -156,26 +163,64 @@ class FitState:
         else:
             self.network.params[...] = self.best
 
-    def commit(self, est):
-        """Make this state the estimator's fitted state; nothing can fail here."""
-        est.coefs_, est.intercepts_ = self.network.coefs, self.network.intercepts
-        est._optimizer_state = self.optimizer_state
+    def _records(self, est):
+        """``{name: (kept, entries)}``: each record's list kept from before the call
+        (None where the call restarts it) and this call's entries (None: none)."""
         new = {
             "loss_curve_": self.loss_curve,
             "learning_rates_": self.learning_rates,
             "validation_scores_": self.validation_scores,
             "validation_loss_curve_": self.validation_loss_curve,
         }
-        for name, entries in new.items():
-            kept = None if name in self.restart else getattr(est, name, None)
+        return {
+            name: (None if name in self.restart else getattr(est, name, None), entries)
+            for name, entries in new.items()
+        }
+
+    def _counters(self):
+        return {
+            "n_iter_": self.n_iter,
+            "t_": self.t,
+            "loss_": self.loss,
+            "best_loss_": self.best_loss,
+            "best_validation_score_": self.best_validation_score,
+            "_no_improvement_count": self.no_improvement,
+            "_schedule_epoch": self.schedule_epoch,
+            "_learning_rate": self.learning_rate,
+        }
+
+    def commit(self, est):
+        """Make this state the estimator's fitted state; nothing can fail here."""
+        est.coefs_, est.intercepts_ = self.network.coefs, self.network.intercepts
+        est._optimizer_state = self.optimizer_state
+        for name, (kept, entries) in self._records(est).items():
             if entries is None or kept is None:
                 setattr(est, name, kept if entries is None else entries)
             else:  # in place: a long stream of calls stays linear
                 kept.extend(entries)
-        est.n_iter_, est.t_, est.loss_ = self.n_iter, self.t, self.loss
-        est.best_loss_, est.best_validation_score_ = self.best_loss, self.best_validation_score
-        est._no_improvement_count = self.no_improvement
-        est._schedule_epoch, est._learning_rate = self.schedule_epoch, self.learning_rate
+        for name, value in self._counters().items():
+            setattr(est, name, value)
+
+    def snapshot(self, est):
+        """The fitted attributes a commit now would give, in new arrays and lists.
+
+        What a callback's ``fitted_estimator`` of an epoch is made of: a model
+        that predicts, and trains on, as if the call had ended there, sharing
+        nothing that the estimator goes on to change.
+        """
+        state = self.optimizer_state or {}
+        attrs = {
+            "coefs_": [W.copy() for W in self.network.coefs],
+            "intercepts_": [b.copy() for b in self.network.intercepts],
+            "_optimizer_state": {k: getattr(v, "copy", lambda v=v: v)() for k, v in state.items()}
+            or None,
+            "_stream": None,  # the network's workspace stays the estimator's
+            **self._counters(),
+        }
+        for name, (kept, entries) in self._records(est).items():
+            both = None if kept is None and entries is None else [*(kept or ()), *(entries or ())]
+            attrs[name] = both
+        return attrs
 
 
 class _Run:

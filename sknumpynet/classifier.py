@@ -6,7 +6,6 @@ validation score, and the classifier's tags.  Fitting, training and
 persistence are the base's and the engine's.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ from ._base import ScratchMLPBase
 from ._docstrings import compose
 from ._validation import check_class_weight
 from .nn import HEADS
+from .nn.heads import finite_logits
 
 CLASSIFICATION_HEADS = tuple(name for name, head in HEADS.items() if head.classification)
 
@@ -287,10 +287,16 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         return HEADS[self.out_activation_].log_proba(Z, self.multilabel_)
 
     def _predict_from_logits(self, Z):
-        L = self._log_proba_from_logits(Z)
+        # The decision rule itself, on the logits the probabilities come from:
+        # p > 1/2 exactly where z > 0, and the largest logit has the largest
+        # probability. Rounded probabilities (or log-probabilities) can tie
+        # where the logits do not.
+        Z = finite_logits(Z)
         if self.multilabel_:
-            return (L > math.log(0.5)).astype(int)
-        return self.classes_[np.argmax(L, axis=1)]
+            return (Z > 0).astype(int)
+        if Z.shape[1] == 1:  # one sigmoid unit: the second class where z > 0
+            return self.classes_[(Z[:, 0] > 0).astype(int)]
+        return self.classes_[np.argmax(Z, axis=1)]
 
     def predict(self, X):
         """Predict class labels with the fitted network.

@@ -16,6 +16,7 @@ so that code written for MNIST runs offline anywhere.
 """
 
 import gzip
+import math
 import os
 from pathlib import Path
 
@@ -115,7 +116,7 @@ def load_idx(path):
         )
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = _IDX_DTYPES[type_code]
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a huge header cannot wrap
     got = len(raw) - header_end
     if got != expected:
         raise ValueError(

@@ -39,11 +39,14 @@ from skl2onnx.common.data_types import (
     StringTensorType,
 )
 from skl2onnx.common.utils import check_input_and_output_numbers, check_input_and_output_types
-from sklearn.base import BaseEstimator
+from sklearn.base import ClassifierMixin
 from sklearn.compose import TransformedTargetRegressor
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import ScratchMLPBase
 from .classifier import ScratchMLPClassifier
 from .nn.activations import LEAKY_SLOPE
 from .regressor import ScratchMLPRegressor
@@ -95,11 +98,17 @@ def to_onnx(estimator, X_sample=None, **kwargs):
     )
     if issparse(X_sample):
         X_sample = X_sample[:1].toarray()
+    elif isinstance(estimator, ScratchMLPBase) and hasattr(X_sample, "columns"):
+        # A DataFrame sample would give the graph one input per column; our
+        # estimators take one matrix (pipelines keep the columns for their steps).
+        X_sample = np.asarray(X_sample)
     options = dict(kwargs.pop("options", None) or {})
-    for clf in _parts(estimator, ScratchMLPClassifier):
-        if not _zipmap_works(clf) and not any(
-            "zipmap" in options.get(key, {}) for key in (id(clf), type(clf))
-        ):
+    blocked = [clf for clf in _parts(estimator, ScratchMLPClassifier) if not _zipmap_works(clf)]
+    # A classifier that wraps one of them (one-vs-rest, calibration, stacking...)
+    # puts its own ZipMap on the same probabilities.
+    wrappers = [c for c in _parts(estimator, ClassifierMixin) if _wraps(c, blocked)]
+    for clf in blocked + wrappers:
+        if not any("zipmap" in options.get(key, {}) for key in (id(clf), type(clf))):
             options[id(clf)] = {**options.get(id(clf), {}), "zipmap": False}
     if isinstance(estimator, TransformedTargetRegressor):
         inner = _skl2onnx_to_onnx(estimator.regressor_, X_sample, options=options, **kwargs)
@@ -108,17 +117,44 @@ def to_onnx(estimator, X_sample=None, **kwargs):
 
 
 def _parts(estimator, cls, seen=None):
-    """Every instance of ``cls`` in ``estimator``'s attributes, fitted ones included."""
+    """Every fitted instance of ``cls`` in ``estimator`` and its attributes.
+
+    Unfitted ones (a search's or a wrapper's template ``estimator``) are never
+    converted, so they are skipped.
+    """
     seen = set() if seen is None else seen
     if id(estimator) in seen:
         return
     seen.add(id(estimator))
-    if isinstance(estimator, cls):
+    if isinstance(estimator, cls) and _is_fitted(estimator):
         yield estimator
-    values = vars(estimator).values() if isinstance(estimator, BaseEstimator) else estimator
+    values = estimator if isinstance(estimator, list | tuple) else vars(estimator).values()
     for value in values:
-        if isinstance(value, BaseEstimator | list | tuple):
+        if isinstance(value, list | tuple) or _is_sklearn_object(value):
             yield from _parts(value, cls, seen)
+
+
+def _is_sklearn_object(value):
+    """An estimator, or one of the helper objects that hold fitted estimators
+    (e.g. the calibrated classifiers of a ``CalibratedClassifierCV``)."""
+    module = type(value).__module__
+    return hasattr(value, "__dict__") and module.split(".")[0] in ("sklearn", "sknumpynet")
+
+
+def _is_fitted(estimator):
+    try:
+        check_is_fitted(estimator)
+    except (NotFittedError, TypeError):
+        return False
+    return True
+
+
+def _wraps(estimator, inner):
+    """Whether ``estimator``, a classifier but not ours nor a pipeline, holds one of ``inner``."""
+    if isinstance(estimator, ScratchMLPBase | Pipeline) or not inner:
+        return False
+    held = {id(clf) for clf in _parts(estimator, ScratchMLPClassifier)}
+    return any(id(clf) in held for clf in inner)
 
 
 def _zipmap_works(clf):
@@ -258,12 +294,19 @@ def _convert_classifier(scope, operator, container):
         proba = g.node("Softmax", [_log_sigmoid(g, z, dtype)], axis=1)
     # predict_proba's floor: exp(log(tiny)) where the log probability is below it.
     label, proba_out = (out.full_name for out in operator.outputs)
-    proba = g.node("Max", [proba, g.const(dtype.type(np.finfo(dtype).tiny))], proba_out)
+    g.node("Max", [proba, g.const(dtype.type(np.finfo(dtype).tiny))], proba_out)
+    # Labels from the logits, as predict takes them: rounded probabilities can tie.
     if model.multilabel_:
-        above = g.node("Greater", [proba, g.const(dtype.type(0.5))])
+        above = g.node("Greater", [z, g.const(dtype.type(0))])
         g.node("Cast", [above], label, to=TensorProto.INT64)
         return
-    index = g.node("ArgMax", [proba], axis=1, keepdims=0)
+    if model.n_outputs_ == 1:  # one sigmoid unit: class 1 where z > 0
+        index = g.node(
+            "Cast", [g.node("Greater", [z, g.const(dtype.type(0))])], to=TensorProto.INT64
+        )
+        index = g.node("Squeeze", [index, g.const(np.array([1], dtype=np.int64))])
+    else:
+        index = g.node("ArgMax", [z], axis=1, keepdims=0)
     g.node("Gather", [g.const(_labels(operator, model), "classes"), index], label, axis=0)
 
 
@@ -271,10 +314,12 @@ def _convert_regressor(scope, operator, container):
     g, model = _Graph(scope, container), operator.raw_operator
     z, dtype = _logits(g, operator, model)
     out = operator.outputs[0].full_name
-    if model.out_activation_ == "exp":  # clipped to the largest float, as predict does
-        g.node("Min", [g.node("Exp", [z]), g.const(dtype.type(np.finfo(dtype).max))], out)
-    else:
-        g.node("Identity", [z], out)
+    # Clipped as predict clips: to the finite floats, and positive for exp.
+    info = np.finfo(dtype)
+    low = info.tiny if model.out_activation_ == "exp" else -info.max
+    if model.out_activation_ == "exp":
+        z = g.node("Exp", [z])
+    g.node("Clip", [z, g.const(dtype.type(low)), g.const(dtype.type(info.max))], out)
 
 
 # ---- shape calculators -------------------------------------------------------

@@ -4,8 +4,16 @@ Importing this module needs ``distributed`` (``pip install "sknumpynet[dask]"``)
 ``import sknumpynet`` never imports it.  See the "Scaling out" guide.
 """
 
+import threading
+
 import distributed
 from threadpoolctl import threadpool_limits
+
+# Workers of an in-process cluster (processes=False) share one process and its
+# BLAS pool: the first setup sets the limit, the last teardown restores what
+# the process had before.
+_LOCK = threading.Lock()
+_ACTIVE = {"count": 0, "limits": None}
 
 
 class BLASThreadLimit(distributed.WorkerPlugin):
@@ -36,8 +44,22 @@ class BLASThreadLimit(distributed.WorkerPlugin):
 
     def setup(self, worker):
         """Apply the limit in the worker process (called by distributed)."""
-        self._limits = threadpool_limits(limits=self.threads, user_api="blas")
+        with _LOCK:
+            if _ACTIVE["count"] == 0:
+                _ACTIVE["limits"] = threadpool_limits(limits=self.threads, user_api="blas")
+            else:  # another worker of this process holds the original limits
+                threadpool_limits(limits=self.threads, user_api="blas")
+            _ACTIVE["count"] += 1
+            self._set_up = True
 
     def teardown(self, worker):
-        """Restore the worker's original limits (called by distributed)."""
-        self._limits.restore_original_limits()
+        """Restore the process's original limits once its last worker is done
+        (called by distributed)."""
+        with _LOCK:
+            if not getattr(self, "_set_up", False):
+                return
+            self._set_up = False
+            _ACTIVE["count"] -= 1
+            if _ACTIVE["count"] == 0:
+                _ACTIVE["limits"].restore_original_limits()
+                _ACTIVE["limits"] = None

@@ -39,13 +39,14 @@ class LossCurveDisplay:
     ----------
     loss_curve : array-like of shape (n_epochs,)
         Training loss of each epoch (with the penalty term).
-    validation_scores : array-like of shape (n_epochs,), default=None
-        Validation score of each epoch (``early_stopping=True``, or a
-        validation set passed to ``fit``).
+    validation_scores : array-like of shape (n_scored,), default=None
+        Validation score of each of the last ``n_scored <= n_epochs`` epochs
+        (``early_stopping=True``, or a validation set passed to ``fit``);
+        drawn at those epochs.
     estimator_name : str, default=None
         Name for the legend.
-    validation_loss_curve : array-like of shape (n_epochs,), default=None
-        Loss on the validation set of each epoch (no penalty term).
+    validation_loss_curve : array-like of shape (n_scored,), default=None
+        Loss on the validation set (no penalty term) of the same epochs.
 
     Attributes
     ----------
@@ -134,7 +135,7 @@ class LossCurveDisplay:
         if show_validation and self.validation_loss_curve is not None:
             val_loss = np.asarray(self.validation_loss_curve, dtype=float)
             (self.validation_loss_line_,) = ax.plot(
-                np.arange(1, val_loss.size + 1),
+                _last_epochs(loss.size, val_loss.size),
                 val_loss,
                 linestyle=":",
                 label=_label(name, "validation loss"),
@@ -154,7 +155,7 @@ class LossCurveDisplay:
                 twin = _VALIDATION_AXES[ax] = ax.twinx()
                 twin.set_ylabel("validation score")
             (self.validation_line_,) = twin.plot(
-                np.arange(1, scores.size + 1),
+                _last_epochs(loss.size, scores.size),
                 scores,
                 linestyle="--",
                 label=_label(name, "validation score"),
@@ -221,6 +222,12 @@ class LossCurveDisplay:
             validation_loss_curve=getattr(model, "validation_loss_curve_", None),
         )
         return display.plot(ax=ax, show_validation=show_validation, log_scale=log_scale, **kwargs)
+
+
+def _last_epochs(n_epochs, n_scored):
+    """Epoch numbers of the validation records: the last ``n_scored`` of ``n_epochs``
+    (a model validated only in its later calls, e.g. a warm fit given ``X_val``)."""
+    return np.arange(max(n_epochs - n_scored, 0) + 1, max(n_epochs, n_scored) + 1)
 
 
 def _label(name, what):

@@ -208,6 +208,39 @@ def test_fitted_estimator_holds_a_copy_of_the_epochs_weights(Estimator):
     assert snapshots[0].coefs_[0] is not snapshots[1].coefs_[0]
 
 
+def test_a_kept_snapshot_shares_nothing_the_estimator_changes():
+    # The snapshot of an epoch (a copy.copy of the estimator) shared the record
+    # lists that the commit extends in place: they grew with the estimator, and
+    # training the snapshot grew the estimator's.
+    X, y = _data(ScratchMLPClassifier)
+    est = _small(ScratchMLPClassifier).partial_fit(X, y, classes=np.unique(y))
+    rec = Recorder()
+    est.set_callbacks(rec).partial_fit(X, y)
+    [(_, kwargs)] = rec.hooks("end", "epoch")
+    snap = kwargs["fitted_estimator"]
+    assert snap.loss_curve_ == est.loss_curve_ and snap.loss_curve_ is not est.loss_curve_
+    assert snap.t_ == est.t_ and snap.n_iter_ == 1
+    before = {name: list(getattr(est, name)) for name in ("loss_curve_", "learning_rates_")}
+    est.set_callbacks()
+    snap.set_callbacks().partial_fit(X, y)  # the snapshot trains on as a model of its own
+    assert len(snap.loss_curve_) == 3
+    for name, values in before.items():
+        assert getattr(est, name) == values
+    est.partial_fit(X, y)
+    np.testing.assert_array_equal(snap.coefs_[0], est.coefs_[0])  # the same third call
+
+
+def test_a_fresh_fits_epoch_snapshot_is_a_whole_fitted_model():
+    X, y = _data(ScratchMLPClassifier)
+    rec = Recorder()
+    est = _small(ScratchMLPClassifier).set_callbacks(rec).fit(X, y)
+    snaps = [kwargs["fitted_estimator"] for _, kwargs in rec.hooks("end", "epoch")]
+    assert [len(s.loss_curve_) for s in snaps] == list(range(1, len(snaps) + 1))
+    assert snaps[-1].loss_curve_ == est.loss_curve_ and snaps[-1].t_ == est.t_
+    snaps[0].set_callbacks().partial_fit(X, y)  # continues from epoch 1
+    assert snaps[0].t_ == 2 * len(X)
+
+
 def test_epochs_see_the_training_rows_and_weights():
     X, y = _data(ScratchMLPClassifier)
     sw = np.linspace(0.5, 2.0, len(y))

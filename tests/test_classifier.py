@@ -327,7 +327,11 @@ def test_partial_fit_after_early_stopping_fit(small_digits):
     clf.partial_fit(X, y)
     assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 4
     assert clf.best_loss_ == min(clf.loss_curve_)
-    assert len(clf.validation_scores_) == 3
+    # The validation records are those of the latest scored epochs: a call
+    # without a validation set ends them (they would no longer line up with
+    # the last epochs of loss_curve_).
+    assert clf.validation_scores_ is None and clf.validation_loss_curve_ is None
+    assert clf.best_validation_score_ is None
 
 
 def test_partial_fit_refuses_early_stopping(small_digits):

@@ -277,3 +277,22 @@ def test_hyperband_search(client, digits):
     )
     search.fit(dX, dy, classes=CLASSES)
     assert search.best_score_ > 0.9
+
+
+def test_workers_sharing_a_process_give_its_blas_threads_back():
+    # The workers of an in-process cluster (processes=False) share one process:
+    # the second worker's setup took the first one's limit for the original,
+    # and after the first teardown restored 2 the second put 1 back for good.
+    before = _blas_threads()
+    if before == [1]:
+        pytest.skip("one BLAS thread to begin with: a limit of 1 would not show")
+    first, second = BLASThreadLimit(1), BLASThreadLimit(1)
+    first.setup(None)
+    second.setup(None)
+    assert _blas_threads() == [1]
+    first.teardown(None)
+    assert _blas_threads() == [1]  # the second worker still runs
+    second.teardown(None)
+    assert _blas_threads() == before
+    second.teardown(None)  # a teardown without its setup does nothing
+    assert _blas_threads() == before

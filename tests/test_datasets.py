@@ -73,8 +73,12 @@ def test_load_idx_one_dimension_keeps_its_shape(tmp_path):
             "need 2 bytes of data, the file has 3",
         ),
         (b"\x00\x00\x0b\x01" + struct.pack(">I", 2) + b"\x00" * 3, "2-byte values need 4 bytes"),
+        (  # 2**31 cubed: a size that wraps to 0 in int64 arithmetic
+            b"\x00\x00\x08\x03" + struct.pack(">III", 2**31, 2**31, 2**31),
+            "need 9903520314283042199192993792 bytes of data, the file has 0",
+        ),
     ],
-    ids=["short", "magic", "type", "ndim0", "header", "truncated", "trailing", "itemsize"],
+    ids=["short", "magic", "type", "ndim0", "header", "truncated", "trailing", "itemsize", "huge"],
 )
 def test_load_idx_rejects_malformed_files_naming_the_problem(tmp_path, payload, message):
     path = write(tmp_path / "bad", payload)

@@ -16,10 +16,14 @@ import pytest
 import scipy.sparse as sp
 from _shared import TRAINING_WARNINGS
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import is_classifier
+from sklearn.base import clone, is_classifier
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -381,3 +385,98 @@ def test_importing_sknumpynet_onnx_registers_and_import_sknumpynet_does_not():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+# ---- cases an audit found outside the above --------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda clf: GridSearchCV(clf, {"alpha": [1e-4, 1e-3]}, cv=2),
+        lambda clf: CalibratedClassifierCV(clf, cv=2),
+        lambda clf: OneVsRestClassifier(clf),
+        lambda clf: StackingClassifier([("a", clf), ("b", clone(clf))], cv=2),
+        lambda clf: VotingClassifier(  # skl2onnx converts no flattened transform
+            [("a", clf), ("b", clone(clf))], voting="soft", flatten_transform=False
+        ),
+    ],
+    ids=["grid", "calibrated", "ovr", "stacking", "voting"],
+)
+def test_meta_estimators_that_wrap_a_classifier_export(wrap, dtype):
+    # to_onnx walked into the unfitted template (a search's `estimator`) and
+    # read its coefs_; and a float64 model's wrapper put its own ZipMap on
+    # probabilities ZipMap cannot take.
+    X, y, X_new = _data()
+    meta = wrap(ScratchMLPClassifier(**SMALL)).fit(X.astype(dtype), y)
+    labels, proba = _run(
+        sknumpynet_onnx.to_onnx(meta, X_new[:1].astype(dtype)), X_new.astype(dtype)
+    )
+    if isinstance(proba, list):
+        proba = np.array([[row[k] for k in sorted(row)] for row in proba])
+    assert_array_equal(labels, meta.predict(X_new.astype(dtype)))
+    assert_allclose(proba, meta.predict_proba(X_new.astype(dtype)), atol=TOLERANCE[np.dtype(dtype)])
+
+
+def test_a_dataframe_sample_exports_a_model_fitted_on_a_dataframe():
+    pd = pytest.importorskip("pandas", reason="pandas (a test extra) makes the DataFrame")
+    X, y, X_new = _data()
+    columns = [f"f{i}" for i in range(X.shape[1])]
+    clf = ScratchMLPClassifier(**SMALL).fit(pd.DataFrame(X, columns=columns), y)
+    onx = sknumpynet_onnx.to_onnx(clf, pd.DataFrame(X_new[:1], columns=columns))
+    labels, proba = _run(onx, X_new)
+    frame = pd.DataFrame(X_new, columns=columns)
+    assert_array_equal(labels, clf.predict(frame))
+    assert_allclose(proba, clf.predict_proba(frame), atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_regressor_outputs_are_clipped_as_predict_clips_them(dtype):
+    # Identity outputs beyond the largest float are the largest float (not inf),
+    # and exp outputs that underflow are the smallest normal float (not 0).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 1))
+    linear = {"hidden_layer_sizes": (), "optimizer": "lbfgs", "max_iter": 50, "random_state": 0}
+    reg = ScratchMLPRegressor(**linear).fit(X.astype(dtype), 3 * X[:, 0])
+    poisson = ScratchMLPRegressor(loss="poisson", **linear).fit(X.astype(dtype), np.exp(X[:, 0]))
+    big = np.finfo(dtype).max
+    for model in (reg, poisson):
+        X_far = np.array([[big], [-big], [1e3], [-1e3]], dtype=dtype)
+        (predicted,) = _run(sknumpynet_onnx.to_onnx(model, X_far[:1]), X_far)
+        assert_array_equal(predicted.ravel(), model.predict(X_far))
+        assert np.isfinite(predicted).all()
+    assert (poisson.predict(X_far) > 0).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("head", ["ovr", "multilabel", "binary"])
+def test_labels_come_from_the_logits_where_probabilities_round_alike(head, dtype):
+    # No hidden layer and identity weights: the logits are the inputs. Two
+    # one-vs-rest units far above 0 round to the same probability (the graph's
+    # argmax picked the first); a logit just above 0 is a probability that
+    # rounds to 1/2 (the graph's "> 0.5" said no).
+    n_units = 1 if head == "binary" else 3
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, n_units)).astype(dtype)
+    y = (
+        (X > 0).astype(int)
+        if head == "multilabel"
+        else X.argmax(axis=1)
+        if n_units > 1
+        else X[:, 0] > 0
+    )
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(), head="sigmoid", max_iter=2, random_state=0)
+    clf.fit(X, y)
+    clf.coefs_[0][...] = np.eye(n_units, dtype=dtype)
+    clf.intercepts_[0][...] = 0
+    if head == "ovr":
+        X_edge = np.array([[17.2, 37.3, -5.0], [36.9, 80.0, -5.0]], dtype=dtype)
+    else:
+        X_edge = np.array([[1e-9] * n_units, [-1e-9] * n_units, [1e-7] * n_units], dtype=dtype)
+    labels, _ = _run(sknumpynet_onnx.to_onnx(clf, X_edge[:1]), X_edge)
+    expected = X_edge.argmax(axis=1) if head == "ovr" else (X_edge > 0).astype(int)
+    if head == "binary":
+        expected = expected[:, 0]
+    assert_array_equal(clf.predict(X_edge), expected)
+    assert_array_equal(labels, expected)

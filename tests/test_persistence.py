@@ -229,6 +229,20 @@ def test_optimizer_state_pickled_as_averages_resumes_the_same_steps(optimizer, v
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("version", ["1.0rc1", "0.4a1", "0.3rc1", "1!0.4", "0.3.0.dev1"])
+def test_a_pickle_from_a_later_pre_release_keeps_its_optimizer_state(version):
+    # "1.0rc1" was read as "before 0.3", and the sums in its state were
+    # converted as if they were averages (Adam's m times 10, s times 1000).
+    X, y = _data()
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(X, y)
+    state = dict(clf.__getstate__(), _sknumpynet_version=version)
+    loaded = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
+    with pytest.warns(InconsistentVersionWarning):
+        loaded.__setstate__(state)
+    for name in ("m", "s"):
+        np.testing.assert_array_equal(loaded._optimizer_state[name], clf._optimizer_state[name])
+
+
 def test_loading_a_state_without_a_version_warns():
     clf, _, _ = _fitted("multiclass")
     state = clf.__getstate__()

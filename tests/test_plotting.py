@@ -213,3 +213,19 @@ def test_matplotlib_is_imported_only_when_plotting():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_validation_curves_are_drawn_at_the_epochs_that_were_validated(data):
+    # A warm fit given X_val after 3 unvalidated epochs validates epochs 4-6:
+    # the curves were drawn at epochs 1-3.
+    X, y = data
+    clf = fitted(ScratchMLPClassifier(max_iter=3, warm_start=True, random_state=0), X, y)
+    fitted(clf, X[:80], y[:80], X_val=X[80:], y_val=y[80:])
+    assert len(clf.loss_curve_) == 6 and len(clf.validation_scores_) == 3
+    display = LossCurveDisplay.from_estimator(clf)
+    for line in (display.validation_line_, display.validation_loss_line_):
+        np.testing.assert_array_equal(line.get_xdata(), [4, 5, 6])
+    # A call without a validation set ends the records: nothing is left to misplace.
+    clf.partial_fit(X, y)
+    assert clf.validation_scores_ is None
+    assert LossCurveDisplay.from_estimator(clf).validation_line_ is None

@@ -46,7 +46,7 @@ def _log_sigmoid(Z):
     return -np.logaddexp(0, -Z)
 
 
-def _finite_logits(Z):
+def finite_logits(Z):
     """``Z`` itself if finite and within a quarter of the dtype's range, else a copy
     with NaN as 0 and values clipped to that range.
 
@@ -179,7 +179,7 @@ class SigmoidHead(Head):
         ndarray of shape (n_samples, n_classes)
             Finite for any ``Z``, even with inf or NaN entries.
         """
-        Z = _finite_logits(Z)
+        Z = finite_logits(Z)
         with np.errstate(under="ignore"):
             if multilabel:
                 return _log_sigmoid(Z)
@@ -269,7 +269,7 @@ class SoftmaxHead(Head):
         ndarray of shape (n_samples, n_outputs)
         """
         with np.errstate(under="ignore"):
-            return _log_normalize(_finite_logits(Z))
+            return _log_normalize(finite_logits(Z))
 
 
 class IdentityHead(Head):
