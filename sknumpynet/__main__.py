@@ -5,6 +5,8 @@ with scikit-learn (digits by default) with per-epoch progress and prints its
 held-out accuracy beside scikit-learn's MLPClassifier at the nearest settings.
 Regression (``--task regression``): ScratchMLPRegressor beside MLPRegressor on
 diabetes or friedman1, features and targets standardised, held-out R².
+``--dataset mnist`` reads the 10,000-image MNIST test set (the t10k IDX files)
+from ``--mnist-dir`` and splits it into train and test like the others.
 Either way the fitted model is then saved with joblib, loaded back, and the
 reloaded model must predict the same numbers; ``--export-onnx PATH`` also
 writes it as an ONNX model (the ``onnx`` extra), whose predictions under
@@ -12,6 +14,7 @@ onnxruntime must match.
 """
 
 import argparse
+import math
 import os
 import tempfile
 import time
@@ -36,7 +39,13 @@ from sklearn.preprocessing import StandardScaler
 from . import ScratchMLPClassifier, ScratchMLPRegressor
 from ._sklearn_mlp import sklearn_equivalent
 from .datasets import MNIST_DIR_ENV, load_mnist
-from .nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS, REGRESSION_LOSSES
+from .nn import (
+    ACTIVATIONS,
+    CLASSIFICATION_HEADS,
+    INIT_OPTIONS,
+    OPTIMIZERS,
+    REGRESSION_LOSSES,
+)
 
 DATASETS = {
     "digits": load_digits,
@@ -51,7 +60,8 @@ def _friedman1(return_X_y=True):
 
 
 REGRESSION_DATASETS = {"diabetes": load_diabetes, "friedman1": _friedman1}
-CLASSIFICATION_HEADS = [name for name, head in HEADS.items() if head.classification]
+# What --dataset mnist reads: load_mnist's subset="test" (raw or gzip-compressed).
+_MNIST_FILES = "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]"
 
 # The iteration cap of a short demo run is expected; any other warning (a
 # DivergenceWarning above all) stays visible.
@@ -62,16 +72,70 @@ _EXPECTED = [
 ]
 
 
+_HIDDEN_FORM = "--hidden takes positive ints separated by commas, e.g. 128,64"
+
+
 def _hidden_sizes(text):
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise argparse.ArgumentTypeError(f"{_HIDDEN_FORM}; got {text!r}, with an empty item")
     try:
-        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+        sizes = tuple(int(item) for item in items)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--hidden takes comma-separated positive ints such as 128,64; got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"{_HIDDEN_FORM}; got {text!r}") from None
     if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"--hidden sizes must be >= 1; got {text!r}")
+        raise argparse.ArgumentTypeError(f"{_HIDDEN_FORM}; got {text!r}, with a size below 1")
     return sizes
+
+
+def _learning_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"--lr must be a finite number > 0; got {text!r}")
+    return value
+
+
+def _int_option(option, low, high=None):
+    """An argparse ``type=`` for ints in ``[low, high]``."""
+    bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{option} must be an int {bounds}; got {text!r}"
+            ) from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{option} must be {bounds}; got {text!r}")
+        return value
+
+    return parse
+
+
+def _output_path(option):
+    """An argparse ``type=`` for a file to write: checked before any work is done."""
+
+    def parse(text):
+        if not text:
+            raise argparse.ArgumentTypeError(f"{option} needs a file path; got ''")
+        if os.path.isdir(text):
+            raise argparse.ArgumentTypeError(
+                f"{option} {text} is a directory; give the path of a file to write"
+            )
+        parent = os.path.dirname(os.path.abspath(text))
+        if not os.path.isdir(parent):
+            raise argparse.ArgumentTypeError(f"{option} {text}: directory {parent} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK) or (
+            os.path.exists(text) and not os.access(text, os.W_OK)
+        ):
+            raise argparse.ArgumentTypeError(f"{option} {text}: not writable")
+        return text
+
+    return parse
 
 
 def build_parser():
@@ -94,15 +158,18 @@ def build_parser():
         "--dataset",
         choices=[*sorted(DATASETS), "mnist", *sorted(REGRESSION_DATASETS)],
         default=None,
-        help="classification: a dataset shipped with scikit-learn, or mnist: the IDX files "
-        f"in --mnist-dir or ${MNIST_DIR_ENV} (default: digits); regression: diabetes or "
-        "friedman1 (make_friedman1, 1000 samples, noise 1) (default: diabetes)",
+        help="classification: a dataset shipped with scikit-learn, or mnist: the "
+        "10,000-image MNIST test set (t10k IDX files) in --mnist-dir or "
+        f"${MNIST_DIR_ENV}, split into train/test like the others (default: digits); "
+        "regression: diabetes or friedman1 (make_friedman1, 1000 samples, noise 1) "
+        "(default: diabetes)",
     )
     p.add_argument(
         "--mnist-dir",
         default=None,
         metavar="DIR",
-        help="folder with the MNIST IDX files, for --dataset mnist",
+        help=f"folder with the MNIST test set IDX files, {_MNIST_FILES}, for --dataset mnist "
+        f"only (default: ${MNIST_DIR_ENV})",
     )
     p.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
     p.add_argument("--init", choices=list(INIT_OPTIONS), default="auto")
@@ -128,15 +195,15 @@ def build_parser():
     )
     p.add_argument(
         "--epochs",
-        type=int,
+        type=_int_option("--epochs", 1),
         default=30,
         help="max_iter: epochs, or iterations with lbfgs (default: 30)",
     )
     p.add_argument(
         "--lr",
-        type=float,
+        type=_learning_rate,
         default=None,
-        help="learning_rate_init (default: 'auto', the optimizer's own: "
+        help="learning_rate_init, unused by lbfgs (default: 'auto', the optimizer's own: "
         + ", ".join(
             f"{name} {cls.default_learning_rate}"
             for name, cls in OPTIMIZERS.items()
@@ -144,16 +211,28 @@ def build_parser():
         )
         + ")",
     )
-    p.add_argument("--batch-size", type=int, default=None, help="default: 'auto'")
-    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument(
+        "--batch-size",
+        type=_int_option("--batch-size", 1),
+        default=None,
+        help="rows per mini-batch, unused by the full-batch gd and lbfgs (default: 'auto')",
+    )
+    p.add_argument(
+        "--random-state",
+        type=_int_option("--random-state", 0, 2**32 - 1),
+        default=0,
+        help="seed of the train/test split and of both models (default: 0)",
+    )
     p.add_argument(
         "--save",
+        type=_output_path("--save"),
         default=None,
         metavar="PATH",
         help="where to save the model (default: a temporary file, removed after)",
     )
     p.add_argument(
         "--export-onnx",
+        type=_output_path("--export-onnx"),
         default=None,
         metavar="PATH",
         help="also export the fitted model (the whole pipeline) to ONNX at PATH and check "
@@ -175,9 +254,7 @@ def _fit_timed(model, X, y):
 
 
 def _check_args(parser, args):
-    """Fill the task's defaults; refuse options of the other task."""
-    if args.epochs < 1:
-        parser.error("--epochs must be >= 1")
+    """Fill the task's defaults; refuse options of the other task or dataset."""
     regression = args.task == "regression"
     datasets = REGRESSION_DATASETS if regression else [*DATASETS, "mnist"]
     if args.dataset is None:
@@ -191,6 +268,11 @@ def _check_args(parser, args):
         parser.error("--head is for --task classification; regression takes --loss")
     if not regression and args.loss is not None:
         parser.error("--loss is for --task regression; classification takes --head")
+    if args.mnist_dir is not None and args.dataset != "mnist":
+        parser.error(f"--mnist-dir is for --dataset mnist, not --dataset {args.dataset}")
+    if args.save is not None and args.export_onnx is not None:
+        if os.path.abspath(args.save) == os.path.abspath(args.export_onnx):
+            parser.error("--save and --export-onnx must be different files")
     args.head = args.head or "auto"
     args.loss = args.loss or "squared_error"
     if args.export_onnx is not None:
@@ -204,14 +286,57 @@ def _check_args(parser, args):
             )
 
 
-def _load(args):
+def _unused_options(args):
+    """``note:`` lines for options the chosen optimizer ignores."""
+    entry = OPTIMIZERS[args.optimizer]
+    notes = []
+    if args.batch_size is not None and entry.full_batch:
+        notes.append(
+            f"--batch-size {args.batch_size} is unused by --optimizer {args.optimizer}, "
+            "which is full-batch (every step uses all the training rows)."
+        )
+    if args.lr is not None and entry.learning_rate_for(args.lr) is None:
+        notes.append(
+            f"--lr {args.lr:g} is unused by --optimizer {args.optimizer}, "
+            "which picks its own step lengths."
+        )
+    return notes
+
+
+def _load_mnist(parser, args):
+    """The MNIST test set as a Bunch; a usage error when it cannot be read."""
+    if args.mnist_dir is not None:
+        where, directory = "--mnist-dir", args.mnist_dir
+    else:
+        where, directory = f"${MNIST_DIR_ENV}", os.environ.get(MNIST_DIR_ENV) or None
+    if directory is None:
+        parser.error(
+            f"--dataset mnist reads the MNIST test set ({_MNIST_FILES}); pass --mnist-dir "
+            f"DIR, the folder that holds them, or set {MNIST_DIR_ENV}"
+        )
+    if not os.path.isdir(directory):
+        parser.error(f"--dataset mnist: {where} {directory} is not a directory")
+    try:
+        return load_mnist(directory, subset="test", fallback=None, verbose=False)
+    except FileNotFoundError:
+        parser.error(
+            f"--dataset mnist reads the MNIST test set ({_MNIST_FILES}); they are not both "
+            f"in {directory} ({where})"
+        )
+    except (OSError, ValueError) as exc:
+        parser.error(f"--dataset mnist: cannot read the MNIST test set in {directory}: {exc}")
+
+
+def _load(parser, args):
     """``(X, y)`` of the chosen dataset, X in float32."""
     if args.dataset == "mnist":
-        try:
-            mnist = load_mnist(args.mnist_dir, fallback=None, verbose=False)
-        except FileNotFoundError as exc:
-            raise SystemExit(f"--dataset mnist: {exc} Pass --mnist-dir DIR.") from None
+        mnist = _load_mnist(parser, args)
         X, y = mnist.data, mnist.target
+        print(
+            f"MNIST test set: {X.shape[0]} images from "
+            f"{', '.join(os.path.basename(f) for f in mnist.files)} in "
+            f"{os.path.dirname(mnist.files[0])}, split into train/test below."
+        )
     else:
         loader = {**DATASETS, **REGRESSION_DATASETS}[args.dataset]
         X, y = loader(return_X_y=True)
@@ -271,7 +396,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     _check_args(parser, args)
     regression = args.task == "regression"
-    X, y = _load(args)
+    for note in _unused_options(args):
+        print(f"note: {note}")
+    X, y = _load(parser, args)
     if regression and args.loss == "poisson" and y.min() < 0:
         parser.error(f"--loss poisson needs targets >= 0; {args.dataset} has some below 0")
     X_train, X_test, y_train, y_test = train_test_split(

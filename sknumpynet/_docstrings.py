@@ -7,18 +7,17 @@ never drift apart.
 
 import textwrap
 
-from .nn import OPTIMIZERS
+from .nn import ACTIVATIONS, INIT_OPTIONS, OPTIMIZERS
 from .nn.schedules import SCHEDULES
 
 SHARED_PARAMETERS = """\
 hidden_layer_sizes : int or sequence of int, default=(100,)
     Units of each hidden layer; ``()`` gives a linear model.
-activation : str or list of str, default="relu"
-    Hidden activation: one of ``"relu"``, ``"leaky_relu"`` (slope 0.01),
-    ``"tanh"``, ``"sigmoid"`` (also by scikit-learn's name ``"logistic"``),
-    ``"identity"`` for every hidden layer, or a list with one name per
-    hidden layer.
-init : {"auto", "random", "xavier", "he", "glorot_uniform"}, default="auto"
+activation : ACTIVATION_NAMES or list of them, default="relu"
+    Hidden activation (:data:`sknumpynet.nn.ACTIVATIONS`) of every hidden
+    layer, or a list with one name per hidden layer: ``"leaky_relu"`` has
+    slope 0.01, ``"logistic"`` is scikit-learn's name for ``"sigmoid"``.
+init : INIT_NAMES, default="auto"
     Weight initialisation: ``N(0, 1)`` times 0.01, ``sqrt(1/fan_in)``
     (``xavier`` as from-scratch texts name it; LeCun scaling) or
     ``sqrt(2/fan_in)`` with zero biases; ``"glorot_uniform"`` is
@@ -177,7 +176,12 @@ def compose(summary, *, parameters="", attributes="", examples=""):
         return f"\n\n{title}\n{'-' * len(title)}\n{body}"
 
     shared = SHARED_PARAMETERS
-    for placeholder, registry in (("OPTIMIZER_NAMES", OPTIMIZERS), ("SCHEDULE_NAMES", SCHEDULES)):
+    for placeholder, registry in (
+        ("OPTIMIZER_NAMES", OPTIMIZERS),
+        ("SCHEDULE_NAMES", SCHEDULES),
+        ("ACTIVATION_NAMES", ACTIVATIONS),
+        ("INIT_NAMES", INIT_OPTIONS),
+    ):
         shared = shared.replace(placeholder, "{" + ", ".join(f'"{n}"' for n in registry) + "}")
     params = shared + textwrap.dedent(parameters).strip("\n")
     attrs = textwrap.dedent(attributes).strip("\n") + "\n" + SHARED_ATTRIBUTES

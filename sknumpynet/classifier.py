@@ -20,10 +20,9 @@ from sklearn.utils.validation import column_or_1d
 from ._base import ScratchMLPBase
 from ._docstrings import compose
 from ._validation import check_class_weight
-from .nn import HEADS
+from .nn import CLASSIFICATION_HEADS, HEADS
 from .nn.heads import finite_logits
-
-CLASSIFICATION_HEADS = tuple(name for name, head in HEADS.items() if head.classification)
+from .nn.registry import Names
 
 
 def _check_weighted_classes(y, sw, what):
@@ -91,10 +90,10 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
     head: str = "auto"
     class_weight: dict | str | None = None
 
-    _string_options = {"head": ("auto", *CLASSIFICATION_HEADS)}
+    _string_options = {"head": Names(lambda: ("auto", *CLASSIFICATION_HEADS))}
 
     @available_if(ScratchMLPBase._can_partial_fit)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train one epoch on ``(X, y)``, keeping weights and optimizer state.
 
         A call that raises, Ctrl-C (``KeyboardInterrupt``) included, is undone:
@@ -104,10 +103,10 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
             Every class label; required on the first call. For a multilabel
             ``y``: None or its column indices ``0, ..., n_labels - 1``.
-        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------

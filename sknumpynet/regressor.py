@@ -54,7 +54,7 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
 
     loss: str = "squared_error"
 
-    _string_options = {"loss": tuple(REGRESSION_LOSSES)}
+    _string_options = {"loss": REGRESSION_LOSSES}
 
     def _targets(self, y, *, fresh, partial, classes=None):
         """Targets as a 2-D float array; return ``(y, Y, head)``."""

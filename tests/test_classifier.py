@@ -1,6 +1,7 @@
 """ScratchMLPClassifier end to end: learning, labels, dtypes, incremental fits,
 fitted attributes, warnings, progress output and hyperparameter validation."""
 
+import inspect
 import re
 import warnings
 
@@ -10,6 +11,7 @@ from _shared import CLASSIFIER_LEARNS
 from scipy.sparse import csr_matrix
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
 from sklearn.utils import get_tags
 
 from sknumpynet import ScratchMLPClassifier
@@ -673,3 +675,18 @@ def test_tags_claim_multilabel_not_multiclass_multioutput(small_digits):
     X, y = small_digits
     with pytest.raises(ValueError, match="multiclass-multioutput"):
         _small().fit(X, np.column_stack([y, y % 3]))
+
+
+def test_fit_methods_take_their_arguments_in_mlpclassifiers_order(small_digits):
+    # partial_fit(X, y, classes, sample_weight) (SGDClassifier's order) took the
+    # weights of MLPClassifier's partial_fit(X, y, sample_weight, classes) as
+    # classes: with weights 0, 1, 2 and those labels, silently unweighted.
+    for method in ("fit", "partial_fit"):
+        ours = list(inspect.signature(getattr(ScratchMLPClassifier, method)).parameters)
+        theirs = list(inspect.signature(getattr(MLPClassifier, method)).parameters)
+        assert ours[: len(theirs)] == theirs
+    X, y = small_digits
+    w = np.arange(len(y)) % 3
+    by_position = _small().partial_fit(X, y, w, np.unique(y))
+    by_name = _small().partial_fit(X, y, sample_weight=w, classes=np.unique(y))
+    np.testing.assert_array_equal(by_position.coefs_[0], by_name.coefs_[0])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import mean_poisson_deviance, mean_squared_error
 
-from sknumpynet.nn import HEADS, REGRESSION_LOSSES
+from sknumpynet.nn import CLASSIFICATION_HEADS, HEADS, REGRESSION_LOSSES
 
 NAMES = sorted(HEADS)
 CLASSIFIERS = [name for name in NAMES if HEADS[name].classification]
@@ -305,3 +305,29 @@ def test_encode_and_n_outputs_agree(name):
     np.testing.assert_array_equal(
         HEADS["softmax"].encode(np.array([[0.0], [1.0]])), [[1.0, 0.0], [0.0, 1.0]]
     )
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
+)
+def test_heads_registered_later_are_accepted_by_name(monkeypatch):
+    # The classifier's head options and the regressor's losses were built once
+    # at import: a head registered afterwards was refused.
+    from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+
+    class Softmax2(HEADS["softmax"]):
+        pass
+
+    class SquaredError2(HEADS["identity"]):
+        loss = "squared_error2"
+
+    monkeypatch.setitem(HEADS, "softmax2", Softmax2)
+    monkeypatch.setitem(HEADS, "identity2", SquaredError2)
+    assert "softmax2" in CLASSIFICATION_HEADS
+    assert REGRESSION_LOSSES["squared_error2"] == "identity2"
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    y = np.digitize(X[:, 0], [-0.5, 0.5])
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), head="softmax2", max_iter=2).fit(X, y)
+    assert clf.out_activation_ == "softmax2" and clf.predict_proba(X).shape == (60, 3)
+    reg = ScratchMLPRegressor(hidden_layer_sizes=(4,), loss="squared_error2", max_iter=2)
+    assert reg.fit(X, X[:, 0]).out_activation_ == "identity2"

@@ -152,7 +152,11 @@ def test_partial_fit_in_chunks_on_any_valid_dataset(data, clf, n_chunks):
         if rows.size == 0:
             continue
         weights = None if sample_weight is None else sample_weight[rows]
-        _quietly(lambda r=rows, w=weights: clf.partial_fit(X[r], y[r], classes, w), X[rows])
+
+        def step(r=rows, w=weights):
+            return clf.partial_fit(X[r], y[r], sample_weight=w, classes=classes)
+
+        _quietly(step, X[rows])
     np.testing.assert_array_equal(clf.classes_, classes)
     _check_predictions(clf, X, len(classes))
 

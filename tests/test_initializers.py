@@ -49,7 +49,7 @@ def test_every_initializer_has_an_expected_scale():
 
 
 def test_init_options_are_auto_plus_registry():
-    assert INIT_OPTIONS == ("auto", *INITIALIZERS)
+    assert tuple(INIT_OPTIONS) == ("auto", *INITIALIZERS)
 
 
 @pytest.mark.parametrize("name", sorted(INITIALIZERS))
@@ -227,3 +227,26 @@ def test_mlp_initialize_is_reproducible_and_keeps_dtype(dtype):
     assert all(len(np.unique(b)) == b.size for b in biases)
     for W, b in zip(nets[0].coefs, biases, strict=True):
         assert np.abs(b).max() <= np.sqrt(6.0 / sum(W.shape))
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
+)
+def test_an_initializer_registered_later_is_accepted_by_name(monkeypatch):
+    # INIT_OPTIONS was a tuple built at import: the estimators refused an
+    # initializer registered afterwards from the user's own code.
+    from sknumpynet import ScratchMLPClassifier
+
+    def lecun_uniform(W, b, rng, logistic):
+        bound = np.sqrt(3.0 / W.shape[0])
+        W[...] = rng.uniform(-bound, bound, W.shape)
+        return W
+
+    monkeypatch.setitem(INITIALIZERS, "lecun_uniform", lecun_uniform)
+    assert "lecun_uniform" in INIT_OPTIONS and list(INIT_OPTIONS)[-1] == "lecun_uniform"
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), init="lecun_uniform", max_iter=2)
+    clf.fit(X, X[:, 0] > 0)
+    assert np.abs(clf.coefs_[0]).max() > 0
+    with pytest.raises(ValueError, match="'lecun_uniform'"):
+        ScratchMLPClassifier(init="nope").fit(X, X[:, 0] > 0)

@@ -149,8 +149,10 @@ def test_on_iteration_returning_true_stops_the_run():
     # The weights are those of the iterate that was reported last.
     assert losses[-1] == pytest.approx(net.objective(X, Y, alpha=ALPHA), rel=1e-12)
     unstopped = _network()
-    _run(unstopped, X, Y, max_iter=4)
+    full, _ = _run(unstopped, X, Y, max_iter=4)
     np.testing.assert_allclose(net.params, unstopped.params, rtol=1e-12)
+    # A stopped run reports its counts as a finished one does.
+    assert (result.nit, result.nfev) == (full.nit, full.nfev) == (4, full.nfev)
 
 
 def test_sparse_input_gives_the_dense_result():

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from sknumpynet.__main__ import build_parser, main
@@ -84,17 +85,133 @@ def test_options_of_the_other_task_are_refused(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_mnist_without_files_says_where_to_point(monkeypatch, tmp_path):
+def _usage_error(argv, capsys):
+    """``main(argv)``'s usage error: exit status 2, stderr; nothing trained."""
+    with pytest.raises(SystemExit) as excinfo:
+        main(argv)
+    captured = capsys.readouterr()
+    assert excinfo.value.code == 2
+    assert "usage: python -m sknumpynet" in captured.err
+    assert "Training" not in captured.out
+    return " ".join(captured.err.split())
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--lr", "0", "--lr must be a finite number > 0"),
+        ("--lr", "-1", "--lr must be a finite number > 0"),
+        ("--lr", "nan", "--lr must be a finite number > 0"),
+        ("--lr", "inf", "--lr must be a finite number > 0"),
+        ("--batch-size", "0", "--batch-size must be >= 1"),
+        ("--batch-size", "-5", "--batch-size must be >= 1"),
+        ("--random-state", "-1", "--random-state must be in [0, 4294967295]"),
+        ("--random-state", "4294967296", "--random-state must be in [0, 4294967295]"),
+    ],
+)
+def test_bad_numbers_are_usage_errors(option, value, message, capsys):
+    argv = ["--dataset", "iris", "--epochs", "1", "--quiet", "--no-compare"]
+    assert message in _usage_error([*argv, option, value], capsys)
+
+
+@pytest.mark.parametrize("option", ["--save", "--export-onnx"])
+def test_unwritable_output_paths_are_refused_before_training(option, capsys, tmp_path):
+    argv = ["--dataset", "iris", "--epochs", "1", "--quiet", "--no-compare", option]
+    missing = tmp_path / "missing" / "model.out"
+    assert "does not exist" in _usage_error([*argv, str(missing)], capsys)
+    assert "is a directory" in _usage_error([*argv, str(tmp_path)], capsys)
+
+
+def test_save_and_export_onnx_to_one_file_are_refused(capsys, tmp_path):
+    path = str(tmp_path / "model")
+    err = _usage_error(["--epochs", "1", "--save", path, "--export-onnx", path], capsys)
+    assert "--save and --export-onnx must be different files" in err
+
+
+def _write_idx(path, array):
+    """``array`` (uint8) as an IDX file, the format :func:`load_idx` reads."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
+    path.write_bytes(header + array.astype("u1").tobytes())
+
+
+def test_mnist_without_a_folder_is_a_usage_error_naming_the_files(monkeypatch, capsys):
     monkeypatch.delenv("SKNUMPYNET_MNIST_DIR", raising=False)
-    with pytest.raises(SystemExit, match="--mnist-dir"):
-        main(["--dataset", "mnist", "--mnist-dir", str(tmp_path)])
+    err = _usage_error(["--dataset", "mnist"], capsys)
+    assert "t10k-images-idx3-ubyte" in err and "t10k-labels-idx1-ubyte" in err
+    assert "pass --mnist-dir DIR" in err and "SKNUMPYNET_MNIST_DIR" in err
 
 
-@pytest.mark.parametrize("bad", ["0", "8,x", "-3"])
+def test_mnist_folder_without_the_files_says_where_it_looked(monkeypatch, capsys, tmp_path):
+    monkeypatch.delenv("SKNUMPYNET_MNIST_DIR", raising=False)
+    err = _usage_error(["--dataset", "mnist", "--mnist-dir", str(tmp_path)], capsys)
+    assert f"not both in {tmp_path} (--mnist-dir)" in err
+    assert "t10k-images-idx3-ubyte" in err and "Pass --mnist-dir" not in err
+    err = _usage_error(["--dataset", "mnist", "--mnist-dir", str(tmp_path / "no")], capsys)
+    assert f"--mnist-dir {tmp_path / 'no'} is not a directory" in err
+    monkeypatch.setenv("SKNUMPYNET_MNIST_DIR", str(tmp_path))
+    err = _usage_error(["--dataset", "mnist"], capsys)
+    assert f"not both in {tmp_path} ($SKNUMPYNET_MNIST_DIR)" in err
+
+
+def test_corrupt_mnist_file_is_a_usage_error_with_the_loaders_message(capsys, tmp_path):
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", images)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.arange(4))
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-10])  # truncated
+    err = _usage_error(["--dataset", "mnist", "--mnist-dir", str(tmp_path)], capsys)
+    assert "cannot read the MNIST test set" in err
+    assert "bytes of data, the file has" in err  # load_idx's own message
+
+
+def test_mnist_reads_the_test_set_files_and_splits_them(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.tile(np.arange(4), 10)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", rng.integers(0, 256, (40, 28, 28)))
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels)
+    argv = ["--dataset", "mnist", "--mnist-dir", str(tmp_path), "--epochs", "1", "--quiet"]
+    assert main([*argv, "--no-compare", "--hidden", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "MNIST test set: 40 images from t10k-images-idx3-ubyte" in out
+    assert "Dataset mnist: 30 train / 10 test samples, 784 features, 4 classes" in out
+
+
+def test_mnist_dir_without_mnist_is_refused(capsys, tmp_path):
+    err = _usage_error(["--dataset", "iris", "--mnist-dir", str(tmp_path)], capsys)
+    assert "--mnist-dir is for --dataset mnist" in err
+
+
+@pytest.mark.parametrize(
+    "optimizer, extra, notes",
+    [
+        ("lbfgs", ["--batch-size", "7", "--lr", "0.1"], ["--batch-size 7", "--lr 0.1"]),
+        ("gd", ["--batch-size", "7"], ["--batch-size 7"]),
+        ("adam", ["--batch-size", "7", "--lr", "0.01"], []),
+    ],
+)
+def test_options_the_optimizer_ignores_get_a_note(optimizer, extra, notes, capsys):
+    argv = ["--dataset", "iris", "--epochs", "1", "--quiet", "--no-compare", "--hidden", "4"]
+    assert main([*argv, "--optimizer", optimizer, *extra]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(lines) == len(notes)
+    for line, option in zip(lines, notes, strict=True):
+        assert f"note: {option} is unused by --optimizer {optimizer}" in line
+
+
+@pytest.mark.parametrize("bad", ["0", "8,x", "-3", "128,,64", "", ",,", " ", "64,"])
 def test_bad_hidden_sizes_are_refused(bad, capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as excinfo:
         build_parser().parse_args(["--hidden", bad])
-    assert "--hidden" in capsys.readouterr().err
+    assert excinfo.value.code == 2
+    assert "--hidden takes positive ints separated by commas, e.g. 128,64" in (
+        capsys.readouterr().err
+    )
+
+
+def test_hidden_sizes_allow_spaces_around_items():
+    assert build_parser().parse_args(["--hidden", " 32, 16 "]).hidden == (32, 16)
 
 
 def test_module_entry_point_runs():
@@ -104,6 +221,9 @@ def test_module_entry_point_runs():
     for option in ["--optimizer", "--head", "--task", "--loss", "--init"]:
         assert option in result.stdout
     assert "lbfgs" in result.stdout and "glorot_uniform" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "10,000-image MNIST test set (t10k IDX files)" in text
+    assert "split into train/test" in text
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])

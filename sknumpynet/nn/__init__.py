@@ -6,7 +6,7 @@ Nothing in this package imports scikit-learn; the estimator in
 
 from .activations import ACTIVATIONS
 from .gradcheck import check_gradients, numerical_gradient
-from .heads import HEADS, REGRESSION_LOSSES
+from .heads import CLASSIFICATION_HEADS, HEADS, REGRESSION_LOSSES
 from .initializers import INIT_OPTIONS, INITIALIZERS
 from .lbfgs import LBFGS
 from .network import MLP, forward_logits, weighted_total
@@ -26,6 +26,7 @@ __all__ = [
     "ACTIVATIONS",
     "Buffers",
     "DivergenceGuard",
+    "CLASSIFICATION_HEADS",
     "HEADS",
     "INITIALIZERS",
     "INIT_OPTIONS",

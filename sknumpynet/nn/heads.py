@@ -33,12 +33,19 @@ pass starts from ``P - Y`` without ever dividing by ``P``.
 
 Like an activation, each head names the initializer of the output layer under
 ``init="auto"`` as ``default_init``: ``glorot_uniform`` for every head.
+
+To add a head, subclass :class:`Head` after the ones here (its loss, unit
+outputs and, for a classification head, ``log_proba``; for a regression head,
+``predict`` and its ``loss`` name) and add one entry to :data:`HEADS`: the
+classifier's ``head`` (a ``classification`` head) or the regressor's ``loss``
+(:data:`REGRESSION_LOSSES`, by the head's ``loss``) then accepts it.
 """
 
 import numpy as np
 from scipy.special import xlogy
 
 from .activations import sigmoid
+from .registry import Names, Table
 
 
 def _log_sigmoid(Z):
@@ -369,6 +376,13 @@ HEADS = {
 """Registry of output heads by name; ``classification`` tells which estimator
 uses each."""
 
-REGRESSION_LOSSES = {head.loss: name for name, head in HEADS.items() if not head.classification}
+REGRESSION_LOSSES = Table(
+    lambda: {head.loss: name for name, head in HEADS.items() if not head.classification}
+)
 """The regression heads by the name of their loss: ``{"squared_error": "identity",
-"poisson": "exp"}``."""
+"poisson": "exp"}``, from :data:`HEADS` on every use (a regression head
+registered later, with its ``loss`` name, is in it)."""
+
+CLASSIFICATION_HEADS = Names(lambda: [name for name, head in HEADS.items() if head.classification])
+"""The classification heads by name: the ``head`` values of the classifier
+besides ``"auto"``."""

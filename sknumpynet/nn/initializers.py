@@ -38,6 +38,8 @@ available for deep relu stacks.
 
 import math
 
+from .registry import Names
+
 
 def _normal(W, rng, scale):
     # Scaled in float64, then cast once: float32 weights are the float64 ones rounded.
@@ -77,8 +79,9 @@ def glorot_uniform(W, b, rng, logistic=False):
 INITIALIZERS = {"random": random, "xavier": xavier, "he": he, "glorot_uniform": glorot_uniform}
 """Registry of initializers by name: ``init(W, b, rng, logistic)`` fills ``W`` (and ``b``)."""
 
-INIT_OPTIONS = ("auto", *INITIALIZERS)
-"""Accepted values of the ``init`` hyperparameter."""
+INIT_OPTIONS = Names(lambda: ("auto", *INITIALIZERS))
+"""Accepted values of the ``init`` hyperparameter: ``"auto"`` and every key of
+:data:`INITIALIZERS`, an initializer registered later included."""
 
 
 def resolve_init(init, activation):

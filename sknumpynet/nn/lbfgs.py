@@ -104,9 +104,10 @@ class LBFGS:
         """
         grad, scratch = np.empty_like(network.params), np.empty_like(network.params)
         chunk_rows = chunk_rows or X.shape[0]
-        last = {}
+        last, counts = {}, {"nit": 0, "nfev": 0}
 
         def objective(w):
+            counts["nfev"] += 1
             network.params[...] = w
             loss = full_batch_loss_grad(
                 network, X, Y, grad, sample_weight, alpha, chunk_rows=chunk_rows, scratch=scratch
@@ -121,6 +122,7 @@ class LBFGS:
             loss = getattr(intermediate_result, "fun", None)
             x = getattr(intermediate_result, "x", intermediate_result)
             accepted["x"] = np.array(x, copy=True)
+            counts["nit"] += 1
             network.params[...] = x  # the accepted point, for on_iteration to inspect
             if on_iteration(float(last["loss"] if loss is None else loss)):
                 raise _Stop
@@ -138,7 +140,11 @@ class LBFGS:
             result.stopped = False
         except _Stop:
             result = scipy.optimize.OptimizeResult(
-                x=accepted["x"], status=0, message="stopped by on_iteration", stopped=True
+                x=accepted["x"],
+                status=0,
+                message="stopped by on_iteration",
+                stopped=True,
+                **counts,
             )
         network.params[...] = result.x
         # Weights that L2 drove towards zero can end subnormal (in float64, or

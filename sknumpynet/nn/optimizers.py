@@ -50,8 +50,9 @@ update may use ``g`` as scratch space), list the hyperparameters it reads in
 a moving average as a sum also in ``decays``), say how
 scikit-learn's MLPs come closest to it (``sklearn_solver``,
 :meth:`Optimizer.sklearn_settings`) and add one entry to :data:`OPTIMIZERS`:
-the estimators' validation, docstrings, the mapping to scikit-learn and the
-tests are built from the registry.
+the estimators' validation, the mapping to scikit-learn and the tests are
+built from the registry, and so are the estimators' docstrings when the entry
+is registered before :mod:`sknumpynet` imports them.
 """
 
 import math
