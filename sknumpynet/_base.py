@@ -282,7 +282,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         with checking_input("X"):
             X, y = validate_data(
                 self,
-                X,
+                _data.native(X),
                 y,
                 reset=plan.fresh,
                 dtype=FLOATS,
@@ -296,7 +296,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         # much slower than one row-major copy per fit.
         X = X.tocsr() if issparse(X) else np.ascontiguousarray(X)
         y, Y, head_name = self._targets(y, fresh=plan.fresh, partial=plan.partial, classes=classes)
-        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        Y = np.ascontiguousarray(_data.as_dtype(np.asarray(Y), X.dtype, training=True, name="y"))
         sw = None
         if sample_weight is not None:
             with checking_input("sample_weight"):

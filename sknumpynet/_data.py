@@ -77,13 +77,24 @@ def block_rows(X, batch_size):
     return max(1, DISK_BLOCK_BYTES // row_bytes // batch_size) * batch_size
 
 
-def as_dtype(X, dtype, training=False):
+def native(X):
+    """``X`` with its values in the machine's byte order, copied only where they
+    are not, so that a big-endian float32 ``X`` trains a float32 model (scikit-learn's
+    validation would take its dtype for another and convert it to float64)."""
+    dtype = getattr(X, "dtype", None)  # arrays and sparse matrices; not DataFrames
+    if not isinstance(dtype, np.dtype) or dtype.isnative:
+        return X
+    return X.astype(dtype.newbyteorder("="))
+
+
+def as_dtype(X, dtype, training=False, name="X"):
     """``X`` in the model's ``dtype`` (a float32 model stays float32).
 
     float64 values beyond float32's range would become inf in the cast:
-    training refuses them; prediction clips them to the largest float32 of
-    their sign, so a huge input gives what the model computes for the largest
-    input it can represent (and never NaN from ``inf - inf``).
+    training refuses them (naming the argument, ``name``); prediction clips
+    them to the largest float32 of their sign, so a huge input gives what the
+    model computes for the largest input it can represent (and never NaN from
+    ``inf - inf``).
     """
     if X.dtype == dtype:
         return X
@@ -93,9 +104,9 @@ def as_dtype(X, dtype, training=False):
         return cast
     if training:
         raise ValueError(
-            f"X has values beyond the range of {dtype}, the dtype this model was "
-            "first fitted with; scale the features, e.g. with "
-            "sklearn.preprocessing.StandardScaler."
+            f"{name} has values beyond the range of {dtype}, the dtype of this model; "
+            "scale them (features with sklearn.preprocessing.StandardScaler, regression "
+            "targets with sklearn.compose.TransformedTargetRegressor), or fit on float64."
         )
     big = np.finfo(dtype).max
     np.clip(values(X), -big, big, out=values(cast), casting="unsafe")

@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
 
+from . import _data
 from ._sklearn_compat import check_sample_weight
 from ._validation import FLOATS
 from .nn import weighted_total
@@ -147,12 +148,12 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
         )
     except ValueError as exc:
         raise ValueError(f"X_val, y_val: {exc}") from exc
-    X_val = X_val.astype(dtype, copy=False)
+    X_val = _data.as_dtype(X_val, dtype, training=True, name="X_val")
     try:
         y_val, Y_val = est._encode_validation(y_val)
-        Y_val = np.asarray(Y_val, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"y_val: {exc}") from exc
+    Y_val = _data.as_dtype(np.asarray(Y_val), dtype, training=True, name="y_val")
     sw_val = None
     if sample_weight_val is not None:
         try:

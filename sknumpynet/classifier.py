@@ -132,7 +132,12 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        kind = type_of_target(y, input_name="y")
+        try:
+            kind = type_of_target(y, input_name="y")
+        except TypeError as exc:  # NumPy cannot sort labels of mixed types
+            raise TypeError(
+                f"y must hold labels of one type (all strings, or all numbers); {exc}"
+            ) from None
         if kind not in ("binary", "multiclass", "multilabel-indicator"):
             check_classification_targets(y)  # scikit-learn's own message for regression targets
             raise ValueError(
@@ -217,7 +222,12 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             self.classes_ = np.arange(y.shape[1])
             _check_label_columns(classes, self.classes_)
             return
-        self.classes_ = unique_labels(y if classes is None else classes)
+        try:
+            self.classes_ = unique_labels(y if classes is None else classes)
+        except TypeError as exc:
+            raise TypeError(
+                f"classes must hold labels of one type (all strings, or all numbers); {exc}"
+            ) from None
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes; "

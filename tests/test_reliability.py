@@ -510,6 +510,49 @@ def test_partial_fit_refuses_float64_beyond_the_float32_model_range():
     np.testing.assert_array_equal(_flat(clf), before)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_float32_model_refuses_targets_and_validation_data_beyond_its_range():
+    # float32 X with float64 y is the usual way to train in float32. A target
+    # beyond float32's range became inf in the cast: a RuntimeWarning, then a
+    # "divergence" blamed on the learning rate and an untrained model (or, for
+    # the validation set, inf and NaN validation losses).
+    X, y = _data()
+    X32 = X.astype(np.float32)
+    target = X[:, 0].copy()
+    target[5] = 1e39  # finite in float64
+    with pytest.raises(ValueError, match=r"^y has values beyond the range of float32"):
+        ScratchMLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(X32, target)
+    with pytest.raises(ValueError, match=r"^y has values beyond the range of float32"):
+        ScratchMLPRegressor(hidden_layer_sizes=(4,)).partial_fit(X32, target)
+    X_val = X[:20].copy()
+    X_val[0, 0] = 1e39
+    with pytest.raises(ValueError, match=r"^X_val has values beyond the range of float32"):
+        _small().fit(X32, y, X_val=X_val, y_val=y[:20])
+    with pytest.raises(ValueError, match=r"^y_val has values beyond the range of float32"):
+        ScratchMLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(
+            X32, X[:, 0], X_val=X32[:20], y_val=target[:20]
+        )
+
+
+def test_big_endian_float32_input_trains_a_float32_model():
+    # scikit-learn's validation took ">f4" for neither float32 nor float64 and
+    # converted X to float64: a copy twice the size, and a float64 model.
+    X, y = _data()
+    big_endian = _small().fit(X.astype(">f4"), y)
+    native = _small().fit(X.astype(np.float32), y)
+    assert big_endian.coefs_[0].dtype == np.float32
+    np.testing.assert_array_equal(big_endian.coefs_[0], native.coefs_[0])
+
+
+def test_labels_of_mixed_types_are_refused_naming_the_argument():
+    X, _ = _data(n=60)
+    mixed = np.array(["a", 1] * 30, dtype=object)
+    with pytest.raises(TypeError, match=r"^y must hold labels of one type"):
+        _small().fit(X, mixed)
+    with pytest.raises(TypeError, match=r"^classes must hold labels of one type"):
+        _small().partial_fit(X, np.array(["a"] * 60, dtype=object), classes=mixed[:2])
+
+
 # ---- divergence --------------------------------------------------------------
 
 
