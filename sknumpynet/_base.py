@@ -208,7 +208,8 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         hidden, activations, dropout = self._hyperparameters(stream)
         given = validation is not None and any(v is not None for v in validation)
         plan = CallPlan.make(self, partial=partial, X=X, validation_given=given, dropout=dropout)
-        X, y, Y, head_name, sw = self._training_data(X, y, sample_weight, plan, classes)
+        X, y, Y, head_name, weights = self._training_data(X, y, sample_weight, plan, classes)
+        sw = weights[0]
         if plan.fresh:
             self._random_seed = _seeding.new_seed(self.random_state)
         rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if plan.fresh else self.t_)
@@ -216,7 +217,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         if stream is None or stream.key != key:
             stream = _Stream(key, MLP(*key[:3], dtype=X.dtype, dropout=dropout))
         self._bind_weights(plan, stream.network, activations, rng)
-        validate, rows = self._validation(plan, validation, X, y, Y, sw)
+        validate, rows = self._validation(plan, validation, X, y, Y, weights)
         state = _engine.FitState(self, plan, stream.network, scored=validate is not None)
         events = self._fit_events(plan, X, y, sample_weight)
         self._train(plan, stream, state, (X, Y, sw, rows), rng, validate, events)
@@ -278,7 +279,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
 
     def _training_data(self, X, y, sample_weight, plan, classes):
         """Validated ``X`` (row-major or CSR, the model's dtype), ``y``, encoded ``Y``,
-        the head and the sample weights (times any class weights)."""
+        the head and ``(sample weights times any class weights, what they come from)``."""
         with checking_input("X"):
             X, y = validate_data(
                 self,
@@ -302,13 +303,14 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             with checking_input("sample_weight"):
                 sw = check_sample_weight(sample_weight, X)
         sw = self._weigh_samples(y, sw, plan.partial, X.dtype)
+        named = self._weights_named(sample_weight is not None)
         if sw is not None:
-            self._check_weights_leave_work(y, sw, plan.partial, sample_weight is not None)
-        return X, y, Y, head_name, sw
+            self._check_weights_leave_work(y, sw, plan.partial, named)
+        return X, y, Y, head_name, (sw, named)
 
-    def _check_weights_leave_work(self, y, sw, partial, sample_weight_given):
-        """Raise, naming ``sample_weight`` and/or ``class_weight``, where the weights
-        leave nothing to learn: no row (a ``partial_fit`` chunk) or too few classes."""
+    def _weights_named(self, sample_weight_given):
+        """What the sample weights of a call come from, in words: ``"sample_weight"``,
+        ``"class_weight"``, both joined by "and", or None."""
         names = [
             name
             for name, used in (
@@ -317,19 +319,24 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             )
             if used
         ]
-        what = " and ".join(names) + (" leave" if len(names) > 1 else " leaves")
+        return " and ".join(names) or None
+
+    def _check_weights_leave_work(self, y, sw, partial, named):
+        """Raise, naming where the weights come from (``named``), where they leave
+        nothing to learn: no row (a ``partial_fit`` chunk) or too few classes."""
+        what = named + (" leave" if " and " in named else " leaves")
         if not partial:
             self._check_training_weights(y, sw, what)
         elif not sw.any():
             raise ValueError(f"{what} every row of this chunk with weight 0.")
 
-    def _validation(self, plan, validation, X, y, Y, sw):
+    def _validation(self, plan, validation, X, y, Y, weights):
         """``(validate, rows)``: the scorer of the plan's validation set (or None) and
         the training rows (None: all)."""
         if plan.validation == "given":
             return _holdout.given(self, *validation, dtype=X.dtype), None
         if plan.validation == "held_out":
-            rows, validate = _holdout.hold_out(self, X, y, Y, sw)
+            rows, validate = _holdout.hold_out(self, X, y, Y, *weights)
             return validate, rows
         return None, None
 

@@ -63,8 +63,9 @@ def memory_mapped(X, model_dtype=None):
         if flags.f_contiguous
         else "a strided layout"
     )
+    order = "" if X.dtype.isnative else f" (byte order {X.dtype.str!r}, not the machine's)"
     raise ValueError(
-        f"X is a memory-mapped array of dtype {X.dtype.name} in {layout}; using it would "
+        f"X is a memory-mapped array of dtype {X.dtype.name}{order} in {layout}; using it would "
         f"copy it whole into memory. Convert it on disk, chunk by chunk, to a C-ordered {wanted} "
         "array (e.g. np.lib.format.open_memmap(path, mode='w+', dtype=..., shape=X.shape) "
         "filled a block of rows at a time) and pass that."
@@ -127,7 +128,8 @@ def logits(X, coefs, intercepts, activations):
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
-        Any float dtype; each chunk is cast to the weights' dtype.
+        Any numeric dtype (a memory map may be int or bool); each chunk is
+        cast to the weights' dtype.
     coefs, intercepts : list of ndarray
     activations : list of str
 

@@ -272,10 +272,12 @@ class EpochLoop(_Run):
     def __init__(self, est, plan, state, optimizer, data, *, buffers=None, **kwargs):
         super().__init__(est, plan, state, optimizer, data, **kwargs)
         self.buffers = buffers
-        rows = slice(None) if self.rows is None else self.rows
-        weights = None if self.sample_weight is None else self.sample_weight[rows]
         self.guard = DivergenceGuard(
-            self.network.head, DIVERGENCE_FACTOR, targets=self.Y[rows], sample_weight=weights
+            self.network.head,
+            DIVERGENCE_FACTOR,
+            targets=self.Y,
+            sample_weight=self.sample_weight,
+            rows=self.rows,
         )
 
     def _trainer(self, interrupt):

@@ -55,8 +55,11 @@ def scorer(est, X_val, y_val, Y_val, sw_val):
     return validate
 
 
-def hold_out(est, X, y, Y, sw):
+def hold_out(est, X, y, Y, sw, weights_named=None):
     """Training rows and a scorer for ``early_stopping`` on an internal split.
+
+    ``weights_named`` says what ``sw`` comes from (``"sample_weight"``,
+    ``"class_weight"``, both), for the message where they leave nothing to train.
 
     Returns
     -------
@@ -82,7 +85,7 @@ def hold_out(est, X, y, Y, sw):
         est._check_training_weights(
             y[train_idx],
             sw[train_idx],
-            "early_stopping: weighted by sample_weight and class_weight, the training split leaves",
+            f"early_stopping: weighted by {weights_named}, the training split leaves",
         )
         if not sw_val.any():
             raise ValueError(

@@ -216,7 +216,11 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
     def _set_classes(self, y, classes, multilabel, partial):
         # A multilabel target names every label by its columns already.
         if partial and classes is None and not multilabel:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit, by keyword "
+                "(classes=...): its arguments are (X, y, sample_weight, classes), in "
+                "MLPClassifier's order."
+            )
         self.multilabel_ = multilabel
         if multilabel:
             self.classes_ = np.arange(y.shape[1])

@@ -690,3 +690,10 @@ def test_fit_methods_take_their_arguments_in_mlpclassifiers_order(small_digits):
     by_position = _small().partial_fit(X, y, w, np.unique(y))
     by_name = _small().partial_fit(X, y, sample_weight=w, classes=np.unique(y))
     np.testing.assert_array_equal(by_position.coefs_[0], by_name.coefs_[0])
+
+
+def test_the_first_partial_fit_without_classes_says_to_pass_them_by_keyword(small_digits):
+    # The classes passed by position in the order before 0.3.0 land in sample_weight.
+    X, y = small_digits
+    with pytest.raises(ValueError, match=r"by keyword \(classes=\.\.\.\).*sample_weight, classes"):
+        _small().partial_fit(X, y, np.unique(y))

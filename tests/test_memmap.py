@@ -453,3 +453,11 @@ def test_a_one_dimensional_memmap_gets_the_usual_2d_message(tmp_path):
     flat = _save(tmp_path / "x.npy", X[:, 0].copy())
     with pytest.raises(ValueError, match="Expected 2D array"):
         ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(flat, y)
+
+
+def test_a_big_endian_memmap_is_refused_naming_its_byte_order(tmp_path):
+    # "dtype float32 ... convert it to a float32 array" contradicted itself.
+    X, y = _classification()
+    mapped = _save(tmp_path / "X.npy", X.astype(">f4"))
+    with pytest.raises(ValueError, match=r"float32 \(byte order '>f4', not the machine's\)"):
+        ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(mapped, y)

@@ -346,6 +346,21 @@ def test_the_guard_scale_is_the_worst_row_of_the_call_not_the_first_batch():
     assert guard.limit == pytest.approx(10.0)
 
 
+def test_the_guard_scale_is_taken_chunk_by_chunk_over_the_training_rows(monkeypatch, rng):
+    # A workspace of a few rows, not a copy of every target; rows outside the
+    # training rows (held out) and of weight 0 do not count.
+    Y = rng.normal(size=(50, 2))
+    Y[7] = 30.0  # held out below
+    Y[11] = 20.0  # weight 0 below
+    sw = np.ones(50)
+    sw[11] = 0.0
+    rows = np.setdiff1d(np.arange(50), [7])
+    monkeypatch.setattr(DivergenceGuard, "CHUNK_ROWS", 8)
+    guard = DivergenceGuard(HEADS["identity"], targets=Y, sample_weight=sw, rows=rows)
+    kept = np.setdiff1d(rows, [11])
+    assert guard.scale == pytest.approx((0.5 * Y[kept] ** 2).sum(axis=1).max())
+
+
 def test_the_guard_refuses_a_start_that_is_not_finite():
     guard = DivergenceGuard(HEADS["sigmoid"])
     with pytest.raises(NotFiniteAtStart):

@@ -37,6 +37,13 @@ class Names(Sequence):
     def __contains__(self, value):
         return value in self._current()
 
+    def __eq__(self, other):
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return self._current() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # equal to a changing tuple: not hashable
+
     def __repr__(self):
         return repr(self._current())
 

@@ -101,23 +101,39 @@ class DivergenceGuard:
         The network's head (its ``forward_loss`` scores the zero logits).
     factor : float, default=1000
     targets : ndarray of shape (n_samples, n_outputs), optional
-        Encoded targets of every training row of the call.
+        Encoded targets of the call's rows.
     sample_weight : ndarray of shape (n_samples,), optional
         Their weights; rows of weight 0 never reach a batch objective.
+    rows : ndarray of int, optional
+        The training rows among them (default: all).
     """
 
-    def __init__(self, head, factor=1e3, targets=None, sample_weight=None):
+    # Rows scored at a time for the scale: a workspace of this many rows, not
+    # a copy of every target.
+    CHUNK_ROWS = 4096
+
+    def __init__(self, head, factor=1e3, targets=None, sample_weight=None, rows=None):
         self.head, self.factor = head, factor
         self.start_loss = self.limit = None
-        self.scale = None if targets is None else self._zero_logit_scale(targets, sample_weight)
+        self.scale = None
+        if targets is not None:
+            self.scale = self._zero_logit_scale(targets, sample_weight, rows)
 
-    def _zero_logit_scale(self, Y, sample_weight):
-        """Largest loss of all-zero logits on one row of positive weight of ``Y``."""
-        zeros = np.zeros_like(Y)
-        losses = self.head.forward_loss(zeros, Y, zeros)
-        if sample_weight is not None:
-            losses = losses[sample_weight > 0]
-        return float(losses.max()) if losses.size else 0.0
+    def _zero_logit_scale(self, Y, sample_weight, rows=None):
+        """Largest loss of all-zero logits on one row of positive weight of ``Y[rows]``."""
+        n = Y.shape[0] if rows is None else len(rows)
+        scale = 0.0
+        for start in range(0, n, self.CHUNK_ROWS):
+            take = slice(start, start + self.CHUNK_ROWS)
+            take = take if rows is None else rows[take]
+            chunk = Y[take]
+            zeros = np.zeros_like(chunk)
+            losses = self.head.forward_loss(zeros, chunk, zeros)
+            if sample_weight is not None:
+                losses = losses[sample_weight[take] > 0]
+            if losses.size:
+                scale = max(scale, float(losses.max()))
+        return scale
 
     def admits(self, loss, Y, sample_weight):
         """Whether a batch objective is sound; the first one sets the limit.
@@ -447,10 +463,12 @@ class Trainer:
             scratch=scratch,
             rng=self._drop_rng(),
         )
-        # The zero-logit loss of the guard's reference, on the probe rows.
-        rows = slice(None) if self.probe is None else self.probe
-        weights = None if sample_weight is None else sample_weight[rows]
-        self._step(loss, Y[rows], weights, 0)
+        if self.guard.scale is None:  # a guard without the call's targets: the probe rows'
+            rows = slice(None) if self.probe is None else self.probe
+            weights = None if sample_weight is None else sample_weight[rows]
+            self._step(loss, Y[rows], weights, 0)
+        else:
+            self._step(loss, None, None, 0)
         return loss
 
     def _mini_batches(self, X, Y, sample_weight, indices):
