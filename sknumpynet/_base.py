@@ -208,8 +208,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         hidden, activations, dropout = self._hyperparameters(stream)
         given = validation is not None and any(v is not None for v in validation)
         plan = CallPlan.make(self, partial=partial, X=X, validation_given=given, dropout=dropout)
-        X, y, Y, head_name, weights = self._training_data(X, y, sample_weight, plan, classes)
-        sw = weights[0]
+        X, y, Y, head_name, sw, named = self._training_data(X, y, sample_weight, plan, classes)
         if plan.fresh:
             self._random_seed = _seeding.new_seed(self.random_state)
         rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if plan.fresh else self.t_)
@@ -217,7 +216,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         if stream is None or stream.key != key:
             stream = _Stream(key, MLP(*key[:3], dtype=X.dtype, dropout=dropout))
         self._bind_weights(plan, stream.network, activations, rng)
-        validate, rows = self._validation(plan, validation, X, y, Y, weights)
+        validate, rows = self._validation(plan, validation, X, y, Y, sw, named)
         state = _engine.FitState(self, plan, stream.network, scored=validate is not None)
         events = self._fit_events(plan, X, y, sample_weight)
         self._train(plan, stream, state, (X, Y, sw, rows), rng, validate, events)
@@ -279,7 +278,8 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
 
     def _training_data(self, X, y, sample_weight, plan, classes):
         """Validated ``X`` (row-major or CSR, the model's dtype), ``y``, encoded ``Y``,
-        the head and ``(sample weights times any class weights, what they come from)``."""
+        the head, the sample weights (times any class weights) and what they come
+        from (see :meth:`_weights_named`)."""
         with checking_input("X"):
             X, y = validate_data(
                 self,
@@ -306,7 +306,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         named = self._weights_named(sample_weight is not None)
         if sw is not None:
             self._check_weights_leave_work(y, sw, plan.partial, named)
-        return X, y, Y, head_name, (sw, named)
+        return X, y, Y, head_name, sw, named
 
     def _weights_named(self, sample_weight_given):
         """What the sample weights of a call come from, in words: ``"sample_weight"``,
@@ -330,13 +330,13 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         elif not sw.any():
             raise ValueError(f"{what} every row of this chunk with weight 0.")
 
-    def _validation(self, plan, validation, X, y, Y, weights):
+    def _validation(self, plan, validation, X, y, Y, sw, named):
         """``(validate, rows)``: the scorer of the plan's validation set (or None) and
         the training rows (None: all)."""
         if plan.validation == "given":
             return _holdout.given(self, *validation, dtype=X.dtype), None
         if plan.validation == "held_out":
-            rows, validate = _holdout.hold_out(self, X, y, Y, *weights)
+            rows, validate = _holdout.hold_out(self, X, y, Y, sw, named)
             return validate, rows
         return None, None
 

@@ -113,9 +113,7 @@ class FitState:
         """The optimizer state to train: a copy of the fitted one where it continues."""
         fitted = getattr(est, "_optimizer_state", None)
         if self.plan.partial and fitted is not None and fitted.get("name") == est.optimizer:
-            state = {
-                k: aligned_copy(v) if isinstance(v, np.ndarray) else v for k, v in fitted.items()
-            }
+            state = _copy_state(fitted)
         else:  # fit starts every optimizer anew, warm start included
             state = {"name": est.optimizer, **optimizer.init_state(self.network.params)}
         self.optimizer_state = state
@@ -208,12 +206,11 @@ class FitState:
         that predicts, and trains on, as if the call had ended there, sharing
         nothing that the estimator goes on to change.
         """
-        state = self.optimizer_state or {}
+        state = self.optimizer_state
         attrs = {
             "coefs_": [W.copy() for W in self.network.coefs],
             "intercepts_": [b.copy() for b in self.network.intercepts],
-            "_optimizer_state": {k: getattr(v, "copy", lambda v=v: v)() for k, v in state.items()}
-            or None,
+            "_optimizer_state": None if state is None else _copy_state(state),
             "_stream": None,  # the network's workspace stays the estimator's
             **self._counters(),
         }
@@ -221,6 +218,11 @@ class FitState:
             both = None if kept is None and entries is None else [*(kept or ()), *(entries or ())]
             attrs[name] = both
         return attrs
+
+
+def _copy_state(state):
+    """A copy of an optimizer state dict: its arrays copied (aligned), the rest kept."""
+    return {k: aligned_copy(v) if isinstance(v, np.ndarray) else v for k, v in state.items()}
 
 
 class _Run:
