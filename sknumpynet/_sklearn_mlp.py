@@ -112,7 +112,8 @@ def sklearn_equivalent(estimator, n_samples=None):
     ``momentum`` / ``nesterov``, whose averaged velocity
     ``v = b v + (1 - b) g`` with learning rate ``lr`` takes exactly the steps
     of scikit-learn's ``v = b v - lr' g`` with ``lr' = lr (1 - b)``, so
-    ``learning_rate_init * (1 - momentum)`` is passed on.
+    ``learning_rate_init * (1 - momentum)`` is passed on (exactly at a constant
+    learning rate; under a schedule the steps part, with a note).
     ``init="glorot_uniform"``, and the default ``init="auto"``, which resolves
     to it for every layer, draw from the same distribution as scikit-learn
     (from another random stream, so not the same numbers).
@@ -159,7 +160,7 @@ def sklearn_equivalent(estimator, n_samples=None):
     schedule = {}
     if solver == "sgd" and params["learning_rate"] != "cosine":
         schedule = {"learning_rate": params["learning_rate"], "power_t": params["power_t"]}
-    elif params["learning_rate"] != "constant":
+    elif params["learning_rate"] != "constant" and entry.stepwise:  # lbfgs ignores it
         notes.append(
             f"{name} has no learning_rate={params['learning_rate']!r} for solver={solver!r} "
             "(its schedules are constant, invscaling and adaptive, for sgd only); it keeps "

@@ -223,7 +223,41 @@ def test_schedules_of_sgd_solvers_are_passed_on(schedule, optimizer):
     est = ScratchMLPClassifier(optimizer=optimizer, learning_rate=schedule, power_t=0.3)
     mlp, notes = sklearn_equivalent(est)
     assert (mlp.learning_rate, mlp.power_t) == (schedule, 0.3)
-    assert not [note for note in notes if "learning_rate" in note]
+    noted = [note for note in notes if f"learning_rate={schedule!r}" in note]
+    # Momentum's steps match scikit-learn's at a constant rate only (its
+    # velocity keeps each past step's rate, ours takes the current one).
+    assert bool(noted) == (optimizer != "sgd" and schedule != "constant"), notes
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "nesterov"])
+def test_momentum_under_a_schedule_parts_from_sklearns_steps(optimizer, rng):
+    # Why the note above: with the rate falling between two steps, the mapped
+    # scikit-learn velocity weights the first gradient by the old rate.
+    step = OPTIMIZERS[optimizer](0.1, momentum=0.9)
+    mlp, _ = sklearn_equivalent(
+        ScratchMLPClassifier(optimizer=optimizer, learning_rate_init=0.1, momentum=0.9)
+    )
+    w = rng.standard_normal(6)
+    state, theirs = step.init_state(w), [w.copy()]
+    reference = SGDOptimizer(
+        theirs,
+        learning_rate_init=mlp.learning_rate_init,
+        momentum=mlp.momentum,
+        nesterov=mlp.nesterovs_momentum,
+    )
+    for rate in (1.0, 0.5):
+        g = rng.standard_normal(6)
+        step.learning_rate = 0.1 * rate
+        reference.learning_rate = mlp.learning_rate_init * rate
+        reference.update_params(theirs, [g.copy()])
+        step.step(w, g.copy(), state)
+    assert not np.allclose(w, theirs[0], rtol=1e-6)
+
+
+def test_lbfgs_needs_no_schedule_note():
+    # Both libraries' L-BFGS ignore learning_rate: nothing to match.
+    _, notes = sklearn_equivalent(ScratchMLPClassifier(optimizer="lbfgs", learning_rate="cosine"))
+    assert not [note for note in notes if "learning_rate" in note], notes
 
 
 @pytest.mark.parametrize(

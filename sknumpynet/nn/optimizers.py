@@ -245,12 +245,21 @@ class Momentum(Optimizer):
     def sklearn_settings(cls, hyperparameters):
         # scikit-learn's v = b v - lr' g takes the steps of v = b v + (1 - b) g
         # with lr = lr' / (1 - b): its rate is ours times (1 - b).
+        # Under a schedule the rules part: its velocity keeps each past step's
+        # rate, ours is scaled by the current rate as a whole.
         b = hyperparameters["momentum"]
+        schedule = hyperparameters.get("learning_rate", "constant")
+        note = None
+        if schedule != "constant":
+            note = (
+                f"takes the steps of {cls.__name__.lower()} at a constant learning rate only; "
+                f"under learning_rate={schedule!r} its velocity keeps each past step's rate"
+            )
         return {
             "momentum": b,
             "nesterovs_momentum": cls.nesterov,
             "learning_rate_init": hyperparameters["learning_rate_init"] * (1 - b),
-        }, None
+        }, note
 
     def _update_velocity(self, g, state):
         V = state["velocity"]
