@@ -86,6 +86,11 @@ class FitState:
         if plan.fresh or not plan.partial:  # each fit: full patience, the schedule anew
             self.no_improvement, self.schedule_epoch = 0, 0
             self.learning_rate = plan.learning_rate
+        elif self.learning_rate_init not in (None, plan.learning_rate):
+            # partial_fit after set_params(learning_rate_init=...): the schedule
+            # keeps its position (adaptive's reductions) from the new start.
+            self.learning_rate *= plan.learning_rate / self.learning_rate_init
+        self.learning_rate_init = plan.learning_rate
         # The validation records are those of the latest run of scored epochs:
         # a call without a validation set ends them, a scored call after such
         # a call (or a fresh one) starts them anew. Records or a criterion the
@@ -107,16 +112,22 @@ class FitState:
         self.previous_loss = est.loss_
         self.no_improvement = est._no_improvement_count
         self.schedule_epoch, self.learning_rate = est._schedule_epoch, est._learning_rate
+        # The learning_rate_init the schedule ran from (absent from older pickles).
+        self.learning_rate_init = getattr(est, "_learning_rate_init", None)
         self.best_loss, self.best_validation_score = est.best_loss_, est.best_validation_score_
 
     def continue_optimizer(self, est, optimizer):
         """The optimizer state to train: a copy of the fitted one where it continues."""
         fitted = getattr(est, "_optimizer_state", None)
+        # The decay rates its sums are kept at go with the state: a partial_fit
+        # after set_params(momentum=...) rescales them rather than misread them.
+        rates = {rate: getattr(optimizer, rate) for rate in optimizer.decays.values()}
         if self.plan.partial and fitted is not None and fitted.get("name") == est.optimizer:
             state = _copy_state(fitted)
+            optimizer.rescale_sums(state, state.get("rates", {}))
         else:  # fit starts every optimizer anew, warm start included
             state = {"name": est.optimizer, **optimizer.init_state(self.network.params)}
-        self.optimizer_state = state
+        self.optimizer_state = {**state, "rates": rates}
 
     def record_epoch(self, loss, validation, n_rows, tol):
         """Add one epoch to the records; return True if it is a new best.
@@ -185,6 +196,7 @@ class FitState:
             "_no_improvement_count": self.no_improvement,
             "_schedule_epoch": self.schedule_epoch,
             "_learning_rate": self.learning_rate,
+            "_learning_rate_init": self.learning_rate_init,
         }
 
     def commit(self, est):

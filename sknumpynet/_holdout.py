@@ -130,8 +130,8 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
     ------
     ValueError
         If only one of ``X_val`` and ``y_val`` is given, they differ in length,
-        ``X_val`` has other features than ``X``, or ``y_val`` has other labels
-        or outputs than ``y``.
+        have fewer than 2 rows, ``X_val`` has other features than ``X``, or
+        ``y_val`` has other labels or outputs than ``y``.
     """
     if (X_val is None) != (y_val is None):
         given_name, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
@@ -151,6 +151,10 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
         )
     except ValueError as exc:
         raise ValueError(f"X_val, y_val: {exc}") from exc
+    if X_val.shape[0] < 2:  # as for a held-out split: R² is undefined on one row
+        raise ValueError(
+            f"X_val, y_val: {X_val.shape[0]} row, fewer than the 2 a validation score needs."
+        )
     X_val = _data.as_dtype(X_val, dtype, training=True, name="X_val")
     try:
         y_val, Y_val = est._encode_validation(y_val)

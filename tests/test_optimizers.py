@@ -237,6 +237,36 @@ def test_state_from_averages_continues_the_reference(name):
     np.testing.assert_allclose(w, REFERENCE[name](expected, GRADS[2], ref_state, 3), rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", DECAYING)
+def test_rescaled_sums_continue_the_averages_at_new_rates(name, monkeypatch):
+    # Two steps at the old rates, then the rates change (a partial_fit after
+    # set_params): the reference's averages simply carry on at the new rates.
+    expected, ref_state = W0.copy(), {}
+    for t, g in enumerate(GRADS[:2], start=1):
+        expected = REFERENCE[name](expected, g, ref_state, t)
+    opt, w = _make(name), W0.copy()
+    state = opt.init_state(w)
+    for g in GRADS[:2]:
+        opt.step(w, g.copy(), state)
+    old = {rate: HYPER[rate] for rate in type(opt).decays.values()}
+    for rate in old:
+        monkeypatch.setitem(HYPER, rate, 1 - (1 - HYPER[rate]) / 3)  # closer to 1
+    changed = _make(name)
+    changed.rescale_sums(state, old)
+    changed.step(w, GRADS[2].copy(), state)
+    np.testing.assert_allclose(w, REFERENCE[name](expected, GRADS[2], ref_state, 3), rtol=1e-12)
+
+
+def test_rescale_sums_leaves_unchanged_rates_alone():
+    opt, w = _make("adam"), W0.copy()
+    state = opt.init_state(w)
+    opt.step(w, GRADS[0].copy(), state)
+    before = {k: v.copy() for k, v in state.items() if k != "t"}
+    opt.rescale_sums(state, {"beta_1": HYPER["beta_1"]})  # beta_2 missing: unchanged
+    for k, v in before.items():
+        np.testing.assert_array_equal(state[k], v)
+
+
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_state_arrays_are_aligned_with_params(name, dtype):

@@ -326,3 +326,63 @@ def test_weights_assigned_by_the_user_are_trained_on(attribute, layer):
     _step(reference, *chunks[2])
     assert_same_state(est, reference)
     assert _views_of_stream(est)
+
+
+def _last_step(est, X, y):
+    """Length of the step the next ``partial_fit`` of ``est`` (a copy) takes."""
+    est = copy.deepcopy(est)
+    before = np.concatenate([c.ravel() for c in est.coefs_])
+    est.partial_fit(X, y)
+    return np.linalg.norm(np.concatenate([c.ravel() for c in est.coefs_]) - before)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "momentum"), [("momentum", 0.5), ("momentum", 0.9999), ("nesterov", 0.5)]
+)
+def test_a_changed_momentum_carries_the_velocity_on(optimizer, momentum):
+    # The state keeps sums V with v = (1 - b) V. Read at the new rate without
+    # rescaling, a velocity averaged at b = 0.99 made the next step 26 times
+    # (b = 0.5) or a hundredth (b = 0.9999) of the unchanged one; carried on as
+    # an average it stays within a few times it (0.5 v + 0.5 g, say).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    est = ScratchMLPRegressor(
+        hidden_layer_sizes=(4,),
+        optimizer=optimizer,
+        momentum=0.99,
+        learning_rate_init=1e-3,
+        batch_size=64,
+        shuffle=False,
+        random_state=0,
+    )
+    for _ in range(30):
+        est.partial_fit(X, y)
+    unchanged = _last_step(est, X, y)
+    changed = _last_step(est.set_params(momentum=momentum), X, y)
+    assert 0.25 < changed / unchanged < 4
+
+
+def test_a_changed_learning_rate_init_moves_every_schedule_alike():
+    # After set_params(learning_rate_init=...), every schedule continues from
+    # the new value; adaptive keeps its reductions (one here: 0.001 -> 0.0002,
+    # so 0.1 -> 0.02), where it used to ignore the new value.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    rates = {}
+    for schedule in ("constant", "adaptive"):
+        est = ScratchMLPClassifier(
+            learning_rate=schedule,
+            learning_rate_init=0.001,
+            tol=1e9,  # no epoch improves: adaptive divides once its patience is out
+            n_iter_no_change=1,
+            batch_size=40,
+            random_state=0,
+        )
+        for _ in range(4):
+            est.partial_fit(X, y, classes=[0, 1])
+        est.set_params(learning_rate_init=0.1).partial_fit(X, y)
+        rates[schedule] = est.learning_rates_
+    np.testing.assert_allclose(rates["constant"], [0.001] * 4 + [0.1])
+    np.testing.assert_allclose(rates["adaptive"], [0.001] * 3 + [0.0002, 0.02])

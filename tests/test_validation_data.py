@@ -290,6 +290,16 @@ def test_bad_regression_targets_are_named(y_val):
         _reg().fit(X, R, X_val=X_VAL, y_val=y_val)
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_one_row_validation_set_is_refused(early_stopping):
+    # R² of one row is NaN: no epoch would ever score best, so early stopping
+    # used to hand back the untrained starting weights without a word.
+    with pytest.raises(ValueError, match=r"X_val, y_val: 1 row, fewer than the 2"):
+        _reg(early_stopping=early_stopping).fit(X, R, X_val=X_VAL[:1], y_val=R_VAL[:1])
+    with pytest.raises(ValueError, match=r"X_val, y_val: 1 row, fewer than the 2"):
+        _clf(early_stopping=early_stopping).fit(X, Y, X_val=X_VAL[:1], y_val=Y_VAL[:1])
+
+
 def test_negative_poisson_targets_are_named():
     with pytest.raises(ValueError, match="y_val"):
         _reg(loss="poisson").fit(X, P_ALL[:120], X_val=X_VAL, y_val=-P_ALL[120:])

@@ -162,6 +162,30 @@ class Optimizer:
         for name, rate in cls.decays.items():
             state[name] = state[name] / (1.0 - float(hyperparameters[rate]))
 
+    def rescale_sums(self, state, rates):
+        """Continue sums kept at other decay rates at this optimizer's, in place.
+
+        A sum ``V`` kept at rate ``b`` holds the average ``v = (1 - b) V``; read
+        at a changed rate ``b'`` it would be the average ``(1 - b') V``, a step
+        ``(1 - b') / (1 - b)`` times too large or too small (a hundredfold when
+        ``momentum`` goes from 0.99 to 0.9999).  Scaled by
+        ``(1 - b) / (1 - b')``, each average carries on unchanged at the new
+        rate, as an averaged optimizer whose rate changed would continue.
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`init_state`; the arrays named in
+            :attr:`decays` are rescaled in place.
+        rates : dict
+            The decay hyperparameters (names as in :attr:`decays`) the sums
+            were kept at; a missing name is taken to be unchanged.
+        """
+        for name, rate in self.decays.items():
+            old, new = float(rates.get(rate, getattr(self, rate))), getattr(self, rate)
+            if old != new:
+                state[name] *= (1.0 - old) / (1.0 - new)
+
     def init_state(self, w):
         """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``."""
         state = {name: aligned_zeros(w.shape, w.dtype) for name in self.state_names}
