@@ -30,7 +30,7 @@ The configurations run in alternation (the order rotates each repetition);
 after one untimed warm-up
 run each, the median of ``--repeats`` runs is reported, and whether each reproduces the
 ``n_jobs=1`` search's test scores exactly. Cluster start-up is timed apart.
-The table is printed and saved to ``benchmarks/results/dask.md`` (and .rst).
+The table is printed and saved to ``benchmarks/results/dask[-quick].md`` (and .rst).
 """
 
 import argparse
@@ -184,4 +184,8 @@ if __name__ == "__main__":
     )
     report = [head, "", f"## dask grid search ({note})", "", table(HEADER, rows)]
     print("\n".join(report))
-    save("dask", report, rst=[head, "", f"dask grid search ({note})", "", rst_table(HEADER, rows)])
+    save(
+        "dask" + ("-quick" if args.quick else ""),
+        report,
+        rst=[head, "", f"dask grid search ({note})", "", rst_table(HEADER, rows)],
+    )

@@ -28,6 +28,8 @@ sparse
     largest difference between the sparse and dense models' probabilities,
     and the peak memory the sparse fit adds (tracemalloc) beside the size of
     the dense array it never builds.
+
+Results go to ``benchmarks/results/estimators[-quick].{md,rst}``.
 """
 
 import argparse
@@ -241,7 +243,7 @@ def main(argv=None):
         report += ["", f"## {name}", "", table(header, rows)]
         rst += ["", name, "-" * len(name), "", rst_table(header, rows)]
         print("\n".join(report[-4:]), flush=True)
-    save("estimators", report, rst=[report[0], *rst])
+    save("estimators" + ("-quick" if args.quick else ""), report, rst=[report[0], *rst])
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ predict, gridsearch
     See ``bench_predict.py`` and ``bench_gridsearch.py``.
 
 Tables are printed and saved, with the machine's description, to
-``benchmarks/results/latest.{json,md,rst}`` (git-ignored).
+``benchmarks/results/latest[-quick].{json,md,rst}`` (git-ignored; ``--quick``
+runs go to ``latest-quick`` and leave a full run's files alone).
 """
 
 import argparse
@@ -322,7 +323,7 @@ def main(argv=None):
         add(f"GridSearchCV on digits ({what})", bench_gridsearch.HEADER, rows)
     report.append(f"\nTotal benchmark time: {time.perf_counter() - start:.0f} s")
     print(report[-1])
-    save("latest", report, out, rst=[report[0], *rst])
+    save("latest" + ("-quick" if quick else ""), report, out, rst=[report[0], *rst])
 
 
 if __name__ == "__main__":
