@@ -17,7 +17,7 @@ from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 
 docscrape = pytest.importorskip(
     "numpydoc.docscrape",
-    reason="numpydoc (the docs extra) parses the docstrings; it is not installed",
+    reason="numpydoc (in the test and docs extras) parses the docstrings; it is not installed",
 )
 
 ESTIMATORS = [ScratchMLPClassifier, ScratchMLPRegressor]
