@@ -165,8 +165,12 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data of this call; CSR or CSC matrices are never
+            densified. Its columns must be those of the first call.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Real targets, one column per output (as many as in the first call).
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; each sample's loss is weighted by it.
 
         Returns
         -------
@@ -384,13 +388,16 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        ndarray or CSR matrix of shape (n_samples,) or (n_samples, n_outputs)
             Class labels from ``classes_`` (a 0/1 indicator matrix for
-            multilabel targets), or predicted targets (one output as a 1-D
-            array, as scikit-learn's MLPs do).
+            multilabel targets, a CSR matrix of shape (n_samples, n_labels)
+            when the classifier was fitted on a sparse multilabel ``y``), or
+            predicted targets (one output as a 1-D array, as scikit-learn's
+            MLPs do); otherwise an ndarray.
         """
         return self._predict_from_logits(self._logits(self._validated_X(X)))
 

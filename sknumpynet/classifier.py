@@ -102,15 +102,21 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Training data of this call; CSR or CSC matrices are never
+            densified. Its columns must be those of the first call.
+        y : {array-like, sparse matrix} of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, each one of ``classes``, or a multilabel indicator
+            matrix of 0s and 1s (dense or sparse).
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; each sample's loss is weighted by it.
         classes : array-like of shape (n_classes,), default=None
             Every class label; required on the first call. For a multilabel
             ``y``: None or its column indices ``0, ..., n_labels - 1``.
 
         Returns
         -------
-        self : ScratchMLPClassifier
+        self : object
+            The estimator, trained one more epoch.
         """
         return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
@@ -317,13 +323,16 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
-        ndarray of shape (n_samples,), or of shape (n_samples, n_labels)
+        ndarray or CSR matrix of shape (n_samples,) or (n_samples, n_labels)
             Labels from ``classes_``; for multilabel targets a 0/1 indicator
-            matrix, a CSR matrix if the ``y`` of the fit was one (as
-            ``MLPClassifier`` returns).
+            matrix of shape (n_samples, n_labels): a CSR matrix when the model
+            was fitted on a sparse ``y`` (the ``y`` of ``fit``, or of the first
+            ``partial_fit`` call), as ``MLPClassifier`` returns, otherwise an
+            ndarray.
         """
         P = super().predict(X)
         return csr_matrix(P) if self.multilabel_ and self._sparse_targets else P
@@ -339,6 +348,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
@@ -362,6 +372,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------

@@ -43,7 +43,16 @@ class BLASThreadLimit(distributed.WorkerPlugin):
         self.threads = threads
 
     def setup(self, worker):
-        """Apply the limit in the worker process (called by distributed)."""
+        """Apply the limit in the worker process (called by distributed).
+
+        The limit holds for the whole process: several workers of one process
+        (threads of a ``LocalCluster(processes=False)``) share it.
+
+        Parameters
+        ----------
+        worker : distributed.Worker
+            The worker being set up; unused (the limit is the process's).
+        """
         with _LOCK:
             if _ACTIVE["count"] == 0:
                 _ACTIVE["limits"] = threadpool_limits(limits=self.threads, user_api="blas")
@@ -54,7 +63,14 @@ class BLASThreadLimit(distributed.WorkerPlugin):
 
     def teardown(self, worker):
         """Restore the process's original limits once its last worker is done
-        (called by distributed)."""
+        (called by distributed).
+
+        Parameters
+        ----------
+        worker : distributed.Worker
+            The worker being closed; unused (the count of set-up workers
+            decides when to restore).
+        """
         with _LOCK:
             if not getattr(self, "_set_up", False):
                 return

@@ -27,11 +27,15 @@ def numerical_gradient(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6, r
     network : MLP
         Preferably float64: float32 cannot resolve ``eps`` steps.
     X : ndarray of shape (n_samples, n_features)
+        Batch inputs.
     Y : ndarray of shape (n_samples, n_outputs)
         Encoded targets.
     sample_weight : ndarray of shape (n_samples,), optional
+        Non-negative weights with a positive sum; None means all ones.
     alpha : float, default=0.0
+        L2 penalty on the weights.
     eps : float, default=1e-6
+        Step of the central differences.
     rng_seed : int, optional
         Evaluate ``J`` with the dropout masks of a generator seeded with it
         (the same masks every time); None means no dropout.
@@ -39,6 +43,7 @@ def numerical_gradient(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6, r
     Returns
     -------
     ndarray of shape (n_params,)
+        ``dJ/dparams`` by central differences, laid out like ``params``.
     """
     w = network.params
     numeric = np.empty_like(w)
@@ -61,12 +66,18 @@ def check_gradients(network, X, Y, sample_weight=None, alpha=0.0, eps=1e-6, rng_
     Parameters
     ----------
     network : MLP
+        The network whose gradient at its current weights is checked
+        (preferably float64); its ``params`` end as they were.
     X : ndarray of shape (n_samples, n_features)
+        Batch inputs.
     Y : ndarray of shape (n_samples, n_outputs)
         Encoded targets.
     sample_weight : ndarray of shape (n_samples,), optional
+        Non-negative weights with a positive sum; None means all ones.
     alpha : float, default=0.0
+        L2 penalty on the weights.
     eps : float, default=1e-6
+        Step of the central differences.
     rng_seed : int, optional
         Check the gradient of the network thinned by the dropout masks that a
         generator seeded with ``rng_seed`` draws (the same for every

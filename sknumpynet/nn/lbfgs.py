@@ -33,9 +33,12 @@ class LBFGS:
 
     Parameters
     ----------
-    learning_rate : float
+    learning_rate : float, default=None
         Unused (the line search picks every step length); accepted so every
         registry entry is built alike.
+    **hyperparameters
+        Ignored (L-BFGS reads none: ``hyperparameters`` is empty); accepted so
+        every registry entry is built alike.
     """
 
     hyperparameters = ()
@@ -46,12 +49,37 @@ class LBFGS:
 
     @classmethod
     def learning_rate_for(cls, value):
-        """None: the line search picks every step, whatever ``learning_rate_init`` says."""
+        """None: the line search picks every step, whatever ``learning_rate_init`` says.
+
+        Parameters
+        ----------
+        value : float or "auto"
+            The estimator's ``learning_rate_init``; ignored.
+
+        Returns
+        -------
+        None
+            L-BFGS has no step size to set.
+        """
         return None
 
     @classmethod
     def sklearn_settings(cls, hyperparameters):
-        """scikit-learn's ``solver="lbfgs"`` needs no further settings."""
+        """scikit-learn's ``solver="lbfgs"`` needs no further settings.
+
+        Parameters
+        ----------
+        hyperparameters : dict
+            The estimator's ``get_params()``; ignored.
+
+        Returns
+        -------
+        settings : dict
+            Empty: no parameters of ``MLPClassifier`` / ``MLPRegressor``
+            beyond the shared ones.
+        note : None
+            scikit-learn's L-BFGS matches this one, so there is nothing to note.
+        """
         return {}, None
 
     def __init__(self, learning_rate=None, **hyperparameters):
@@ -79,9 +107,11 @@ class LBFGS:
             Its ``params`` end as the last accepted iterate, with any subnormal
             weight set to zero.
         X : ndarray or CSR matrix of shape (n_samples, n_features)
+            The training rows, all of them in every evaluation.
         Y : ndarray of shape (n_samples, n_outputs)
             Encoded targets.
         sample_weight : ndarray of shape (n_samples,) or None
+            Weights of the rows in the objective; None weighs every row 1.
         alpha : float
             L2 penalty.
         max_iter, max_fun : int

@@ -125,11 +125,14 @@ class MLP:
         Parameters
         ----------
         flat : ndarray of shape (n_params,)
+            Every weight, then every bias, in the order of ``params``.
 
         Returns
         -------
         coefs : list of ndarray
+            Views of ``flat``; ``coefs[l]`` has shape ``(n_l, n_{l+1})``.
         intercepts : list of ndarray
+            Views of ``flat``; ``intercepts[l]`` has shape ``(n_{l+1},)``.
         """
         views = _views(flat, self._shapes)
         return views[: self.n_layers], views[self.n_layers :]
@@ -144,6 +147,7 @@ class MLP:
         init : str
             ``"auto"`` or a key of :data:`~sknumpynet.nn.initializers.INITIALIZERS`.
         rng : numpy.random.Generator
+            Source of every draw, layer by layer from the first.
         """
         self.params[...] = 0
         followers = [*self.activations, self.head]
@@ -202,6 +206,7 @@ class MLP:
         total : float
             ``S = sum_i s_i``.
         alpha : float
+            L2 penalty on the weights (not the biases); 0 adds nothing.
 
         Returns
         -------
@@ -220,11 +225,13 @@ class MLP:
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
+        X : ndarray or sparse matrix of shape (n_samples, n_features)
+            Input rows.
 
         Returns
         -------
         ndarray of shape (n_samples, n_outputs)
+            The logits, before the head's output function.
         """
         return forward_logits(X, self.coefs, self.intercepts, self.activation_names)
 
@@ -356,7 +363,8 @@ class MLP:
 
         Parameters
         ----------
-        X : ndarray of shape (m, n_features)
+        X : ndarray or sparse matrix of shape (m, n_features)
+            Batch inputs.
         Y : ndarray of shape (m, n_outputs)
             Encoded targets.
         sample_weight : ndarray of shape (m,), optional
@@ -396,11 +404,16 @@ def weighted_total(losses, sample_weight=None):
     Parameters
     ----------
     losses : ndarray of shape (n_samples,)
+        One loss per sample.
     sample_weight : ndarray of shape (n_samples,) or None
+        The samples' weights; None weighs every sample 1.
 
     Returns
     -------
-    (float, float)
+    weighted_sum : float
+        ``sum_i s_i loss_i``.
+    total : float
+        ``S = sum_i s_i`` (the number of samples without weights).
     """
     if sample_weight is None:
         return float(losses.sum()), float(len(losses))
@@ -424,6 +437,7 @@ def forward_logits(X, coefs, intercepts, activations):
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Input rows.
     coefs : list of ndarray
         ``coefs[l]`` of shape ``(n_l, n_{l+1})``.
     intercepts : list of ndarray
@@ -434,6 +448,7 @@ def forward_logits(X, coefs, intercepts, activations):
     Returns
     -------
     ndarray of shape (n_samples, n_outputs)
+        The logits, before the head's output function.
     """
     A = X
     for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):

@@ -187,7 +187,20 @@ class Optimizer:
                 state[name] *= (1.0 - old) / (1.0 - new)
 
     def init_state(self, w):
-        """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``."""
+        """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``.
+
+        Parameters
+        ----------
+        w : ndarray of shape (n_params,)
+            The flat parameters the state will follow; only their shape and
+            dtype are read.
+
+        Returns
+        -------
+        dict
+            One zeroed array of ``w``'s shape and dtype for each name in
+            :attr:`state_names`, and the step count ``"t"``, 0.
+        """
         state = {name: aligned_zeros(w.shape, w.dtype) for name in self.state_names}
         state["t"] = 0
         return state
@@ -227,8 +240,9 @@ class Optimizer:
         Parameters
         ----------
         w : ndarray of shape (n_params,)
+            Parameters, flushed in place.
         state : dict
-            As returned by :meth:`init_state`.
+            As returned by :meth:`init_state`; its arrays are flushed in place.
 
         Returns
         -------

@@ -100,6 +100,7 @@ class DivergenceGuard:
     head : head class
         The network's head (its ``forward_loss`` scores the zero logits).
     factor : float, default=1000
+        The limit is ``factor`` times the reference.
     targets : ndarray of shape (n_samples, n_outputs), optional
         Encoded targets of the call's rows.
     sample_weight : ndarray of shape (n_samples,), optional
@@ -146,10 +147,14 @@ class DivergenceGuard:
             The batch's encoded targets (they set the zero-logit scale when
             the guard was made without ``targets``).
         sample_weight : ndarray of shape (m,) or None
+            The batch's weights (rows of weight 0 do not set the scale); None
+            without weights.
 
         Returns
         -------
         bool
+            True when ``loss`` is below the limit (always for the first
+            objective, which sets it); False when it is not, NaN included.
 
         Raises
         ------
@@ -175,15 +180,23 @@ def probe_objective(network, X, Y, sample_weight, rows, alpha):
     Parameters
     ----------
     network : MLP
-    X : ndarray of shape (n_samples, n_features)
+        The network at the weights to score; unchanged.
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Every row of the call; only ``X[rows]`` is read.
     Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets of the rows of ``X``.
     sample_weight : ndarray of shape (n_samples,) or None
-    rows : ndarray of int
+        Weights of the rows of ``X``; None weighs every row 1.
+    rows : ndarray of int of shape (n_rows,)
+        The rows to score.
     alpha : float
+        L2 penalty on the weights.
 
     Returns
     -------
     float
+        ``J`` on ``rows`` (NaN or inf if the weights are); see
+        :meth:`MLP.objective`.
     """
     weights = None if sample_weight is None else sample_weight[rows]
     if weights is not None and not weights.any():
@@ -214,12 +227,17 @@ def full_batch_loss_grad(
     Parameters
     ----------
     network : MLP
+        The network at the weights to evaluate; its ``params`` are unchanged.
     X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Input rows.
     Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets of the rows of ``X``.
     grad : ndarray of shape (n_params,)
         Overwritten with ``dJ/dparams``.
     sample_weight : ndarray of shape (n_samples,), optional
+        Weights of the rows of ``X``; None weighs every row 1.
     alpha : float, default=0.0
+        L2 penalty on the weights (not the biases), added once.
     rows : ndarray of int, optional
         The rows to use (default: all), visited in the given order.
     chunk_rows : int
@@ -282,17 +300,68 @@ class Buffers:
         self.grad = self.part = self.rows = None
 
     def gradient(self, params):
+        """The buffer for a batch gradient, made anew if ``params`` changed shape or dtype.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The network's flat parameters.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            :attr:`grad`, of ``params``' dtype; its values are left over.
+        """
         if self.grad is None or self.grad.shape != params.shape or self.grad.dtype != params.dtype:
             self.grad = aligned_empty(params.shape, params.dtype)
         return self.grad
 
     def chunk_gradient(self, params):
+        """The buffer for one chunk's gradient, made anew if ``params`` changed shape or dtype.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The network's flat parameters.
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+            :attr:`part`, of ``params``' dtype; its values are left over.
+        """
         if self.part is None or self.part.shape != params.shape or self.part.dtype != params.dtype:
             self.part = aligned_empty(params.shape, params.dtype)
         return self.part
 
     def gathered(self, m, X, Y, sample_weight):
-        """Buffers for batches of up to ``m`` rows of ``X``, ``Y`` and the weights."""
+        """Buffers for batches of up to ``m`` rows of ``X``, ``Y`` and the weights.
+
+        The buffers in :attr:`rows` are returned when they still fit (at least
+        ``m`` rows, the same kind of ``X``, the same columns and dtypes), so
+        they may hold ``n_buffered > m`` rows; otherwise new ones of ``m`` rows
+        replace them.  Their values are left over from the last batch.
+
+        Parameters
+        ----------
+        m : int
+            The most rows a batch gathers.
+        X : ndarray or CSR matrix of shape (n_samples, n_features)
+            The training rows; a sparse ``X`` gets no buffer (a batch of its
+            rows is a small CSR matrix of its own).
+        Y : ndarray of shape (n_samples, n_outputs)
+            Encoded targets of the rows of ``X``.
+        sample_weight : ndarray of shape (n_samples,) or None
+            Weights of the rows of ``X``; None gets no buffer.
+
+        Returns
+        -------
+        X_rows : ndarray of shape (n_buffered, n_features) or None
+            Of ``X``'s dtype; None for a sparse ``X``.
+        Y_rows : ndarray of shape (n_buffered, n_outputs)
+            Of ``Y``'s dtype.
+        weight_rows : ndarray of shape (n_buffered,) or None
+            Of ``X``'s dtype; None without ``sample_weight``.
+        """
         buf = self.rows
         if (
             buf is None
@@ -319,6 +388,8 @@ class Trainer:
     network : MLP
         Updated in place.
     optimizer : Optimizer
+        A step optimizer (``stepwise``), e.g. an entry of
+        :data:`~sknumpynet.nn.OPTIMIZERS` built with its learning rate.
     state : dict
         The optimizer state (see ``Optimizer.init_state``); updated in place.
     batch_rows : int
@@ -405,9 +476,12 @@ class Trainer:
         Parameters
         ----------
         X : ndarray or CSR matrix of shape (n_samples, n_features)
+            The rows of the call, the training rows among them; read, never
+            copied whole.
         Y : ndarray of shape (n_samples, n_outputs)
             Encoded targets, same dtype as ``X``.
         sample_weight : ndarray of shape (n_samples,), optional
+            Weights of the rows of ``X``; None weighs every row 1.
         indices : ndarray of int, optional
             Rows to train on (default: all).
 
