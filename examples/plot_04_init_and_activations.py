@@ -7,7 +7,9 @@ Four hidden layers of 64 units, trained with plain mini-batch gradient descent
 the starting weights do. Every combination of
 
 * ``init``: ``"random"`` (``N(0, 1) * 0.01``), ``"xavier"``
-  (``N(0, 1) * sqrt(1 / fan_in)``) and ``"he"`` (``N(0, 1) * sqrt(2 / fan_in)``),
+  (``N(0, 1) * sqrt(1 / fan_in)``), ``"he"`` (``N(0, 1) * sqrt(2 / fan_in)``) and
+  ``"glorot_uniform"``, the default (weights and biases ``U(-r, r)`` with
+  ``r = sqrt(6 / (fan_in + fan_out))``, 2 instead of 6 next to a sigmoid),
 * ``activation``: ``"relu"``, ``"leaky_relu"``, ``"tanh"`` and ``"sigmoid"``
 
 is trained for the same number of epochs from the same random draws.
@@ -16,7 +18,7 @@ is trained for the same number of epochs from the same random draws.
 # %%
 # Data
 # ----
-# At most 3,000 training images keep the twelve fits quick on MNIST.
+# At most 3,000 training images keep the sixteen fits quick on MNIST.
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
@@ -32,12 +34,12 @@ X_train, X_test, y_train, y_test = train_test_split(
 print(f"{mnist.source}: {X_train.shape[0]} training and {X_test.shape[0]} test images")
 
 # %%
-# Train the twelve networks
-# -------------------------
+# Train the sixteen networks
+# --------------------------
 from sknumpynet import ScratchMLPClassifier
 
 EPOCHS = 15
-inits = ["random", "xavier", "he"]
+inits = ["random", "xavier", "he", "glorot_uniform"]
 activations = ["relu", "leaky_relu", "tanh", "sigmoid"]
 models = {}
 for activation in activations:
@@ -78,6 +80,12 @@ print("(final training loss / test accuracy)")
 # * ``xavier`` keeps the variance of a tanh layer's output near that of its
 #   input; ``he`` doubles it to make up for relu zeroing half of the units. Both
 #   train relu, leaky relu and tanh networks; ``he`` starts faster with relu.
+# * ``glorot_uniform`` (the default) gives the 64 x 64 layers xavier's variance
+#   (``r**2 / 3 = 1 / 64``) and the first and last layers 1.8 and 1.7 times it, and
+#   draws the biases too: with relu it starts faster than ``xavier`` and ends
+#   near it, above ``he`` (15 epochs: training loss 0.058 against 0.017). The
+#   user guide explains why it is the default all the same: the default network
+#   is one hidden layer, not four.
 # * ``sigmoid``: its derivative is at most 1/4 and its outputs are all
 #   positive, so the gradient fades layer by layer; with plain gradient
 #   descent a four-layer sigmoid network barely moves in this many epochs,
