@@ -223,7 +223,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         validate, rows = self._validation(plan, validation, X, y, Y, sw, named)
         state = _engine.FitState(self, plan, stream.network, scored=validate is not None)
         events = self._fit_events(plan, X, y, sample_weight)
-        self._train(plan, stream, state, (X, Y, sw, rows), rng, validate, events)
+        self._train(plan, stream, state, (X, Y, sw, rows), rng, validate, events, named)
         state.commit(self)
         # A stream keeps its network and buffers for the next call; a fit keeps
         # nothing but the fitted state.
@@ -244,11 +244,18 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             net.use_params(aligned_empty(net.params.shape, net.dtype))
             net.set_params(self.coefs_, self.intercepts_)
 
-    def _train(self, plan, stream, state, data, rng, validate, events):
-        """Run the plan's training loop on ``state``."""
+    def _train(self, plan, stream, state, data, rng, validate, events, named):
+        """Run the plan's training loop on ``state``; ``named``: what the weights come from."""
         if not plan.solver.stepwise:
             run = _engine.LBFGSRun(
-                self, plan, state, plan.solver(), data, validate=validate, events=events
+                self,
+                plan,
+                state,
+                plan.solver(),
+                data,
+                validate=validate,
+                events=events,
+                weights_named=named,
             )
             return run.run()
         optimizer = stream.optimizer_for(self, plan)
@@ -262,6 +269,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             rng=rng,
             validate=validate,
             events=events,
+            weights_named=named,
             buffers=stream.buffers,
         )
         return run.run()

@@ -240,16 +240,82 @@ def _copy_state(state):
 class _Run:
     """What the two loops share: their parameters, events and records."""
 
-    def __init__(self, est, plan, state, optimizer, data, *, rng=None, validate=None, events=()):
+    def __init__(
+        self,
+        est,
+        plan,
+        state,
+        optimizer,
+        data,
+        *,
+        rng=None,
+        validate=None,
+        events=(),
+        weights_named=None,
+    ):
         self.estimator, self.plan, self.state, self.optimizer = est, plan, state, optimizer
         self.network = state.network
         self.X, self.Y, self.sample_weight, self.rows = data
+        self.weights_named = weights_named
         self.rng, self.validate, self.events = rng, validate, list(events)
         self.n_train = self.X.shape[0] if self.rows is None else len(self.rows)
 
     def _tell(self, hook, *args):
         """Call ``hook`` of every event; return their answers."""
         return [getattr(event, hook)(self, *args) for event in self.events]
+
+    def _not_finite_at_start(self):
+        """The error for an objective that is not finite at the call's starting weights.
+
+        It names the argument at fault where cheap checks tell: a total weight
+        of the training rows beyond the dtype's range or subnormal (what the
+        weights come from), the penalty term alone not finite (alpha).
+        Otherwise the data term overflowed, and it names every argument that
+        can make it.
+        """
+        alpha, named = self.estimator.alpha, self.weights_named
+        weights = self.sample_weight
+        if weights is not None and self.rows is not None:
+            weights = weights[self.rows]
+        total = self.n_train if weights is None else weights.sum()
+        penalty = self.network.penalty(alpha)
+        scale = "Scale the features (and targets), e.g. with sklearn.preprocessing.StandardScaler."
+        # The weights' scale matters only to the penalty, whose share at a mean
+        # weight of 1 is the unweighted one.
+        rescale = f"Rescale {named} so that the weights of the rows average about 1."
+        lower = "Lower alpha."
+        reasons, fixes = [], []
+        if weights is not None and not np.finfo(weights.dtype).tiny <= total < np.inf:
+            side = "beyond" if total > 1 else "below"
+            reasons.append(
+                f"the weights of the training rows (from {named}) sum to {total:.3g}, "
+                f"{side} the range of normal {weights.dtype} numbers"
+            )
+            fixes.append(rescale)
+        if not np.isfinite(penalty) or (not reasons and not np.isfinite(penalty / total)):
+            reasons.append(
+                f"alpha={alpha:.3g} makes the L2 penalty of the starting weights overflow"
+            )
+            fixes.append(lower)
+        if not reasons:  # the data term overflowed
+            names, fixes = ["X", "y"], [scale]
+            if weights is not None:
+                names += named.split(" and ")
+                fixes.append(rescale)
+            # The penalty may have helped if it fills half the range over the
+            # least total weight a batch can have (a row's, or 1 unweighted).
+            least = 1.0 if weights is None else weights[weights > 0].min()
+            if not np.isfinite(2 * penalty / least):
+                names.append("alpha")
+                fixes.append(lower)
+            reasons.append(
+                f"{', '.join(names[:-1])} or {names[-1]} is too large for "
+                f"{self.network.dtype} arithmetic in this network"
+            )
+        return ValueError(
+            f"The loss at the starting weights is not finite: {'; '.join(reasons)}. "
+            + " ".join(fixes)
+        )
 
     def _record(self, epoch, loss):
         """Score and record an epoch; return (improved, stop answers of the events)."""
@@ -279,6 +345,9 @@ class EpochLoop(_Run):
     validate : callable or None
         ``validate(network) -> (score, loss)`` on the validation set.
     events : list of FitEvents
+    weights_named : str or None
+        What the weights come from, for messages: ``"sample_weight"``,
+        ``"class_weight"`` or both joined by "and" (None: no weights).
     buffers : Buffers, optional
         The trainer's arrays, kept by a stream of ``partial_fit`` calls.
     """
@@ -342,11 +411,7 @@ class EpochLoop(_Run):
                 self._diverged(exc)
                 return "diverged"
             except NotFiniteAtStart:
-                raise ValueError(
-                    "The loss at the starting weights is not finite: X or y is too large for "
-                    f"{self.network.dtype} arithmetic in this network. Scale the features (and "
-                    "targets), e.g. with sklearn.preprocessing.StandardScaler."
-                ) from None
+                raise self._not_finite_at_start() from None
             except KeyboardInterrupt:
                 if self.plan.partial:  # not held: the call is rolled back
                     raise
@@ -453,18 +518,21 @@ class LBFGSRun(_Run):
         with deferred_interrupt() as interrupt, np.errstate(all="ignore"):
             self._tell("on_fit_begin", self.plan.epochs)
             self._tell("on_epoch_begin", 0)
-            result = self.optimizer.run(
-                net,
-                self.X,
-                self.Y,
-                self.sample_weight,
-                est.alpha,
-                max_iter=self.plan.epochs,
-                max_fun=est.max_fun,
-                tol=est.tol,
-                on_iteration=on_iteration,
-                chunk_rows=self.plan.chunk_rows(self.X, net.layer_sizes),
-            )
+            try:
+                result = self.optimizer.run(
+                    net,
+                    self.X,
+                    self.Y,
+                    self.sample_weight,
+                    est.alpha,
+                    max_iter=self.plan.epochs,
+                    max_fun=est.max_fun,
+                    tol=est.tol,
+                    on_iteration=on_iteration,
+                    chunk_rows=self.plan.chunk_rows(self.X, net.layer_sizes),
+                )
+            except NotFiniteAtStart:
+                raise self._not_finite_at_start() from None
             self._tell("on_fit_end")
         if state.n_iter == 0 and "fun" in result:  # converged at the starting weights
             state.loss = float(result.fun)

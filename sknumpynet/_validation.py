@@ -2,7 +2,9 @@
 
 The string options are checked against the registries of :mod:`sknumpynet.nn`,
 so a new activation, head, initializer or optimizer is accepted (and named in
-the error messages) as soon as it is registered.
+the error messages) as soon as it is registered. The modules that need an
+optional extra import it through :func:`optional_dependency`, whose error names
+the extra.
 """
 
 import contextlib
@@ -91,6 +93,40 @@ def checking_input(name):
         if "inconsistent numbers of samples" in message:
             raise ValueError(f"X and y must have the same number of samples; {message}") from exc
         raise
+
+
+@contextlib.contextmanager
+def optional_dependency(extra, user):
+    """Context for importing what the optional ``extra`` installs.
+
+    Python's own error names only the module; a missing one is re-raised
+    naming the extra that installs it, for ``user`` (what needs it).
+
+    Parameters
+    ----------
+    extra : str
+        The extra of ``pyproject.toml`` that installs the imported packages.
+    user : str
+        The module or class that needs them, for the message.
+
+    Raises
+    ------
+    ModuleNotFoundError
+        If an import in the block fails for a missing module.
+    """
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        # The failed import may be a submodule ("matplotlib.pyplot"); the
+        # package is what gets installed.
+        package = (exc.name or "").partition(".")[0] or str(exc)
+        # ModuleNotFoundError, not a plain ImportError: callers (and
+        # pytest.importorskip) that expect a missing module still catch it.
+        raise ModuleNotFoundError(
+            f"{user} needs {package}, which is not installed; install the {extra} extra: "
+            f'pip install "sknumpynet[{extra}]"',
+            name=exc.name,
+        ) from exc
 
 
 def validate_hyperparameters(estimator):

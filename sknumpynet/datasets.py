@@ -142,8 +142,6 @@ def _find(directory, stem):
 
 
 def _mnist_files(data_dir, subset):
-    if subset not in _MNIST_STEMS:
-        raise ValueError(f"subset must be one of {sorted(_MNIST_STEMS)}; got {subset!r}.")
     directory = Path(data_dir)
     found = [_find(directory, stem) for stem in _MNIST_STEMS[subset]]
     return None if None in found else found
@@ -193,6 +191,9 @@ def load_mnist(data_dir=None, *, subset="test", fallback="digits", verbose=True)
     >>> mnist.source, mnist.data.shape
     ('digits', (1797, 64))
     """
+    # Before looking for files: a bad subset must not pass as "files not found".
+    if not isinstance(subset, str) or subset not in _MNIST_STEMS:
+        raise ValueError(f"subset must be one of {sorted(_MNIST_STEMS)}; got {subset!r}.")
     if fallback not in ("digits", None):
         raise ValueError(f"fallback must be 'digits' or None; got {fallback!r}.")
     if data_dir is None:

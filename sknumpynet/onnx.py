@@ -28,17 +28,7 @@ The graph needs opset 13 or later.
 """
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
 from scipy.sparse import issparse
-from skl2onnx import to_onnx as _skl2onnx_to_onnx
-from skl2onnx import update_registered_converter
-from skl2onnx.common.data_types import (
-    DoubleTensorType,
-    FloatTensorType,
-    Int64TensorType,
-    StringTensorType,
-)
-from skl2onnx.common.utils import check_input_and_output_numbers, check_input_and_output_types
 from sklearn.base import ClassifierMixin
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import NotFittedError
@@ -47,9 +37,25 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import ScratchMLPBase
+from ._validation import optional_dependency
 from .classifier import ScratchMLPClassifier
 from .nn.activations import LEAKY_SLOPE
 from .regressor import ScratchMLPRegressor
+
+with optional_dependency("onnx", "sknumpynet.onnx"):
+    from onnx import TensorProto, helper, numpy_helper
+    from skl2onnx import to_onnx as _skl2onnx_to_onnx
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+    from skl2onnx.common.utils import (
+        check_input_and_output_numbers,
+        check_input_and_output_types,
+    )
 
 __all__ = ["to_onnx"]
 
@@ -92,10 +98,20 @@ def to_onnx(estimator, X_sample=None, **kwargs):
     ------
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
+    ValueError
+        If neither ``X_sample`` nor ``initial_types`` is given.
     """
     check_is_fitted(
         estimator, msg="This %(name)s instance is not fitted yet; call 'fit' before to_onnx."
     )
+    if X_sample is None and kwargs.get("initial_types") is None:
+        # skl2onnx would fail with "Initial types must be specified.", naming neither.
+        n_features = getattr(estimator, "n_features_in_", "n_features")
+        raise ValueError(
+            "to_onnx needs the graph's input: pass X_sample (a few rows of X) or "
+            f"initial_types, e.g. initial_types=[('X', FloatTensorType([None, {n_features}]))] "
+            "with FloatTensorType from skl2onnx.common.data_types."
+        )
     if issparse(X_sample):
         X_sample = X_sample[:1].toarray()
     elif isinstance(estimator, ScratchMLPBase) and hasattr(X_sample, "columns"):

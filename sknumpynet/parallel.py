@@ -6,8 +6,12 @@ Importing this module needs ``distributed`` (``pip install "sknumpynet[dask]"``)
 
 import threading
 
-import distributed
 from threadpoolctl import threadpool_limits
+
+from ._validation import optional_dependency
+
+with optional_dependency("dask", "sknumpynet.parallel"):
+    import distributed
 
 # Workers of an in-process cluster (processes=False) share one process and its
 # BLAS pool: the first setup sets the limit, the last teardown restores what

@@ -10,6 +10,8 @@ import weakref
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import optional_dependency
+
 # Validation twin axes of each loss axes, so curves overlaid on one axes share
 # one right-hand scale; weak keys let closed figures be collected.
 _VALIDATION_AXES = weakref.WeakKeyDictionary()
@@ -119,8 +121,14 @@ class LossCurveDisplay:
             ``self``, with ``ax_``, ``figure_``, ``line_``,
             ``validation_loss_line_``, ``validation_ax_`` and
             ``validation_line_`` set.
+
+        Raises
+        ------
+        ModuleNotFoundError
+            If matplotlib (the ``plot`` extra) is not installed.
         """
-        import matplotlib.pyplot as plt
+        with optional_dependency("plot", "LossCurveDisplay"):
+            import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots()
@@ -207,6 +215,8 @@ class LossCurveDisplay:
             If the estimator is not fitted.
         TypeError
             If the estimator records no loss curve.
+        ModuleNotFoundError
+            If matplotlib (the ``plot`` extra) is not installed.
         """
         model = _final_estimator(estimator)
         check_is_fitted(model)

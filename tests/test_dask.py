@@ -5,7 +5,9 @@ which the ``test`` extra installs too. One ``LocalCluster`` of two single-thread
 worker processes serves the whole module: starting it takes a few seconds.
 """
 
+import importlib
 import os
+import re
 import sys
 import warnings
 
@@ -277,6 +279,19 @@ def test_hyperband_search(client, digits):
     )
     search.fit(dX, dy, classes=CLASSES)
     assert search.best_score_ > 0.9
+
+
+def test_importing_without_the_extra_names_it(monkeypatch):
+    # Python's own error named distributed only.
+    monkeypatch.setitem(sys.modules, "distributed", None)  # what an absent package gives
+    monkeypatch.delitem(sys.modules, "sknumpynet.parallel")
+    expected = (
+        "sknumpynet.parallel needs distributed, which is not installed; install the dask "
+        'extra: pip install "sknumpynet[dask]"'
+    )
+    with pytest.raises(ModuleNotFoundError, match=f"^{re.escape(expected)}$") as excinfo:
+        importlib.import_module("sknumpynet.parallel")
+    assert isinstance(excinfo.value.__cause__, ModuleNotFoundError)
 
 
 def test_workers_sharing_a_process_give_its_blas_threads_back():

@@ -126,6 +126,17 @@ def test_load_mnist_train_subset_uses_train_files(tmp_path):
         load_mnist(tmp_path, subset="validation")
 
 
+@pytest.mark.parametrize("subset", ["foo", "TEST", ["test"], None])
+@pytest.mark.parametrize("fallback", ["digits", None])
+def test_load_mnist_checks_subset_before_looking_for_files(subset, fallback, monkeypatch, capsys):
+    # Without a folder, a bad subset used to pass as "MNIST foo files not
+    # found" and return digits (or raise FileNotFoundError).
+    monkeypatch.delenv(MNIST_DIR_ENV, raising=False)
+    with pytest.raises(ValueError, match=r"subset must be one of \['test', 'train'\]; got"):
+        load_mnist(subset=subset, fallback=fallback)
+    assert capsys.readouterr().out == ""
+
+
 def test_load_mnist_reads_the_environment_variable(tmp_path, monkeypatch):
     _, labels = write_mnist(tmp_path, n=4)
     monkeypatch.setenv(MNIST_DIR_ENV, str(tmp_path))

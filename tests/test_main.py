@@ -122,6 +122,30 @@ def test_unwritable_output_paths_are_refused_before_training(option, capsys, tmp
     assert "is a directory" in _usage_error([*argv, str(tmp_path)], capsys)
 
 
+@pytest.mark.parametrize("option", ["--save", "--export-onnx"])
+def test_output_paths_the_os_refuses_are_usage_errors_before_training(option, capsys, tmp_path):
+    # os.access let an over-long name (and, for root, anything) through: the
+    # write failed after training.
+    argv = ["--dataset", "iris", "--epochs", "1", "--quiet", "--no-compare", option]
+    too_long = str(tmp_path / ("a" * 300 + ".out"))
+    err = _usage_error([*argv, too_long], capsys)
+    assert f"{option} {too_long}: cannot write there (" in err
+    if sys.platform != "win32":
+        assert "(File name too long)" in err
+    if sys.platform.startswith("linux"):  # /proc takes no new files, even from root
+        err = _usage_error([*argv, "/proc/sknumpynet-model.out"], capsys)
+        assert f"{option} /proc/sknumpynet-model.out: cannot write there (" in err
+
+
+def test_output_path_check_creates_nothing_and_keeps_an_existing_file(tmp_path):
+    new, old = tmp_path / "new.joblib", tmp_path / "old.joblib"
+    old.write_bytes(b"kept")
+    args = build_parser().parse_args(["--save", str(new), "--export-onnx", str(old)])
+    assert (args.save, args.export_onnx) == (str(new), str(old))
+    assert not new.exists()
+    assert old.read_bytes() == b"kept"
+
+
 def test_save_and_export_onnx_to_one_file_are_refused(capsys, tmp_path):
     path = str(tmp_path / "model")
     err = _usage_error(["--epochs", "1", "--save", path, "--export-onnx", path], capsys)

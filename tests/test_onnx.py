@@ -8,6 +8,7 @@ dtype, training option and a pipeline of each estimator.
 
 import importlib
 import os
+import re
 import subprocess
 import sys
 
@@ -349,6 +350,32 @@ def test_errors():
     clf.hidden_activations_ = ["relu", "swish"]
     with pytest.raises(NotImplementedError, match="activation 'swish'"):
         sknumpynet_onnx.to_onnx(clf, X_new)
+
+
+def test_no_sample_and_no_initial_types_is_refused_naming_both():
+    # skl2onnx said only "Initial types must be specified." (a NotImplementedError).
+    X, y, _ = _data()
+    clf = ScratchMLPClassifier(**SMALL).fit(X, y)
+    for model in (clf, make_pipeline(StandardScaler(), clf)):
+        with pytest.raises(ValueError, match=r"pass X_sample \(a few rows of X\) or initial_types"):
+            sknumpynet_onnx.to_onnx(model)
+    with pytest.raises(ValueError, match=re.escape("FloatTensorType([None, 6])")):
+        sknumpynet_onnx.to_onnx(clf, initial_types=None)
+
+
+@pytest.mark.parametrize("missing", ["onnx", "skl2onnx"])
+def test_importing_without_the_extra_names_it(missing, monkeypatch):
+    # Python's own error named the module only.
+    monkeypatch.setitem(sys.modules, missing, None)  # what an absent package gives
+    monkeypatch.delitem(sys.modules, "sknumpynet.onnx")
+    expected = (
+        f"sknumpynet.onnx needs {missing}, which is not installed; install the onnx extra: "
+        'pip install "sknumpynet[onnx]"'
+    )
+    with pytest.raises(ModuleNotFoundError, match=f"^{re.escape(expected)}$") as excinfo:
+        importlib.import_module("sknumpynet.onnx")
+    assert isinstance(excinfo.value.__cause__, ModuleNotFoundError)
+    assert excinfo.value.__cause__.name == missing
 
 
 # A fresh interpreter: sknumpynet alone imports none of the extra; skl2onnx knows

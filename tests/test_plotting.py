@@ -1,6 +1,7 @@
 """LossCurveDisplay: what it draws (training and validation loss, validation score), for our
 estimators, pipelines and MLPClassifier."""
 
+import re
 import subprocess
 import sys
 import warnings
@@ -204,6 +205,24 @@ def test_unfitted_or_curveless_estimators_are_refused(data):
         LossCurveDisplay.from_estimator(ScratchMLPClassifier())
     with pytest.raises(TypeError, match="no loss_curve_"):
         LossCurveDisplay.from_estimator(LogisticRegression().fit(*data))
+
+
+def test_plotting_without_matplotlib_names_the_plot_extra(data, monkeypatch):
+    # Python's own error named matplotlib.pyplot only.
+    clf = fitted(ScratchMLPClassifier(max_iter=2, random_state=0), *data)
+    for name in ("matplotlib", "matplotlib.pyplot"):  # what an absent package gives
+        monkeypatch.setitem(sys.modules, name, None)
+    expected = (
+        "LossCurveDisplay needs matplotlib, which is not installed; install the plot extra: "
+        'pip install "sknumpynet[plot]"'
+    )
+    for draw in (
+        lambda: LossCurveDisplay.from_estimator(clf),
+        lambda: LossCurveDisplay(loss_curve=[1.0, 0.5]).plot(),
+    ):
+        with pytest.raises(ModuleNotFoundError, match=f"^{re.escape(expected)}$") as excinfo:
+            draw()
+        assert isinstance(excinfo.value.__cause__, ModuleNotFoundError)
 
 
 def test_matplotlib_is_imported_only_when_plotting():

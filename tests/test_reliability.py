@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from _shared import assert_same_fitted_state
 from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
@@ -499,6 +499,70 @@ def test_training_refuses_data_whose_loss_overflows_at_the_start():
     # 64 units: some unit's weighted sum surely passes 3.4e38 and overflows.
     with pytest.raises(ValueError, match=r"not finite.*Scale the features"):
         _small(hidden_layer_sizes=(64,)).fit(X_huge, y)
+
+
+_START = "The loss at the starting weights is not finite: "
+_RESCALE = " so that the weights of the rows average about 1."
+
+
+@pytest.mark.parametrize(
+    "params, fit_params, message",
+    [
+        (
+            {"alpha": 1e308},
+            {},
+            "alpha=1e+308 makes the L2 penalty of the starting weights overflow. Lower alpha.",
+        ),
+        (
+            {},
+            {"sample_weight": np.full(150, 1e-320)},
+            "the weights of the training rows (from sample_weight) sum to 1.5e-318, below the "
+            f"range of normal float64 numbers. Rescale sample_weight{_RESCALE}",
+        ),
+        (
+            {},
+            {"sample_weight": np.full(150, 1e307)},
+            "the weights of the training rows (from sample_weight) sum to inf, beyond the "
+            f"range of normal float64 numbers. Rescale sample_weight{_RESCALE}",
+        ),
+        (
+            {"class_weight": dict.fromkeys(range(3), 1e307)},
+            {},
+            "the weights of the training rows (from class_weight) sum to inf, beyond the "
+            f"range of normal float64 numbers. Rescale class_weight{_RESCALE}",
+        ),
+    ],
+    ids=["alpha", "tiny-sample_weight", "huge-sample_weight", "huge-class_weight"],
+)
+@pytest.mark.parametrize("optimizer", ["adam", "gd", "lbfgs"])
+def test_a_loss_not_finite_at_the_start_names_the_argument_at_fault(
+    params, fit_params, message, optimizer
+):
+    # Each used to blame X or y and say to scale the features (lbfgs did not
+    # raise: it stopped at the starting weights, with a warning or without).
+    X, y = load_iris(return_X_y=True)
+    clf = _small(optimizer=optimizer, max_iter=1, **params)
+    with pytest.raises(ValueError, match=f"^{re.escape(_START + message)}$"):
+        clf.fit(X, y, **fit_params)
+    assert not hasattr(clf, "coefs_")
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "gd", "lbfgs"])
+def test_a_loss_not_finite_at_the_start_from_huge_x_names_x(optimizer):
+    X, y = load_iris(return_X_y=True)
+    X_huge = X * 1e307  # finite; the first layer's sums overflow float64
+    clf = _small(optimizer=optimizer, max_iter=1)
+    scale = "Scale the features (and targets), e.g. with sklearn.preprocessing.StandardScaler."
+    expected = f"{_START}X or y is too large for float64 arithmetic in this network. {scale}"
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        clf.fit(X_huge, y)
+    # Weights can make the data term overflow too: they are named beside X and y.
+    expected = (
+        f"{_START}X, y or sample_weight is too large for float64 arithmetic in this network. "
+        f"{scale} Rescale sample_weight{_RESCALE}"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        clf.fit(X_huge, y, sample_weight=np.ones(len(y)))
 
 
 def test_partial_fit_refuses_float64_beyond_the_float32_model_range():

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.optimize
 
 from .subnormals import flush_subnormals
-from .training import full_batch_loss_grad
+from .training import NotFiniteAtStart, full_batch_loss_grad
 
 
 class _Stop(Exception):
@@ -131,6 +131,11 @@ class LBFGS:
         scipy.optimize.OptimizeResult
             With ``nit``, ``nfev``, ``status`` (0 converged, 1 a cap was hit)
             and ``message``; ``stopped`` is True when ``on_iteration`` ended it.
+
+        Raises
+        ------
+        NotFiniteAtStart
+            If the objective at the starting weights is not finite.
         """
         grad, scratch = np.empty_like(network.params), np.empty_like(network.params)
         chunk_rows = chunk_rows or X.shape[0]
@@ -142,6 +147,10 @@ class LBFGS:
             loss = full_batch_loss_grad(
                 network, X, Y, grad, sample_weight, alpha, chunk_rows=chunk_rows, scratch=scratch
             )
+            if counts["nfev"] == 1 and not np.isfinite(loss):
+                # SciPy would stop "ABNORMAL" with the starting weights, or take
+                # them as converged: no step can start from a non-finite objective.
+                raise NotFiniteAtStart(f"objective {loss} at the starting weights")
             last["loss"] = loss
             # L-BFGS-B works in float64 whatever the network's dtype.
             return loss, grad.astype(np.float64)

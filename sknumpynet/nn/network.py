@@ -351,12 +351,25 @@ class MLP:
         inputs.append(np.multiply(a, mask, out=dropped))
         return mask
 
+    def penalty(self, alpha):
+        """``alpha / 2 * sum_l ||W_l||^2``: the L2 term of ``J`` times ``S``.
+
+        Parameters
+        ----------
+        alpha : float
+
+        Returns
+        -------
+        float
+        """
+        W_all = self.params[: self.n_weights]
+        return 0.5 * alpha * float(W_all @ W_all)
+
     def _objective(self, data_loss, total, alpha):
         """``J`` from the weighted loss sum and the total weight ``S``."""
         if not alpha:
             return data_loss / total
-        W_all = self.params[: self.n_weights]
-        return (data_loss + 0.5 * alpha * float(W_all @ W_all)) / total
+        return (data_loss + self.penalty(alpha)) / total
 
     def objective(self, X, Y, sample_weight=None, alpha=0.0):
         """Objective ``J`` of the current weights on a batch; forward pass only.
