@@ -1,21 +1,15 @@
 """Trainer epochs: every row once, shuffled indices, sparse X, dropout, divergence, interrupts."""
 
-import signal
-import threading
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from sknumpynet.nn import (
-    HEADS,
     MLP,
     OPTIMIZERS,
     Diverged,
-    DivergenceGuard,
     NotFiniteAtStart,
     Trainer,
-    deferred_interrupt,
     full_batch_loss_grad,
 )
 
@@ -252,31 +246,7 @@ def test_interrupt_flag_stops_at_a_batch_boundary():
     np.testing.assert_array_equal(net.params, ref_net.params)
 
 
-def test_deferred_interrupt_turns_sigint_into_a_flag():
-    before = signal.getsignal(signal.SIGINT)
-    with deferred_interrupt() as flag:
-        assert not flag.requested
-        signal.raise_signal(signal.SIGINT)
-        assert flag.requested
-    assert signal.getsignal(signal.SIGINT) is before
-
-
-def test_deferred_interrupt_outside_main_thread_is_inert():
-    seen = {}
-
-    def work():
-        with deferred_interrupt() as flag:
-            seen["requested"] = flag.requested
-            seen["handler"] = signal.getsignal(signal.SIGINT)
-
-    before = signal.getsignal(signal.SIGINT)
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join()
-    assert seen == {"requested": False, "handler": before}
-
-
-# ---- full batches in chunks, and the divergence guard ------------------------------
+# ---- full batches in chunks ------------------------------------------------------
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -308,61 +278,3 @@ def test_full_batch_refuses_rows_that_all_weigh_zero():
         full_batch_loss_grad(
             net, X, Y, np.empty_like(net.params), sw, rows=np.array([1, 4]), chunk_rows=1
         )
-
-
-def test_the_guard_limit_is_relative_to_the_first_objective_it_sees():
-    # Half the squared error of all-zero predictions of targets 100 is 5000 per
-    # sample: the first objective (4000 here) is below it, so the zero-logit
-    # loss sets the reference, and 1000 times it is the limit.
-    guard = DivergenceGuard(HEADS["identity"], factor=1000)
-    Y = np.full((4, 1), 100.0)
-    assert guard.admits(4000.0, Y, None)
-    assert guard.limit == pytest.approx(5e6)
-    assert guard.admits(4.99e6, Y, None)
-    assert not guard.admits(5e6, Y, None)
-    assert not guard.admits(float("nan"), Y, None)
-    # A first objective above the zero-logit loss is the reference itself.
-    guard = DivergenceGuard(HEADS["softmax"], factor=10)
-    Y = np.eye(3)[[0, 1, 2, 0]]
-    assert guard.admits(2.0, Y, None)
-    assert guard.limit == pytest.approx(20.0)  # 2.0 > log(3), the zero-logit loss
-    assert guard.start_loss == 2.0
-
-
-def test_the_guard_scale_is_the_worst_row_of_the_call_not_the_first_batch():
-    # Half the squared error of zero predictions: 0 on the first batch's rows,
-    # 800 on the call's worst row of positive weight (target 40); the row of
-    # target 100 weighs 0 and never reaches a batch objective.
-    Y = np.zeros((8, 1))
-    Y[5], Y[6] = 40.0, 100.0
-    sw = np.ones(8)
-    sw[6] = 0.0
-    guard = DivergenceGuard(HEADS["identity"], factor=1000, targets=Y, sample_weight=sw)
-    assert guard.admits(0.01, Y[:4], sw[:4])
-    assert guard.limit == pytest.approx(1000 * 800.0)
-    # Without the call's targets, the first batch's rows set the scale.
-    guard = DivergenceGuard(HEADS["identity"], factor=1000)
-    assert guard.admits(0.01, Y[:4], sw[:4])
-    assert guard.limit == pytest.approx(10.0)
-
-
-def test_the_guard_scale_is_taken_chunk_by_chunk_over_the_training_rows(monkeypatch, rng):
-    # A workspace of a few rows, not a copy of every target; rows outside the
-    # training rows (held out) and of weight 0 do not count.
-    Y = rng.normal(size=(50, 2))
-    Y[7] = 30.0  # held out below
-    Y[11] = 20.0  # weight 0 below
-    sw = np.ones(50)
-    sw[11] = 0.0
-    rows = np.setdiff1d(np.arange(50), [7])
-    monkeypatch.setattr(DivergenceGuard, "CHUNK_ROWS", 8)
-    guard = DivergenceGuard(HEADS["identity"], targets=Y, sample_weight=sw, rows=rows)
-    kept = np.setdiff1d(rows, [11])
-    assert guard.scale == pytest.approx((0.5 * Y[kept] ** 2).sum(axis=1).max())
-
-
-def test_the_guard_refuses_a_start_that_is_not_finite():
-    guard = DivergenceGuard(HEADS["sigmoid"])
-    with pytest.raises(NotFiniteAtStart):
-        guard.admits(float("inf"), np.ones((2, 1)), None)
-    assert guard.limit is None

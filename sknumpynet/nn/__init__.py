@@ -11,16 +11,8 @@ from .initializers import INIT_OPTIONS, INITIALIZERS
 from .lbfgs import LBFGS
 from .network import MLP, forward_logits, weighted_total
 from .optimizers import OPTIMIZERS, Optimizer
-from .training import (
-    Buffers,
-    Diverged,
-    DivergenceGuard,
-    NotFiniteAtStart,
-    Trainer,
-    deferred_interrupt,
-    full_batch_loss_grad,
-    probe_objective,
-)
+from .stops import Diverged, DivergenceGuard, NotFiniteAtStart, deferred_interrupt
+from .training import Buffers, Trainer, full_batch_loss_grad, probe_objective
 
 __all__ = [
     "ACTIVATIONS",

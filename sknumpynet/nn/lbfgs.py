@@ -16,8 +16,9 @@ evaluations; ``max_iter`` and ``max_fun`` are the two caps of
 import numpy as np
 import scipy.optimize
 
+from .stops import NotFiniteAtStart
 from .subnormals import flush_subnormals
-from .training import NotFiniteAtStart, full_batch_loss_grad
+from .training import full_batch_loss_grad
 
 
 class _Stop(Exception):

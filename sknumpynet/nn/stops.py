@@ -1,0 +1,159 @@
+"""Safe stops of training: divergence and Ctrl-C, always between two steps.
+
+Two events end an epoch of :class:`~sknumpynet.nn.training.Trainer` early,
+always at a batch boundary so the weights are never half-updated:
+
+* a batch objective that is not finite, or not below the limit of the call's
+  :class:`DivergenceGuard`, raises :class:`Diverged` *before* the step that
+  would spread it into the weights (:class:`NotFiniteAtStart` when already
+  the call's first objective is not finite);
+* a Ctrl-C (SIGINT) received inside :func:`deferred_interrupt` sets a flag that
+  the epoch checks after each step; the epoch then raises
+  :class:`KeyboardInterrupt` at once.
+"""
+
+import contextlib
+import math
+import signal
+import threading
+
+import numpy as np
+
+
+class Diverged(ArithmeticError):
+    """The training objective became NaN, infinite or exploded."""
+
+
+class NotFiniteAtStart(ArithmeticError):
+    """The objective at the starting weights of a call is not finite."""
+
+
+class _InterruptFlag:
+    requested = False
+
+
+@contextlib.contextmanager
+def deferred_interrupt(defer=True):
+    """Hold SIGINT until the current batch has finished.
+
+    In the main thread, SIGINT inside the block only sets a flag (yielded) that
+    :meth:`Trainer.epoch` polls between batches.  With ``defer=False``, or
+    elsewhere (signal handlers can only be set from the main thread), the flag
+    never fires and Python's own handling applies.
+
+    Parameters
+    ----------
+    defer : bool, default=True
+        False leaves SIGINT alone (no handler is installed).
+
+    Yields
+    ------
+    flag : object
+        Its ``requested`` attribute becomes True when SIGINT arrives.
+    """
+    flag = _InterruptFlag()
+    if not defer or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        flag.requested = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class DivergenceGuard:
+    """The limit every batch objective of one call must stay below.
+
+    The *reference* is the larger of the first objective the guard sees (the
+    first batch's, at the call's starting weights) and the *zero-logit scale*:
+    the largest loss of all-zero logits (what an untrained network scores) on
+    any one row of positive weight among ``targets``, the call's training rows
+    (the first batch's rows when ``targets`` is not given).  The limit is
+    ``factor`` times the reference.  Measured per call, the reference follows
+    data that drift in scale from one ``partial_fit`` call to the next, while
+    a step that explodes within a call (a loss ``factor`` times its start)
+    is still caught.  Taken over every row rather than the first batch, the
+    scale bounds every batch's zero-logit loss (a mean of rows' losses), so
+    rare large targets (zero-inflated counts, say) that the first batch happens
+    to miss do not make an ordinary later batch look exploded.
+
+    Parameters
+    ----------
+    head : head class
+        The network's head (its ``forward_loss`` scores the zero logits).
+    factor : float, default=1000
+        The limit is ``factor`` times the reference.
+    targets : ndarray of shape (n_samples, n_outputs), optional
+        Encoded targets of the call's rows.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Their weights; rows of weight 0 never reach a batch objective.
+    rows : ndarray of int, optional
+        The training rows among them (default: all).
+    """
+
+    # Rows scored at a time for the scale: a workspace of this many rows, not
+    # a copy of every target.
+    CHUNK_ROWS = 4096
+
+    def __init__(self, head, factor=1e3, targets=None, sample_weight=None, rows=None):
+        self.head, self.factor = head, factor
+        self.start_loss = self.limit = None
+        self.scale = None
+        if targets is not None:
+            self.scale = self._zero_logit_scale(targets, sample_weight, rows)
+
+    def _zero_logit_scale(self, Y, sample_weight, rows=None):
+        """Largest loss of all-zero logits on one row of positive weight of ``Y[rows]``."""
+        n = Y.shape[0] if rows is None else len(rows)
+        scale = 0.0
+        for start in range(0, n, self.CHUNK_ROWS):
+            take = slice(start, start + self.CHUNK_ROWS)
+            take = take if rows is None else rows[take]
+            chunk = Y[take]
+            zeros = np.zeros_like(chunk)
+            losses = self.head.forward_loss(zeros, chunk, zeros)
+            if sample_weight is not None:
+                losses = losses[sample_weight[take] > 0]
+            if losses.size:
+                scale = max(scale, float(losses.max()))
+        return scale
+
+    def admits(self, loss, Y, sample_weight):
+        """Whether a batch objective is sound; the first one sets the limit.
+
+        Parameters
+        ----------
+        loss : float
+            The batch objective.
+        Y : ndarray of shape (m, n_outputs)
+            The batch's encoded targets (they set the zero-logit scale when
+            the guard was made without ``targets``).
+        sample_weight : ndarray of shape (m,) or None
+            The batch's weights (rows of weight 0 do not set the scale); None
+            without weights.
+
+        Returns
+        -------
+        bool
+            True when ``loss`` is below the limit (always for the first
+            objective, which sets it); False when it is not, NaN included.
+
+        Raises
+        ------
+        NotFiniteAtStart
+            If the first objective of the call is not finite.
+        """
+        if self.limit is not None:
+            return loss < self.limit  # False for NaN too
+        if not math.isfinite(loss):
+            raise NotFiniteAtStart(f"objective {loss} at the starting weights")
+        if self.scale is None:
+            self.scale = self._zero_logit_scale(Y, sample_weight)
+        self.start_loss = loss
+        self.limit = self.factor * max(loss, self.scale)
+        return True
