@@ -41,7 +41,7 @@ from ._sklearn_compat import check_sample_weight
 from ._validation import FLOATS, checking_input, validate_hyperparameters
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, warn_user
-from .nn import MLP, OPTIMIZERS, Buffers
+from .nn import ACTIVATIONS, MLP, OPTIMIZERS, Buffers
 from .nn.memory import aligned_empty, aligned_zeros
 from .nn.schedules import SCHEDULES
 
@@ -240,7 +240,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
             net.initialize(self.init, rng)
             self._describe(net, activations)
         else:
-            self._check_architecture(net, activations)
+            self._check_architecture(net, activations, plan.partial)
             net.use_params(aligned_empty(net.params.shape, net.dtype))
             net.set_params(self.coefs_, self.intercepts_)
 
@@ -374,18 +374,28 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         self.n_outputs_ = net.layer_sizes[-1]
         self._optimizer_state = None
 
-    def _check_architecture(self, net, activations):
+    def _check_architecture(self, net, activations, partial):
+        """Raise unless ``net`` (with hidden ``activations``) has the fitted network's
+        architecture, saying what starts anew after ``partial_fit`` (``partial``) or
+        after a warm-started ``fit``."""
         fitted = [self.coefs_[0].shape[0], *(b.shape[0] for b in self.intercepts_)]
         if (
             fitted != net.layer_sizes
             or net.head_name != self.out_activation_
-            or activations != self.hidden_activations_
+            # By function, not name: "logistic" is "sigmoid".
+            or [ACTIVATIONS[a] for a in activations]
+            != [ACTIVATIONS[a] for a in self.hidden_activations_]
         ):
+            if not partial:
+                call, advice = "fit with warm_start=True", "Set warm_start=False to start anew."
+            else:  # partial_fit always continues; fit starts anew unless warm_start
+                anew = "fit with warm_start=False" if self.warm_start else "fit"
+                call, advice = "partial_fit", f"Call {anew} to start anew (or clone the estimator)."
             raise ValueError(
-                "warm_start/partial_fit needs the architecture of the previous fit "
+                f"{call} needs the architecture of the previous fit "
                 f"(layers {fitted}, activations {self.hidden_activations_}, output "
                 f"{self.out_activation_!r}); got layers {net.layer_sizes}, activations "
-                f"{activations}, output {net.head_name!r}. Set warm_start=False to start anew."
+                f"{activations}, output {net.head_name!r}. {advice}"
             )
 
     # ---- prediction ------------------------------------------------------

@@ -54,7 +54,8 @@ learning_rate : SCHEDULE_NAMES, default="constant"
 power_t : float, default=0.5
     Exponent of ``"invscaling"``, >= 0; unused by the other schedules.
 momentum : float, default=0.9
-    ``b`` of momentum and nesterov (``v = b v + (1 - b) g``), in [0, 1).
+    ``b`` of momentum and nesterov (``v = b v + (1 - b) g``), in [0, 1]; they
+    refuse 1 (``v`` would stay zero), which the other optimizers ignore.
 rho : float, default=0.9
     Decay of rmsprop's squared-gradient average, in [0, 1).
 beta_1, beta_2 : float, default=0.9, 0.999
@@ -93,7 +94,8 @@ early_stopping : bool, default=False
     the weights of the best validation epoch. The held-out rows depend on
     ``random_state`` alone: every warm-started fit holds out the same rows.
 validation_fraction : float, default=0.1
-    Share of the data held out when ``early_stopping``, in (0, 1).
+    Share of the data held out when ``early_stopping``, in [0, 1); 0 holds out
+    nothing, so early stopping then needs ``X_val`` and ``y_val``.
 shuffle : bool, default=True
     Visit the samples in a new order each epoch (mini-batch optimizers).
 random_state : int, RandomState, Generator or None, default=None

@@ -16,6 +16,8 @@ loss)``: the estimator's validation metric (accuracy, R²) of the network's
 predictions and the weighted mean loss of its head (no penalty term).
 """
 
+import re
+
 import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
@@ -150,7 +152,7 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
             y_numeric=not hasattr(est, "classes_"),
         )
     except ValueError as exc:
-        raise ValueError(f"X_val, y_val: {exc}") from exc
+        raise ValueError(_named_validation_set(str(exc))) from exc
     if X_val.shape[0] < 2:  # as for a held-out split: R² is undefined on one row
         raise ValueError(
             f"X_val, y_val: {X_val.shape[0]} row, fewer than the 2 a validation score needs."
@@ -168,3 +170,11 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"sample_weight_val: {exc}") from exc
     return scorer(est, X_val, y_val, Y_val, sw_val)
+
+
+def _named_validation_set(message):
+    """scikit-learn's message about ``X``, ``y`` (e.g. ``"X has 3 features, ..."``,
+    ``"Input y contains NaN"``) naming ``X_val``, ``y_val``, the arrays it is about;
+    a message that names neither at its start is prefixed by both."""
+    named = re.sub(r"^(Input )?([Xy])\b", r"\1\2_val", message)
+    return named if named != message else f"X_val, y_val: {message}"

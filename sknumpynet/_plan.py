@@ -91,7 +91,9 @@ class CallPlan:
         ------
         ValueError
             For what the call cannot do: dropout with L-BFGS, early stopping
-            in ``partial_fit``, a memory map that would be copied whole.
+            in ``partial_fit`` or with nothing to hold out, a decay rate of 1
+            for the optimizer that reads it (``momentum=1``), a memory map
+            that would be copied whole.
         AttributeError
             For ``partial_fit`` with L-BFGS.
         """
@@ -108,8 +110,21 @@ class CallPlan:
                     "partial_fit does not support early_stopping=True (each call sees one "
                     "chunk, with nothing held out); set early_stopping=False."
                 )
+        for rate in getattr(solver, "decays", {}).values():
+            if getattr(est, rate) == 1:
+                raise ValueError(
+                    f"{rate}=1 cannot train with optimizer={est.optimizer!r}: it is the decay "
+                    "b of a moving average a = b a + (1 - b) x, which at b = 1 never leaves "
+                    f"zero, so the weights would never move. Set {rate} below 1."
+                )
         fresh = not hasattr(est, "coefs_") or not (partial or est.warm_start)
         early_stopping = bool(est.early_stopping) and solver.stepwise
+        if early_stopping and not validation_given and est.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True holds out validation_fraction of the rows, which is 0: "
+                "set validation_fraction in (0, 1), pass X_val and y_val, or set "
+                "early_stopping=False."
+            )
         return cls(
             partial=partial,
             fresh=fresh,

@@ -1,13 +1,23 @@
-"""The one place where sknumpynet touches private scikit-learn API.
+"""The one place where sknumpynet touches private scikit-learn API, or works
+around a difference between the scikit-learn versions it supports.
 
 ``_check_sample_weight`` has no public equivalent; it is tested against the
 newest scikit-learn release by the test suite (``tests/test_compat.py``).
+``compute_class_weight`` counts weighted rows since scikit-learn 1.7;
+:func:`balanced_class_weight` does so on 1.6 too.
 The callback API (scikit-learn >= 1.9) keeps an estimator's callbacks and the
 context a meta-estimator hands down in two private attributes, named here;
 ``tests/test_callbacks.py`` fails if scikit-learn renames them.
 """
 
+import inspect
+
+import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight
+
+# scikit-learn 1.7 added compute_class_weight's sample_weight.
+_WEIGHTED_CLASS_COUNTS = "sample_weight" in inspect.signature(compute_class_weight).parameters
 
 CALLBACK_ATTRIBUTES = ("_skl_callbacks", "_parent_callback_ctx")
 """Attributes in which scikit-learn's callback API keeps an estimator's callbacks
@@ -43,3 +53,27 @@ def check_sample_weight(sample_weight, X):
     if not sw.any():
         raise ValueError("sample_weight: all weights are zero; at least one must be > 0.")
     return sw
+
+
+def balanced_class_weight(classes, y, sample_weight):
+    """``compute_class_weight("balanced", classes=classes, y=y, sample_weight=sample_weight)``.
+
+    The weight of class ``k`` is ``S / (K * S_k)``: ``S`` the total weight,
+    ``S_k`` that of the rows of class ``k``, ``K`` the number of classes.
+
+    Parameters
+    ----------
+    classes : ndarray of shape (n_classes,)
+        The sorted labels of ``y``, each with a positive total weight.
+    y : ndarray of shape (n_samples,)
+    sample_weight : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+    """
+    if _WEIGHTED_CLASS_COUNTS:
+        return compute_class_weight("balanced", classes=classes, y=y, sample_weight=sample_weight)
+    # scikit-learn 1.6 counts rows whatever their weights: its formula, on weights.
+    totals = np.bincount(np.searchsorted(classes, y), weights=sample_weight, minlength=len(classes))
+    return totals.sum() / (len(classes) * totals)

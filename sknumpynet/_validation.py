@@ -24,7 +24,10 @@ FLOATS = (np.float64, np.float32)
 _SCALARS = {
     "learning_rate_init": (Real, 0, None, "neither"),
     "power_t": (Real, 0, None, "left"),
-    "momentum": (Real, 0, 1, "left"),
+    # momentum and validation_fraction take scikit-learn's ranges; a value that
+    # cannot work where it is used (momentum 1 for optimizer="momentum", a
+    # validation_fraction of 0 to hold out) is refused by the call (CallPlan.make).
+    "momentum": (Real, 0, 1, "both"),
     "rho": (Real, 0, 1, "left"),
     "beta_1": (Real, 0, 1, "left"),
     "beta_2": (Real, 0, 1, "left"),
@@ -33,7 +36,7 @@ _SCALARS = {
     "max_iter": (Integral, 1, None, "left"),
     "max_fun": (Integral, 1, None, "left"),
     "tol": (Real, 0, None, "left"),
-    "validation_fraction": (Real, 0, 1, "neither"),
+    "validation_fraction": (Real, 0, 1, "left"),
     "verbose": (Integral, 0, None, "left"),
 }
 # Numeric hyperparameters that also take "auto" (resolved by the optimizer).

@@ -19,6 +19,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import ScratchMLPBase
 from ._docstrings import compose
+from ._sklearn_compat import balanced_class_weight
 from ._validation import check_class_weight
 from .nn import CLASSIFICATION_HEADS, HEADS
 from .nn.heads import finite_logits
@@ -62,7 +63,8 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         class_weight : dict, "balanced" or None, default=None
             Weights of the classes, multiplied into ``sample_weight``: a dict
             ``{label: weight}`` (labels left out weigh 1), ``"balanced"``
-            (``n_samples / (n_classes * bincount(y))``, as
+            (``n_samples / (n_classes * bincount(y))``, with the rows counted by
+            their ``sample_weight``, as
             :func:`~sklearn.utils.class_weight.compute_class_weight`) or None.
             ``"balanced"`` is refused by ``partial_fit``, which sees one chunk's
             counts only; not for multilabel targets.
@@ -215,6 +217,16 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
         if self.multilabel_:
             raise ValueError("class_weight is not supported for multilabel targets; use None.")
         check_class_weight(self.class_weight, self.classes_, partial)
+        if sw is not None and isinstance(self.class_weight, str):  # "balanced"
+            # Weighted class counts, so that a row of weight 0 is a row left out
+            # (as in LogisticRegression). Such rows are left out of the counts:
+            # a class whose rows all weigh 0 would weigh infinitely.
+            kept = sw > 0
+            classes = np.unique(y[kept])
+            weights = balanced_class_weight(classes, y[kept], sw[kept])
+            per_sample = np.zeros_like(sw)
+            per_sample[kept] = weights[np.searchsorted(classes, y[kept])]
+            return sw * per_sample
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         per_sample = weights[np.searchsorted(self.classes_, y)].astype(dtype)
         return per_sample if sw is None else sw * per_sample

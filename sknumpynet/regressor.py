@@ -12,6 +12,7 @@ import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils.validation import column_or_1d
 
 from ._base import ScratchMLPBase
 from ._docstrings import compose
@@ -63,6 +64,8 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
         if y.dtype.kind not in "biuf":
             # scikit-learn turns object arrays of numbers into floats; strings stay.
             raise ValueError(f"y must hold numbers for a regressor; got dtype {y.dtype}.")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # MLPRegressor's DataConversionWarning
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if not fresh and Y.shape[1] != self.n_outputs_:
             raise ValueError(

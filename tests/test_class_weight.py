@@ -10,13 +10,17 @@ import re
 import numpy as np
 import pytest
 from _shared import CLASSIFIER_LEARNS, STEP_OPTIMIZERS, TRAINING_WARNINGS
-from sklearn.datasets import make_classification
+from sklearn.base import clone
+from sklearn.datasets import load_iris, make_classification
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.estimator_checks import (
     check_class_weight_balanced_classifiers,
     check_class_weight_balanced_linear_classifier,
+    check_sample_weight_equivalence_on_dense_data,
     estimator_checks_generator,
 )
 
@@ -163,15 +167,62 @@ def test_class_weight_multiplies_sample_weight(optimizer, rng):
     _assert_same_model(both, product)
 
 
-def test_balanced_with_sample_weight_counts_the_rows():
-    # As SGDClassifier: "balanced" comes from the class counts of y (not the
-    # weighted counts) and is then multiplied by sample_weight.
+def test_balanced_with_sample_weight_counts_the_weighted_rows():
+    # As LogisticRegression: "balanced" comes from the class counts of y
+    # weighted by sample_weight, and is then multiplied by sample_weight.
     X, y = _data(weights=[0.7, 0.2, 0.1])
     sample_weight = 1.0 + np.arange(len(y)) % 4
-    balanced = compute_class_weight("balanced", classes=np.unique(y), y=y)
+    balanced = compute_class_weight(
+        "balanced", classes=np.unique(y), y=y, sample_weight=sample_weight
+    )
     both = _clf(class_weight="balanced").fit(X, y, sample_weight=sample_weight)
     product = _clf().fit(X, y, sample_weight=sample_weight * balanced[y])
     _assert_same_model(both, product)
+
+
+def test_balanced_with_zero_weights_equals_leaving_the_rows_out():
+    # L-BFGS is deterministic: a row of weight 0 must be a row left out, as in
+    # LogisticRegression(class_weight="balanced"), the reference.
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    sample_weight = np.ones(len(y))
+    sample_weight[:40] = 0.0  # 10 rows of class 0 are left
+    kept = sample_weight > 0
+    differences = {}
+    for name, est in {
+        "ours": _clf("lbfgs", hidden_layer_sizes=(5,), max_iter=50, class_weight="balanced"),
+        "sklearn": LogisticRegression(class_weight="balanced"),
+    }.items():
+        weighted = clone(est).fit(X, y, sample_weight=sample_weight).predict_proba(X)
+        left_out = clone(est).fit(X[kept], y[kept]).predict_proba(X)
+        differences[name] = np.abs(weighted - left_out).max()
+    assert differences["sklearn"] < 1e-6
+    assert differences["ours"] < 1e-8, differences
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_balanced_passes_scikit_learns_sample_weight_equivalence_check(optimizer):
+    # Integer weights (zeros included) equal repeated rows, class weights too:
+    # one batch (under 64 rows) of the same rows in any order.
+    check_sample_weight_equivalence_on_dense_data(
+        "ScratchMLPClassifier",
+        _clf(optimizer, batch_size="auto", max_iter=20, tol=0.0, class_weight="balanced"),
+    )
+
+
+def test_balanced_ignores_a_class_whose_rows_all_weigh_zero():
+    # Its rows are left out of the counts: its weight would be infinite
+    # (and 0 times it NaN), and the other classes balance among themselves.
+    X, y = _data()
+    sample_weight = np.where(y == 2, 0.0, 1.0 + np.arange(len(y)) % 3)
+    kept = sample_weight > 0
+    balanced = compute_class_weight(
+        "balanced", classes=np.array([0, 1]), y=y[kept], sample_weight=sample_weight[kept]
+    )
+    both = _clf(class_weight="balanced").fit(X, y, sample_weight=sample_weight)
+    product = _clf().fit(X, y, sample_weight=sample_weight * np.r_[balanced, 0.0][y])
+    _assert_same_model(both, product)
+    np.testing.assert_array_equal(both.classes_, [0, 1, 2])
 
 
 def test_labels_left_out_of_the_dict_weigh_one():

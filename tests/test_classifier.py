@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from _shared import CLASSIFIER_LEARNS
 from scipy.sparse import csr_matrix
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -376,8 +377,45 @@ def test_warm_start_rejects_a_new_architecture(small_digits):
     X, y = small_digits
     clf = _quiet_fit(_small(warm_start=True), X, y)
     clf.set_params(hidden_layer_sizes=(9,))
-    with pytest.raises(ValueError, match="architecture"):
+    with pytest.raises(ValueError, match=r"^fit with warm_start=True needs the architecture"):
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize("warm_start", [False, True])
+@pytest.mark.parametrize("change", [{"hidden_layer_sizes": (9,)}, {"head": "sigmoid"}])
+def test_partial_fit_rejects_a_new_architecture_saying_what_starts_anew(
+    change, warm_start, small_digits
+):
+    # partial_fit always continues, so "set warm_start=False" would not help.
+    X, y = small_digits
+    clf = _small(warm_start=warm_start).partial_fit(X, y, classes=np.arange(10))
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match=r"^partial_fit needs the architecture") as info:
+        clf.partial_fit(X, y)
+    anew = "fit with warm_start=False" if warm_start else "fit"
+    assert str(info.value).endswith(f"Call {anew} to start anew (or clone the estimator).")
+    # What the message advises starts anew.
+    clone(clf).partial_fit(X, y, classes=np.arange(10))
+    if warm_start:
+        clf.set_params(warm_start=False)
+    _quiet_fit(clf, X, y).partial_fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_logistic_and_sigmoid_continue_each_other(method, small_digits):
+    # Two names of one activation: switching continues the same network.
+    X, y = small_digits
+    kwargs = {"classes": np.arange(10)} if method == "partial_fit" else {}
+
+    def train(est, **kwargs):
+        return _quiet_fit(est, X, y) if method == "fit" else est.partial_fit(X, y, **kwargs)
+
+    switched = train(_small(activation="logistic", warm_start=True), **kwargs)
+    kept = train(_small(activation="logistic", warm_start=True), **kwargs)
+    train(switched.set_params(activation="sigmoid"))
+    train(kept)
+    for a, b in zip(switched.coefs_, kept.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 # ---- fitted attributes ----------------------------------------------------
@@ -500,7 +538,7 @@ BAD_NUMBERS = {
     "power_t": [-0.5, np.nan, "0.5", True],
     "dropout": [1.0, -0.1, [0.1], np.nan, True],
     "class_weight": ["balance", [1.0, 2.0], {99: 2.0}, 3],
-    "momentum": [1.0, -0.1],
+    "momentum": [1.5, -0.1],
     "rho": [1.0, -0.5],
     "beta_1": [1.0, -0.1],
     "beta_2": [1.0, 2.0],
@@ -511,7 +549,7 @@ BAD_NUMBERS = {
     "max_fun": [0, 1.5, True],
     "tol": [-1e-3],
     "n_iter_no_change": [0, 2.0, -np.inf, np.nan],
-    "validation_fraction": [0.0, 1.0, -0.1],
+    "validation_fraction": [1.0, -0.1],
     "verbose": [-1, 0.5],
     "early_stopping": ["yes", None],
     "shuffle": ["no"],
@@ -545,6 +583,44 @@ def test_invalid_hyperparameter_is_named(name, value, small_digits):
     clf = _small(**{"hidden_layer_sizes": (8, 8), name: value})
     with pytest.raises((ValueError, TypeError), match=re.escape(name)):
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize(("name", "value"), [("momentum", 1.0), ("validation_fraction", 0.0)])
+def test_scikit_learns_bounds_are_accepted_where_unused(name, value, small_digits):
+    # MLPClassifier takes momentum in [0, 1] and validation_fraction in [0, 1).
+    X, y = small_digits
+    MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, **{name: value})._validate_params()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _small(**{name: value}).fit(X, y)  # adam, no early stopping: unused
+        _small(**{name: value}).partial_fit(X, y, classes=np.arange(10))
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "nesterov"])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_momentum_of_one_is_refused_where_it_would_never_move_the_weights(
+    optimizer, method, small_digits
+):
+    X, y = small_digits
+    clf = _small(optimizer=optimizer, momentum=1.0)
+    kwargs = {"classes": np.arange(10)} if method == "partial_fit" else {}
+    with pytest.raises(
+        ValueError, match=rf"^momentum=1 cannot train with optimizer='{optimizer}'.*below 1"
+    ):
+        getattr(clf, method)(X, y, **kwargs)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_validation_fraction_of_zero_needs_a_validation_set_to_stop_early(small_digits):
+    X, y = small_digits
+    clf = _small(early_stopping=True, validation_fraction=0.0)
+    with pytest.raises(
+        ValueError, match=r"^early_stopping=True holds out validation_fraction.*which is 0"
+    ):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+    _quiet_fit(clf, X[:200], y[:200], X_val=X[200:], y_val=y[200:])  # nothing held out
+    assert len(clf.validation_scores_) == clf.n_iter_
 
 
 @pytest.mark.parametrize("name", sorted(STRING_OPTIONS))

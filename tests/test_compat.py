@@ -1,9 +1,12 @@
 """The private scikit-learn helper behind ``check_sample_weight`` behaves as the
-estimator relies on, with the installed (newest) scikit-learn."""
+estimator relies on, with the installed (newest) scikit-learn; the class weights
+of ``balanced_class_weight`` are scikit-learn's on every supported version."""
 
 import numpy as np
 import pytest
+from sklearn.utils.class_weight import compute_class_weight
 
+from sknumpynet import _sklearn_compat
 from sknumpynet._sklearn_compat import check_sample_weight
 
 
@@ -72,3 +75,19 @@ def test_scalar_is_broadcast(X):
 def test_some_zero_weights_are_allowed(X):
     sw = check_sample_weight([0, 0, 0, 0, 1e-3], X)
     assert sw.sum() > 0
+
+
+@pytest.mark.parametrize("weighted_counts", [True, False], ids=["sklearn>=1.7", "sklearn-1.6"])
+def test_balanced_class_weight_counts_weighted_rows(weighted_counts, monkeypatch):
+    # scikit-learn 1.6's compute_class_weight takes no sample_weight; the
+    # shim's own formula must give what 1.7 and later compute.
+    monkeypatch.setattr(_sklearn_compat, "_WEIGHTED_CLASS_COUNTS", weighted_counts)
+    rng = np.random.default_rng(0)
+    y = np.array(["a", "b", "c"])[rng.integers(0, 3, size=40)]
+    sample_weight = rng.uniform(0.1, 3.0, size=40)
+    classes = np.unique(y)
+    np.testing.assert_allclose(
+        _sklearn_compat.balanced_class_weight(classes, y, sample_weight),
+        compute_class_weight("balanced", classes=classes, y=y, sample_weight=sample_weight),
+        rtol=1e-14,
+    )

@@ -3,12 +3,16 @@ activation, initialisation and optimizer, the objective against scikit-learn,
 sample weights, early stopping on R², incremental fits, dtypes and the fitted
 attributes."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from _shared import learning_settings
 from scipy.sparse import csr_matrix
 from scipy.special import xlogy
 from sklearn.datasets import load_diabetes
+from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import mean_poisson_deviance, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor
@@ -285,12 +289,45 @@ def test_invalid_loss_is_named():
         _reg(loss="absolute_error").fit(X, y)
 
 
-def test_single_column_y_is_one_output_predicted_in_1d():
-    # y of shape (n, 1) is one output: as MLPRegressor, predict returns 1-D.
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_single_column_y_warns_and_is_one_output_predicted_in_1d(method):
+    # As MLPRegressor: y of shape (n, 1) is one output, refit or streamed with
+    # its DataConversionWarning on every call, and predict returns 1-D.
     X, y = _data()
-    reg = _reg().fit(X, y.reshape(-1, 1))
-    assert reg.n_outputs_ == 1
-    assert reg.predict(X).shape == (len(X),)
+    ours = _reg()
+    theirs = MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
+    messages = {}
+    for name, est in {"ours": ours, "theirs": theirs}.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(2):
+                getattr(est, method)(X, y.reshape(-1, 1))
+        messages[name] = [str(w.message) for w in caught if w.category is DataConversionWarning]
+    assert len(messages["theirs"]) == 2
+    assert messages["ours"] == messages["theirs"]
+    assert ours.n_outputs_ == theirs.n_outputs_ == 1
+    assert ours.predict(X).shape == theirs.predict(X).shape == (len(X),)
+    # The same model as on the 1-D y.
+    flat = _reg()
+    for _ in range(2):
+        getattr(flat, method)(X, y)
+    _assert_same_weights(ours, flat, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_another_loss_is_refused_saying_what_starts_anew(method):
+    X, y = _data(loss="poisson")
+    reg = _reg(loss="poisson", warm_start=True)
+    getattr(reg, method)(X, y)
+    reg.set_params(loss="squared_error")
+    advice = {
+        "fit": "Set warm_start=False to start anew.",
+        "partial_fit": "Call fit with warm_start=False to start anew (or clone the estimator).",
+    }
+    with pytest.raises(ValueError, match=re.escape(advice[method])) as info:
+        getattr(reg, method)(X, y)
+    call = "partial_fit" if method == "partial_fit" else "fit with warm_start=True"
+    assert str(info.value).startswith(f"{call} needs the architecture of the previous fit")
 
 
 def test_warm_start_rejects_another_number_of_outputs():

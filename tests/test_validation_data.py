@@ -253,8 +253,15 @@ BAD_VALIDATION = {
     "y_val alone": ({"y_val": Y_VAL}, "y_val was passed without X_val"),
     "sample_weight_val alone": ({"sample_weight_val": W_VAL}, "sample_weight_val"),
     "lengths": ({"X_val": X_VAL, "y_val": Y_VAL[:-1]}, "X_val, y_val"),
-    "features": ({"X_val": X_VAL[:, :4], "y_val": Y_VAL}, "X_val, y_val"),
-    "NaN in X_val": ({"X_val": np.where(X_VAL > 1, np.nan, X_VAL), "y_val": Y_VAL}, "X_val"),
+    # scikit-learn's messages, about X_val and y_val where they said X and y.
+    "features": (
+        {"X_val": X_VAL[:, :4], "y_val": Y_VAL},
+        f"X_val has 4 features, but ScratchMLPClassifier is expecting {X.shape[1]} features",
+    ),
+    "NaN in X_val": (
+        {"X_val": np.where(X_VAL > 1, np.nan, X_VAL), "y_val": Y_VAL},
+        "Input X_val contains NaN",
+    ),
     "no rows": ({"X_val": X_VAL[:0], "y_val": Y_VAL[:0]}, "X_val, y_val"),
     "unknown label": ({"X_val": X_VAL, "y_val": np.r_[Y_VAL[:-1], 7]}, "y_val"),
     "continuous labels": ({"X_val": X_VAL, "y_val": Y_VAL + 0.5}, "y_val"),
@@ -298,6 +305,12 @@ def test_a_one_row_validation_set_is_refused(early_stopping):
         _reg(early_stopping=early_stopping).fit(X, R, X_val=X_VAL[:1], y_val=R_VAL[:1])
     with pytest.raises(ValueError, match=r"X_val, y_val: 1 row, fewer than the 2"):
         _clf(early_stopping=early_stopping).fit(X, Y, X_val=X_VAL[:1], y_val=Y_VAL[:1])
+
+
+def test_nan_in_regression_targets_is_named():
+    y_val = np.where(R_VAL > 1, np.nan, R_VAL)
+    with pytest.raises(ValueError, match="^Input y_val contains NaN"):
+        _reg().fit(X, R, X_val=X_VAL, y_val=y_val)
 
 
 def test_negative_poisson_targets_are_named():
