@@ -133,16 +133,20 @@ def _output_path(option):
         # and knows nothing of over-long names or read-only pseudo-filesystems
         # (/proc): the write would fail only after training. Appending leaves
         # an existing file's content as it is.
-        existed = os.path.lexists(text)
+        # Through any symlink (a dangling one too): the file the write creates.
+        target = os.path.realpath(text)
+        existed = os.path.exists(target)
+        if existed and not os.path.isfile(target):  # a FIFO would block the probe
+            raise argparse.ArgumentTypeError(f"{option} {text} is not a regular file")
         try:
-            with open(text, "a"):
+            with open(target, "a"):
                 pass
         except OSError as exc:
             raise argparse.ArgumentTypeError(
                 f"{option} {text}: cannot write there ({exc.strerror or exc})"
             ) from None
         if not existed:
-            os.remove(text)
+            os.remove(target)
         return text
 
     return parse

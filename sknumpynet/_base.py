@@ -335,12 +335,23 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
 
     def _check_weights_leave_work(self, y, sw, partial, named):
         """Raise, naming where the weights come from (``named``), where they leave
-        nothing to learn: no row (a ``partial_fit`` chunk) or too few classes."""
+        nothing to learn: no row (a ``partial_fit`` chunk) or too few classes, or
+        sum beyond the normal numbers of their dtype (the model's), where every
+        loss and gradient, each divided by the total, would overflow."""
         what = named + (" leave" if " and " in named else " leaves")
         if not partial:
             self._check_training_weights(y, sw, what)
         elif not sw.any():
             raise ValueError(f"{what} every row of this chunk with weight 0.")
+        with np.errstate(over="ignore"):  # a sum beyond the range is what is refused
+            total = float(sw.sum(dtype=np.float64))
+        info = np.finfo(sw.dtype)
+        if not info.tiny <= total <= info.max:
+            raise ValueError(
+                f"{named}: the weights of the training rows sum to {total:.3g}, outside "
+                f"the range of normal {sw.dtype} numbers. Rescale {named} so that the "
+                "weights of the rows average about 1."
+            )
 
     def _validation(self, plan, validation, X, y, Y, sw, named):
         """``(validate, rows)``: the scorer of the plan's validation set (or None) and
@@ -456,6 +467,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         state.pop("_loss_reference", None)  # before 0.3 the divergence limit was kept
         if _release(version) < (0, 3):
             _averages_to_sums(state)
+        _with_stream_origins(state)
         if version != __version__:
             warn_user(
                 InconsistentVersionWarning(
@@ -479,6 +491,22 @@ def _release(version):
     (1, 0)); ``(0, 0)`` for "unknown" (before 0.2) or anything unparseable."""
     found = re.match(r"(?:\d+!)?(\d+)\.(\d+)", str(version))  # PEP 440, epoch and all
     return (int(found[1]), int(found[2])) if found else (0, 0)
+
+
+def _with_stream_origins(state):
+    """Fill in what a pickle from before they were kept lacks for ``partial_fit``
+    to follow changed settings: the decay rates of the optimizer state's sums and
+    the ``learning_rate_init`` the schedule ran from, both taken from the pickled
+    hyperparameters (those of the last call, unless ``set_params`` followed it)."""
+    optimizer_state = state.get("_optimizer_state")
+    rule = OPTIMIZERS.get((optimizer_state or {}).get("name"))
+    if rule is not None and "rates" not in optimizer_state:
+        rates = {rate: float(state[rate]) for rate in getattr(rule, "decays", {}).values()}
+        state["_optimizer_state"] = {**optimizer_state, "rates": rates}  # the caller's dict kept
+    if "_learning_rate" in state and "_learning_rate_init" not in state:
+        solver = OPTIMIZERS.get(state.get("optimizer"))
+        value = state.get("learning_rate_init")
+        state["_learning_rate_init"] = None if solver is None else solver.learning_rate_for(value)
 
 
 def _averages_to_sums(state):

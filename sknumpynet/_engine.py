@@ -83,14 +83,7 @@ class FitState:
             self.best_validation_score = None
         else:
             self._continue(est)
-        if plan.fresh or not plan.partial:  # each fit: full patience, the schedule anew
-            self.no_improvement, self.schedule_epoch = 0, 0
-            self.learning_rate = plan.learning_rate
-        elif self.learning_rate_init not in (None, plan.learning_rate):
-            # partial_fit after set_params(learning_rate_init=...): the schedule
-            # keeps its position (adaptive's reductions) from the new start.
-            self.learning_rate *= plan.learning_rate / self.learning_rate_init
-        self.learning_rate_init = plan.learning_rate
+        self._start_schedule(plan)
         # The validation records are those of the latest run of scored epochs:
         # a call without a validation set ends them, a scored call after such
         # a call (or a fresh one) starts them anew. Records or a criterion the
@@ -105,6 +98,20 @@ class FitState:
             self.best_validation_score, self.no_improvement = -np.inf, 0
         if not plan.early_stopping and self.best_loss is None:
             self.best_loss, self.no_improvement = min(est.loss_curve_, default=np.inf), 0
+
+    def _start_schedule(self, plan):
+        """The learning-rate schedule's position: anew for each fit, continued by
+        ``partial_fit``."""
+        if plan.fresh or not plan.partial or self.learning_rate is None:
+            # Each fit, and a stream's first call after an L-BFGS fit (which
+            # runs no schedule): full patience, the schedule anew.
+            self.no_improvement, self.schedule_epoch = 0, 0
+            self.learning_rate = plan.learning_rate
+        elif self.learning_rate_init not in (None, plan.learning_rate):
+            # partial_fit after set_params(learning_rate_init=...): the schedule
+            # keeps its position (adaptive's reductions) from the new start.
+            self.learning_rate *= plan.learning_rate / self.learning_rate_init
+        self.learning_rate_init = plan.learning_rate
 
     def _continue(self, est):
         """Counters and bests from where the fitted state left off."""
@@ -267,54 +274,35 @@ class _Run:
     def _not_finite_at_start(self):
         """The error for an objective that is not finite at the call's starting weights.
 
-        It names the argument at fault where cheap checks tell: a total weight
-        of the training rows beyond the dtype's range or subnormal (what the
-        weights come from), the penalty term alone not finite (alpha).
-        Otherwise the data term overflowed, and it names every argument that
-        can make it.
+        The weights' total is a normal number (checked with the input), so
+        either the penalty alone overflows (``alpha``) or the data term does;
+        then the message names every argument that can make it.
         """
         alpha, named = self.estimator.alpha, self.weights_named
-        weights = self.sample_weight
-        if weights is not None and self.rows is not None:
-            weights = weights[self.rows]
-        total = self.n_train if weights is None else weights.sum()
         penalty = self.network.penalty(alpha)
-        scale = "Scale the features (and targets), e.g. with sklearn.preprocessing.StandardScaler."
-        # The weights' scale matters only to the penalty, whose share at a mean
-        # weight of 1 is the unweighted one.
-        rescale = f"Rescale {named} so that the weights of the rows average about 1."
-        lower = "Lower alpha."
-        reasons, fixes = [], []
-        if weights is not None and not np.finfo(weights.dtype).tiny <= total < np.inf:
-            side = "beyond" if total > 1 else "below"
-            reasons.append(
-                f"the weights of the training rows (from {named}) sum to {total:.3g}, "
-                f"{side} the range of normal {weights.dtype} numbers"
+        start = "The loss at the starting weights is not finite: "
+        if not np.isfinite(penalty):
+            return ValueError(
+                f"{start}alpha={alpha:.3g} makes the L2 penalty of the starting weights "
+                "overflow. Lower alpha."
             )
-            fixes.append(rescale)
-        if not np.isfinite(penalty) or (not reasons and not np.isfinite(penalty / total)):
-            reasons.append(
-                f"alpha={alpha:.3g} makes the L2 penalty of the starting weights overflow"
-            )
-            fixes.append(lower)
-        if not reasons:  # the data term overflowed
-            names, fixes = ["X", "y"], [scale]
-            if weights is not None:
-                names += named.split(" and ")
-                fixes.append(rescale)
-            # The penalty may have helped if it fills half the range over the
-            # least total weight a batch can have (a row's, or 1 unweighted).
-            least = 1.0 if weights is None else weights[weights > 0].min()
-            if not np.isfinite(2 * penalty / least):
-                names.append("alpha")
-                fixes.append(lower)
-            reasons.append(
-                f"{', '.join(names[:-1])} or {names[-1]} is too large for "
-                f"{self.network.dtype} arithmetic in this network"
-            )
+        names = ["X", "y"]
+        fixes = [
+            "Scale the features (and targets), e.g. with sklearn.preprocessing.StandardScaler."
+        ]
+        if named is not None:
+            names += named.split(" and ")
+            fixes.append(f"Rescale {named} so that the weights of the rows average about 1.")
+        # The penalty over the least total weight of a batch (one row's, or 1
+        # unweighted) may fill the range too.
+        weights = self.sample_weight
+        least = 1.0 if weights is None else float(weights[weights > 0].min())
+        if not np.isfinite(2 * penalty / least):
+            names.append("alpha")
+            fixes.append("Lower alpha.")
         return ValueError(
-            f"The loss at the starting weights is not finite: {'; '.join(reasons)}. "
-            + " ".join(fixes)
+            f"{start}{', '.join(names[:-1])} or {names[-1]} is too large for "
+            f"{self.network.dtype} arithmetic in this network. " + " ".join(fixes)
         )
 
     def _record(self, epoch, loss):

@@ -223,7 +223,9 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             # a class whose rows all weigh 0 would weigh infinitely.
             kept = sw > 0
             classes = np.unique(y[kept])
-            weights = balanced_class_weight(classes, y[kept], sw[kept])
+            # Scaled by the largest: the class weights are the same, and sums of
+            # weights near the float range do not overflow.
+            weights = balanced_class_weight(classes, y[kept], sw[kept] / sw.max())
             per_sample = np.zeros_like(sw)
             per_sample[kept] = weights[np.searchsorted(classes, y[kept])]
             return sw * per_sample

@@ -1,5 +1,6 @@
 """The main job, ``python -m sknumpynet``."""
 
+import os
 import subprocess
 import sys
 
@@ -144,6 +145,20 @@ def test_output_path_check_creates_nothing_and_keeps_an_existing_file(tmp_path):
     assert (args.save, args.export_onnx) == (str(new), str(old))
     assert not new.exists()
     assert old.read_bytes() == b"kept"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="symlinks and FIFOs of POSIX systems")
+def test_output_path_check_through_a_symlink_and_on_a_fifo(capsys, tmp_path):
+    # A dangling symlink: the probe created its target and never removed it.
+    link, target = tmp_path / "link.joblib", tmp_path / "target.joblib"
+    link.symlink_to(target)
+    assert build_parser().parse_args(["--save", str(link)]).save == str(link)
+    assert not target.exists()
+    # A FIFO: opening it to probe blocked until a reader came.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    err = _usage_error(["--dataset", "iris", "--epochs", "1", "--save", str(fifo)], capsys)
+    assert "is not a regular file" in err
 
 
 def test_save_and_export_onnx_to_one_file_are_refused(capsys, tmp_path):

@@ -229,6 +229,40 @@ def test_optimizer_state_pickled_as_averages_resumes_the_same_steps(optimizer, v
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize(
+    "optimizer", [n for n, r in OPTIMIZERS.items() if getattr(r, "decays", None)]
+)
+def test_a_pickle_without_its_stream_origins_follows_changed_settings(optimizer):
+    # Pickles from before the state kept its sums' decay rates and the
+    # schedule's learning_rate_init: the loaded model took a changed rate for
+    # the old one (misreading the sums) and ignored a changed adaptive start.
+    X, y = _data()
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(6,),
+        optimizer=optimizer,
+        learning_rate="adaptive",
+        momentum=0.5,
+        rho=0.7,
+        beta_1=0.6,
+        beta_2=0.8,
+        max_iter=3,
+        random_state=0,
+    ).fit(X, y)
+    state = clf.__getstate__()
+    state["_optimizer_state"] = {k: v for k, v in state["_optimizer_state"].items() if k != "rates"}
+    del state["_learning_rate_init"]
+    state["_sknumpynet_version"] = "0.3.0.dev1"
+    loaded = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
+    with pytest.warns(InconsistentVersionWarning):
+        loaded.__setstate__(state)
+    changes = dict(momentum=0.9, rho=0.9, beta_1=0.8, beta_2=0.9, learning_rate_init=0.05)
+    for est in (clf, loaded):
+        est.set_params(**changes).partial_fit(X, y)
+    assert loaded.learning_rates_ == clf.learning_rates_
+    for a, b in zip(clf.coefs_ + clf.intercepts_, loaded.coefs_ + loaded.intercepts_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("version", ["1.0rc1", "0.4a1", "0.3rc1", "1!0.4", "0.3.0.dev1"])
 def test_a_pickle_from_a_later_pre_release_keeps_its_optimizer_state(version):
     # "1.0rc1" was read as "before 0.3", and the sums in its state were

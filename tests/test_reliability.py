@@ -505,46 +505,84 @@ _START = "The loss at the starting weights is not finite: "
 _RESCALE = " so that the weights of the rows average about 1."
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "gd", "lbfgs"])
+def test_a_loss_not_finite_at_the_start_names_alpha(optimizer):
+    # It used to blame X or y and say to scale the features (lbfgs did not
+    # raise: it stopped at the starting weights, with a warning or without).
+    X, y = load_iris(return_X_y=True)
+    clf = _small(optimizer=optimizer, max_iter=1, alpha=1e308)
+    message = "alpha=1e+308 makes the L2 penalty of the starting weights overflow. Lower alpha."
+    with pytest.raises(ValueError, match=f"^{re.escape(_START + message)}$"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
+
+
 @pytest.mark.parametrize(
-    "params, fit_params, message",
+    "params, fit_params, dtype, message",
     [
-        (
-            {"alpha": 1e308},
-            {},
-            "alpha=1e+308 makes the L2 penalty of the starting weights overflow. Lower alpha.",
-        ),
         (
             {},
             {"sample_weight": np.full(150, 1e-320)},
-            "the weights of the training rows (from sample_weight) sum to 1.5e-318, below the "
+            np.float64,
+            "sample_weight: the weights of the training rows sum to 1.5e-318, outside the "
             f"range of normal float64 numbers. Rescale sample_weight{_RESCALE}",
         ),
         (
             {},
+            {"sample_weight": np.full(150, 1e-44)},  # 7 x 1.4e-45 each in float32
+            np.float32,
+            "sample_weight: the weights of the training rows sum to 1.47e-42, outside the "
+            f"range of normal float32 numbers. Rescale sample_weight{_RESCALE}",
+        ),
+        (
+            {},
             {"sample_weight": np.full(150, 1e307)},
-            "the weights of the training rows (from sample_weight) sum to inf, beyond the "
+            np.float64,
+            "sample_weight: the weights of the training rows sum to inf, outside the "
             f"range of normal float64 numbers. Rescale sample_weight{_RESCALE}",
         ),
         (
             {"class_weight": dict.fromkeys(range(3), 1e307)},
             {},
-            "the weights of the training rows (from class_weight) sum to inf, beyond the "
+            np.float64,
+            "class_weight: the weights of the training rows sum to inf, outside the "
             f"range of normal float64 numbers. Rescale class_weight{_RESCALE}",
         ),
+        (
+            {"class_weight": "balanced"},
+            {"sample_weight": np.full(150, 1e307)},
+            np.float64,
+            "sample_weight and class_weight: the weights of the training rows sum to inf, "
+            f"outside the range of normal float64 numbers. Rescale sample_weight and "
+            f"class_weight{_RESCALE}",
+        ),
     ],
-    ids=["alpha", "tiny-sample_weight", "huge-sample_weight", "huge-class_weight"],
+    ids=["tiny-sample_weight", "tiny-float32", "huge-sample_weight", "huge-class_weight", "both"],
 )
 @pytest.mark.parametrize("optimizer", ["adam", "gd", "lbfgs"])
-def test_a_loss_not_finite_at_the_start_names_the_argument_at_fault(
-    params, fit_params, message, optimizer
+def test_weights_summing_beyond_normal_numbers_are_named(
+    params, fit_params, dtype, message, optimizer
 ):
-    # Each used to blame X or y and say to scale the features (lbfgs did not
-    # raise: it stopped at the starting weights, with a warning or without).
+    # Every loss and gradient is divided by the total weight: beyond the
+    # dtype's normal numbers they overflowed, and the error blamed X or y, or
+    # alpha, or (float32: the total is normal in float64) learning_rate_init.
     X, y = load_iris(return_X_y=True)
     clf = _small(optimizer=optimizer, max_iter=1, **params)
-    with pytest.raises(ValueError, match=f"^{re.escape(_START + message)}$"):
-        clf.fit(X, y, **fit_params)
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        clf.fit(X.astype(dtype), y, **fit_params)
     assert not hasattr(clf, "coefs_")
+
+
+def test_alpha_zero_is_never_blamed_for_the_penalty():
+    # 0 * inf is NaN: huge weights (set by hand) made penalty(0) NaN, and the
+    # error said alpha=0 made the penalty overflow.
+    X, y = load_iris(return_X_y=True)
+    clf = _small(alpha=0.0).fit(X, y)
+    for W in clf.coefs_:
+        W[...] = 1e300
+    with pytest.raises(ValueError, match=r"X or y is too large") as info:
+        clf.partial_fit(X, y)
+    assert "alpha" not in str(info.value)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "gd", "lbfgs"])

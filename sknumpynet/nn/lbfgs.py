@@ -136,7 +136,7 @@ class LBFGS:
         Raises
         ------
         NotFiniteAtStart
-            If the objective at the starting weights is not finite.
+            If the objective or its gradient at the starting weights is not finite.
         """
         grad, scratch = np.empty_like(network.params), np.empty_like(network.params)
         chunk_rows = chunk_rows or X.shape[0]
@@ -148,9 +148,10 @@ class LBFGS:
             loss = full_batch_loss_grad(
                 network, X, Y, grad, sample_weight, alpha, chunk_rows=chunk_rows, scratch=scratch
             )
-            if counts["nfev"] == 1 and not np.isfinite(loss):
+            if counts["nfev"] == 1 and not (np.isfinite(loss) and np.isfinite(grad).all()):
                 # SciPy would stop "ABNORMAL" with the starting weights, or take
-                # them as converged: no step can start from a non-finite objective.
+                # them as converged: no step can start from a non-finite objective
+                # (or gradient: a float32 one may overflow where J, a float, does not).
                 raise NotFiniteAtStart(f"objective {loss} at the starting weights")
             last["loss"] = loss
             # L-BFGS-B works in float64 whatever the network's dtype.

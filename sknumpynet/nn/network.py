@@ -357,18 +357,19 @@ class MLP:
         Parameters
         ----------
         alpha : float
+            L2 penalty strength; 0 adds no term.
 
         Returns
         -------
         float
         """
+        if not alpha:  # no term at all, however large the weights (0 * inf is NaN)
+            return 0.0
         W_all = self.params[: self.n_weights]
         return 0.5 * alpha * float(W_all @ W_all)
 
     def _objective(self, data_loss, total, alpha):
         """``J`` from the weighted loss sum and the total weight ``S``."""
-        if not alpha:
-            return data_loss / total
         return (data_loss + self.penalty(alpha)) / total
 
     def objective(self, X, Y, sample_weight=None, alpha=0.0):
