@@ -335,23 +335,14 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
 
     def _check_weights_leave_work(self, y, sw, partial, named):
         """Raise, naming where the weights come from (``named``), where they leave
-        nothing to learn: no row (a ``partial_fit`` chunk) or too few classes, or
-        sum beyond the normal numbers of their dtype (the model's), where every
-        loss and gradient, each divided by the total, would overflow."""
+        nothing to learn (no row of a ``partial_fit`` chunk, too few classes) or
+        cannot be computed with (see :meth:`_check_weight_range`)."""
         what = named + (" leave" if " and " in named else " leaves")
         if not partial:
             self._check_training_weights(y, sw, what)
         elif not sw.any():
             raise ValueError(f"{what} every row of this chunk with weight 0.")
-        with np.errstate(over="ignore"):  # a sum beyond the range is what is refused
-            total = float(sw.sum(dtype=np.float64))
-        info = np.finfo(sw.dtype)
-        if not info.tiny <= total <= info.max:
-            raise ValueError(
-                f"{named}: the weights of the training rows sum to {total:.3g}, outside "
-                f"the range of normal {sw.dtype} numbers. Rescale {named} so that the "
-                "weights of the rows average about 1."
-            )
+        _check_weight_range(sw, named)
 
     def _validation(self, plan, validation, X, y, Y, sw, named):
         """``(validate, rows)``: the scorer of the plan's validation set (or None) and
@@ -493,20 +484,61 @@ def _release(version):
     return (int(found[1]), int(found[2])) if found else (0, 0)
 
 
+def _check_weight_range(sw, named):
+    """Refuse weights a batch could not be divided by.
+
+    Each batch's (or chunk's) loss and gradient are divided by its total
+    weight: a positive weight below the smallest normal number of the model's
+    dtype can make that total subnormal, and its reciprocal overflow (in
+    float32 the error then blamed the learning rate); a float64 total beyond
+    the largest float makes every objective NaN.  A row-wise bound holds
+    whatever the batches, chunks or held-out rows are.
+    """
+    tiny = np.finfo(sw.dtype).tiny
+    small = int(np.count_nonzero((sw > 0) & (sw < tiny)))
+    with np.errstate(over="ignore"):  # a sum beyond the range is what is refused
+        total = float(sw.sum(dtype=np.float64))
+    if small or not np.isfinite(total):
+        problem = (
+            f"{small} positive weights are below the smallest normal {sw.dtype} number ({tiny:.3g})"
+            if small
+            else "the weights sum to more than the largest float64 number"
+        )
+        raise ValueError(
+            f"{named}: {problem}; each batch's loss is divided by its total weight. "
+            f"Rescale {named} so that the weights of the rows average about 1."
+        )
+
+
 def _with_stream_origins(state):
     """Fill in what a pickle from before they were kept lacks for ``partial_fit``
     to follow changed settings: the decay rates of the optimizer state's sums and
     the ``learning_rate_init`` the schedule ran from, both taken from the pickled
     hyperparameters (those of the last call, unless ``set_params`` followed it)."""
+    # Never a reason not to load: values that do not convert stay unknown (no
+    # rescaling, as before they were kept).
     optimizer_state = state.get("_optimizer_state")
-    rule = OPTIMIZERS.get((optimizer_state or {}).get("name"))
-    if rule is not None and "rates" not in optimizer_state:
-        rates = {rate: float(state[rate]) for rate in getattr(rule, "decays", {}).values()}
+    if isinstance(optimizer_state, dict) and "rates" not in optimizer_state:
+        rule = _registered(optimizer_state.get("name"))
+        try:
+            rates = {rate: float(state[rate]) for rate in getattr(rule, "decays", {}).values()}
+        except (KeyError, TypeError, ValueError):
+            rates = {}
         state["_optimizer_state"] = {**optimizer_state, "rates": rates}  # the caller's dict kept
     if "_learning_rate" in state and "_learning_rate_init" not in state:
-        solver = OPTIMIZERS.get(state.get("optimizer"))
-        value = state.get("learning_rate_init")
-        state["_learning_rate_init"] = None if solver is None else solver.learning_rate_for(value)
+        solver = _registered(state.get("optimizer"))
+        try:
+            start = (
+                None if solver is None else solver.learning_rate_for(state["learning_rate_init"])
+            )
+        except (KeyError, TypeError, ValueError):
+            start = None
+        state["_learning_rate_init"] = start
+
+
+def _registered(name):
+    """The optimizer registered as ``name``, or None (also for a name of another type)."""
+    return OPTIMIZERS.get(name) if isinstance(name, str) else None
 
 
 def _averages_to_sums(state):
@@ -517,7 +549,7 @@ def _averages_to_sums(state):
     :meth:`sknumpynet.nn.Optimizer.state_from_averages`).
     """
     optimizer_state = state.get("_optimizer_state")
-    rule = OPTIMIZERS.get((optimizer_state or {}).get("name"))
+    rule = _registered((optimizer_state or {}).get("name"))
     if getattr(rule, "decays", None):  # L-BFGS keeps no averages
         # A copy: the caller's dict (e.g. one given to __setstate__) stays as it was.
         state["_optimizer_state"] = optimizer_state = dict(optimizer_state)

@@ -263,6 +263,31 @@ def test_a_pickle_without_its_stream_origins_follows_changed_settings(optimizer)
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"learning_rate_init": "bad"},
+        {"learning_rate_init": None},
+        {"beta_1": None},
+        {"optimizer": ["adam"]},
+    ],
+    ids=repr,
+)
+def test_an_old_pickle_with_odd_hyperparameters_still_loads(change):
+    # Filling in the decay rates and the schedule's start of an older pickle
+    # converted its hyperparameters unguarded and failed on such values.
+    X, y = _data()
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(X, y)
+    state = clf.__getstate__()
+    state["_optimizer_state"] = {k: v for k, v in state["_optimizer_state"].items() if k != "rates"}
+    del state["_learning_rate_init"]
+    state.update(change, _sknumpynet_version="0.3.0.dev1")
+    loaded = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
+    with pytest.warns(InconsistentVersionWarning):
+        loaded.__setstate__(state)
+    _assert_same_predictions(clf, loaded, X)
+
+
 @pytest.mark.parametrize("version", ["1.0rc1", "0.4a1", "0.3rc1", "1!0.4", "0.3.0.dev1"])
 def test_a_pickle_from_a_later_pre_release_keeps_its_optimizer_state(version):
     # "1.0rc1" was read as "before 0.3", and the sums in its state were

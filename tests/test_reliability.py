@@ -517,6 +517,9 @@ def test_a_loss_not_finite_at_the_start_names_alpha(optimizer):
     assert not hasattr(clf, "coefs_")
 
 
+_BELOW = "; each batch's loss is divided by its total weight. Rescale "
+
+
 @pytest.mark.parametrize(
     "params, fit_params, dtype, message",
     [
@@ -524,53 +527,74 @@ def test_a_loss_not_finite_at_the_start_names_alpha(optimizer):
             {},
             {"sample_weight": np.full(150, 1e-320)},
             np.float64,
-            "sample_weight: the weights of the training rows sum to 1.5e-318, outside the "
-            f"range of normal float64 numbers. Rescale sample_weight{_RESCALE}",
+            "sample_weight: 150 positive weights are below the smallest normal float64 "
+            f"number (2.23e-308){_BELOW}sample_weight{_RESCALE}",
         ),
         (
             {},
-            {"sample_weight": np.full(150, 1e-44)},  # 7 x 1.4e-45 each in float32
+            {"sample_weight": np.r_[np.full(75, 1e-44), np.ones(75)]},
             np.float32,
-            "sample_weight: the weights of the training rows sum to 1.47e-42, outside the "
-            f"range of normal float32 numbers. Rescale sample_weight{_RESCALE}",
+            "sample_weight: 75 positive weights are below the smallest normal float32 "
+            f"number (1.18e-38){_BELOW}sample_weight{_RESCALE}",
         ),
         (
             {},
             {"sample_weight": np.full(150, 1e307)},
             np.float64,
-            "sample_weight: the weights of the training rows sum to inf, outside the "
-            f"range of normal float64 numbers. Rescale sample_weight{_RESCALE}",
+            "sample_weight: the weights sum to more than the largest float64 number"
+            f"{_BELOW}sample_weight{_RESCALE}",
         ),
         (
             {"class_weight": dict.fromkeys(range(3), 1e307)},
             {},
             np.float64,
-            "class_weight: the weights of the training rows sum to inf, outside the "
-            f"range of normal float64 numbers. Rescale class_weight{_RESCALE}",
+            "class_weight: the weights sum to more than the largest float64 number"
+            f"{_BELOW}class_weight{_RESCALE}",
         ),
         (
             {"class_weight": "balanced"},
             {"sample_weight": np.full(150, 1e307)},
             np.float64,
-            "sample_weight and class_weight: the weights of the training rows sum to inf, "
-            f"outside the range of normal float64 numbers. Rescale sample_weight and "
-            f"class_weight{_RESCALE}",
+            "sample_weight and class_weight: the weights sum to more than the largest "
+            f"float64 number{_BELOW}sample_weight and class_weight{_RESCALE}",
         ),
     ],
-    ids=["tiny-sample_weight", "tiny-float32", "huge-sample_weight", "huge-class_weight", "both"],
+    ids=["tiny", "tiny-float32-rows", "huge-sample_weight", "huge-class_weight", "both"],
 )
 @pytest.mark.parametrize("optimizer", ["adam", "gd", "lbfgs"])
-def test_weights_summing_beyond_normal_numbers_are_named(
+def test_weights_a_batch_cannot_be_divided_by_are_named(
     params, fit_params, dtype, message, optimizer
 ):
-    # Every loss and gradient is divided by the total weight: beyond the
-    # dtype's normal numbers they overflowed, and the error blamed X or y, or
-    # alpha, or (float32: the total is normal in float64) learning_rate_init.
+    # Every batch's loss and gradient are divided by its total weight: a
+    # subnormal total overflowed its reciprocal, and the error blamed X or y,
+    # or alpha, or (float32, where a batch of the tiny rows has a subnormal
+    # total though all rows together do not) learning_rate_init.
     X, y = load_iris(return_X_y=True)
     clf = _small(optimizer=optimizer, max_iter=1, **params)
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         clf.fit(X.astype(dtype), y, **fit_params)
     assert not hasattr(clf, "coefs_")
+
+
+def test_tiny_weights_of_the_training_split_alone_are_refused():
+    # With early stopping the weights of the rows trained on may be tiny while
+    # the held-out rows' are not: the bound is on each row, not on a total.
+    X, y = load_iris(return_X_y=True)
+    sw = np.full(150, 1e-320)
+    sw[::10] = 1.0  # some rows of every class, whichever are held out
+    with pytest.raises(ValueError, match=r"positive weights are below the smallest normal"):
+        _small(early_stopping=True, max_iter=2).fit(X, y, sample_weight=sw)
+
+
+def test_float32_weights_whose_total_passes_float32s_range_train():
+    # Each batch is divided by its own total: all rows' total may pass the
+    # largest float32 while every batch's stays below it.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    sw = np.full(1000, 1e36, dtype=np.float32)  # 1e39 in all, 2e38 a batch of 200
+    clf = _small(optimizer="sgd", batch_size=200, max_iter=2).fit(X, y, sample_weight=sw)
+    assert np.isfinite(clf.loss_)
 
 
 def test_alpha_zero_is_never_blamed_for_the_penalty():
