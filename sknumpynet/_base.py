@@ -494,20 +494,25 @@ def _check_weight_range(sw, named):
     the largest float makes every objective NaN.  A row-wise bound holds
     whatever the batches, chunks or held-out rows are.
     """
-    tiny = np.finfo(sw.dtype).tiny
-    small = int(np.count_nonzero((sw > 0) & (sw < tiny)))
+    info = np.finfo(sw.dtype)
+    small = int(np.count_nonzero((sw > 0) & (sw < info.tiny)))
     with np.errstate(over="ignore"):  # a sum beyond the range is what is refused
         total = float(sw.sum(dtype=np.float64))
-    if small or not np.isfinite(total):
+    if not np.isfinite(sw).all():  # class weights times sample weights, say
+        problem = f"some weights are beyond the largest {sw.dtype} number ({info.max:.3g})"
+    elif small:
         problem = (
-            f"{small} positive weights are below the smallest normal {sw.dtype} number ({tiny:.3g})"
-            if small
-            else "the weights sum to more than the largest float64 number"
+            f"{small} positive weights are below the smallest normal {sw.dtype} number "
+            f"({info.tiny:.3g})"
         )
-        raise ValueError(
-            f"{named}: {problem}; each batch's loss is divided by its total weight. "
-            f"Rescale {named} so that the weights of the rows average about 1."
-        )
+    elif not np.isfinite(total):
+        problem = "the weights sum to more than the largest float64 number"
+    else:
+        return
+    raise ValueError(
+        f"{named}: {problem}; each batch's loss is divided by its total weight. "
+        f"Rescale {named} so that the weights of the rows average about 1."
+    )
 
 
 def _with_stream_origins(state):

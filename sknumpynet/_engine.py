@@ -279,9 +279,10 @@ class _Run:
         then the message names every argument that can make it.
         """
         alpha, named = self.estimator.alpha, self.weights_named
-        penalty = self.network.penalty(alpha)
+        # The penalty is a float64 scalar; the model's arithmetic is in its dtype.
+        penalty, largest = self.network.penalty(alpha), np.finfo(self.network.dtype).max
         start = "The loss at the starting weights is not finite: "
-        if not np.isfinite(penalty):
+        if not penalty <= largest:
             return ValueError(
                 f"{start}alpha={alpha:.3g} makes the L2 penalty of the starting weights "
                 "overflow. Lower alpha."
@@ -297,7 +298,7 @@ class _Run:
         # unweighted) may fill the range too.
         weights = self.sample_weight
         least = 1.0 if weights is None else float(weights[weights > 0].min())
-        if not np.isfinite(2 * penalty / least):
+        if not 2 * penalty / least <= largest:
             names.append("alpha")
             fixes.append("Lower alpha.")
         return ValueError(
@@ -349,6 +350,7 @@ class EpochLoop(_Run):
             targets=self.Y,
             sample_weight=self.sample_weight,
             rows=self.rows,
+            dtype=self.network.dtype,
         )
 
     def _trainer(self, interrupt):

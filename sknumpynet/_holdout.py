@@ -166,7 +166,8 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
     sw_val = None
     if sample_weight_val is not None:
         try:
-            sw_val = check_sample_weight(sample_weight_val, X_val)
+            with np.errstate(over="ignore"):  # beyond X_val's float32: refused as infinite
+                sw_val = check_sample_weight(sample_weight_val, X_val)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"sample_weight_val: {exc}") from exc
     return scorer(est, X_val, y_val, Y_val, sw_val)

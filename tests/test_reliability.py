@@ -1171,3 +1171,38 @@ def test_multiclass_multioutput_targets_are_refused_by_name():
     Y = np.column_stack([y, (y + 1) % 3])
     with pytest.raises(ValueError, match="multilabel indicator.*multiclass-multioutput"):
         _small().fit(X, Y)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize(
+    "params, fit_params, name",
+    [
+        ({"class_weight": {0: 1e300}}, {}, "class_weight"),
+        ({"class_weight": {0: 1e30}}, {"sample_weight": np.full(150, 1e20)}, "sample_weight and"),
+    ],
+    ids=["class_weight", "product"],
+)
+def test_float32_weights_beyond_float32_are_named_without_a_warning(params, fit_params, name):
+    # The cast (or product) to the model's float32 overflowed with numpy's
+    # RuntimeWarning, and the error then said the weights summed beyond float64.
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=f"^{name}.*beyond the largest float32 number"):
+        _small(**params).fit(X.astype(np.float32), y, **fit_params)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_float32_validation_weights_beyond_float32_are_named_without_a_warning():
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    with pytest.raises(ValueError, match="^sample_weight_val: "):
+        _small().fit(X, y, X_val=X, y_val=y, sample_weight_val=np.full(150, 1e300))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_alpha_beyond_a_float32_model_is_named(optimizer):
+    # The penalty is a float64 number within range, its float32 gradient is
+    # not: adam diverged blaming learning_rate_init, lbfgs blamed X or y.
+    X, y = load_iris(return_X_y=True)
+    message = "alpha=1e+300 makes the L2 penalty of the starting weights overflow"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _small(optimizer=optimizer, alpha=1e300).fit(X.astype(np.float32), y)

@@ -293,3 +293,20 @@ def test_rates_and_losses_stay_aligned_with_early_stopping():
     ours = _ours(learning_rate="invscaling", early_stopping=True, max_iter=50, n_iter_no_change=2)
     ours.fit(X, Y)
     assert len(ours.learning_rates_) == len(ours.loss_curve_) == ours.n_iter_ < 50
+
+
+@pytest.mark.parametrize("power_t", [50.0, 400.0])
+def test_invscaling_with_a_huge_power_falls_to_zero_without_overflow(power_t):
+    # (t + 1) ** power_t beyond the largest float raised OverflowError, naming
+    # no argument; lr_0 / (t + 1) ** power_t is 0 to float precision there.
+    rate = SCHEDULES["invscaling"].rate(
+        LR0, LR0, epoch=1, samples_seen=10**7, max_epochs=5, power_t=power_t
+    )
+    assert rate == 0.0
+    est = _ours(learning_rate="invscaling", power_t=power_t, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning, message="Stochastic")
+        est.fit(X, Y)
+    assert est.learning_rates_[0] == LR0
+    expected = LR0 * math.exp(-power_t * math.log(N + 1))  # underflows to 0, no error
+    assert est.learning_rates_[1] == pytest.approx(expected, rel=1e-9, abs=1e-300)

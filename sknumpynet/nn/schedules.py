@@ -68,7 +68,12 @@ class InvScaling(Constant):
 
     @staticmethod
     def rate(init, current, *, epoch, samples_seen, max_epochs, power_t):
-        return init if epoch == 0 else init / (samples_seen + 1) ** power_t
+        if epoch == 0:
+            return init
+        try:
+            return init / (samples_seen + 1) ** power_t
+        except OverflowError:  # (t + 1) ** power_t beyond the floats: 0 to float precision
+            return 0.0
 
 
 class Adaptive(Constant):

@@ -13,7 +13,6 @@ always at a batch boundary so the weights are never half-updated:
 """
 
 import contextlib
-import math
 import signal
 import threading
 
@@ -94,14 +93,20 @@ class DivergenceGuard:
         Their weights; rows of weight 0 never reach a batch objective.
     rows : ndarray of int, optional
         The training rows among them (default: all).
+    dtype : dtype, default=float64
+        The network's: a first objective (a float64 number) beyond its largest
+        number has overflowed the network's arithmetic, its gradient with it.
     """
 
     # Rows scored at a time for the scale: a workspace of this many rows, not
     # a copy of every target.
     CHUNK_ROWS = 4096
 
-    def __init__(self, head, factor=1e3, targets=None, sample_weight=None, rows=None):
+    def __init__(
+        self, head, factor=1e3, targets=None, sample_weight=None, rows=None, dtype=np.float64
+    ):
         self.head, self.factor = head, factor
+        self.largest = float(np.finfo(dtype).max)
         self.start_loss = self.limit = None
         self.scale = None
         if targets is not None:
@@ -150,7 +155,7 @@ class DivergenceGuard:
         """
         if self.limit is not None:
             return loss < self.limit  # False for NaN too
-        if not math.isfinite(loss):
+        if not loss <= self.largest:  # NaN and inf too
             raise NotFiniteAtStart(f"objective {loss} at the starting weights")
         if self.scale is None:
             self.scale = self._zero_logit_scale(Y, sample_weight)

@@ -301,7 +301,9 @@ class Trainer:
         self.network, self.optimizer, self.state = network, optimizer, state
         self.batch_rows, self.full_batch = batch_rows, full_batch
         self.alpha, self.shuffle, self.rng = alpha, shuffle, rng
-        self.guard = DivergenceGuard(network.head) if guard is None else guard
+        if guard is None:
+            guard = DivergenceGuard(network.head, dtype=network.dtype)
+        self.guard = guard
         self.interrupt = interrupt or _InterruptFlag()
         self.probe, self.block_rows, self.chunk_rows = probe, block_rows, chunk_rows
         self.buffers = Buffers() if buffers is None else buffers
