@@ -128,7 +128,7 @@ class FitState:
         fitted = getattr(est, "_optimizer_state", None)
         # The decay rates its sums are kept at go with the state: a partial_fit
         # after set_params(momentum=...) rescales them rather than misread them.
-        rates = {rate: getattr(optimizer, rate) for rate in optimizer.decays.values()}
+        rates = optimizer.decay_rates()
         if self.plan.partial and fitted is not None and fitted.get("name") == est.optimizer:
             state = _copy_state(fitted)
             optimizer.rescale_sums(state, state.get("rates", {}))

@@ -228,13 +228,13 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             weights = balanced_class_weight(classes, y[kept], sw[kept] / sw.max())
             per_sample = np.zeros_like(sw)
             per_sample[kept] = weights[np.searchsorted(classes, y[kept])]
-            with np.errstate(over="ignore"):
-                return sw * per_sample
-        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        else:
+            weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+            per_sample = weights[np.searchsorted(self.classes_, y)]
         # A weight or product beyond the dtype's range becomes inf here, which
         # the weights' range check names (not numpy's overflow warning).
         with np.errstate(over="ignore"):
-            per_sample = weights[np.searchsorted(self.classes_, y)].astype(dtype)
+            per_sample = per_sample.astype(dtype, copy=False)
             return per_sample if sw is None else sw * per_sample
 
     def _set_classes(self, y, classes, multilabel, partial):

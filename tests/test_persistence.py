@@ -194,15 +194,13 @@ def test_loading_a_pickle_from_another_version_warns(monkeypatch, kind, version)
     _assert_same_predictions(clf, loaded, X)
 
 
-# Before 0.3.0 the optimizer state held the moving averages (1 - b) V of the
-# sums V it holds now; a model pickled then resumes with the same steps.
-@pytest.mark.parametrize(
-    "optimizer", [n for n, r in OPTIMIZERS.items() if getattr(r, "decays", None)]
-)
-@pytest.mark.parametrize("version", ["0.2.0", "unknown"])
-def test_optimizer_state_pickled_as_averages_resumes_the_same_steps(optimizer, version):
-    X, y = _data()
-    clf = ScratchMLPClassifier(
+# Optimizers whose state keeps sums with a decay rate.
+DECAYING = [n for n, r in OPTIMIZERS.items() if getattr(r, "decays", None)]
+
+
+def _decaying(optimizer, **params):
+    """A small classifier whose decay rates all differ from their defaults."""
+    return ScratchMLPClassifier(
         hidden_layer_sizes=(6,),
         optimizer=optimizer,
         momentum=0.5,
@@ -211,7 +209,23 @@ def test_optimizer_state_pickled_as_averages_resumes_the_same_steps(optimizer, v
         beta_2=0.8,
         max_iter=3,
         random_state=0,
-    ).fit(X, y)
+        **params,
+    )
+
+
+def _without_stream_origins(state):
+    """``state`` as pickled before it kept its sums' decay rates and its schedule's start."""
+    state["_optimizer_state"] = {k: v for k, v in state["_optimizer_state"].items() if k != "rates"}
+    del state["_learning_rate_init"]
+
+
+# Before 0.3.0 the optimizer state held the moving averages (1 - b) V of the
+# sums V it holds now; a model pickled then resumes with the same steps.
+@pytest.mark.parametrize("optimizer", DECAYING)
+@pytest.mark.parametrize("version", ["0.2.0", "unknown"])
+def test_optimizer_state_pickled_as_averages_resumes_the_same_steps(optimizer, version):
+    X, y = _data()
+    clf = _decaying(optimizer).fit(X, y)
     state = clf.__getstate__()
     old = state["_optimizer_state"] = dict(state["_optimizer_state"])
     for name, rate in OPTIMIZERS[optimizer].decays.items():
@@ -229,28 +243,15 @@ def test_optimizer_state_pickled_as_averages_resumes_the_same_steps(optimizer, v
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize(
-    "optimizer", [n for n, r in OPTIMIZERS.items() if getattr(r, "decays", None)]
-)
+@pytest.mark.parametrize("optimizer", DECAYING)
 def test_a_pickle_without_its_stream_origins_follows_changed_settings(optimizer):
     # Pickles from before the state kept its sums' decay rates and the
     # schedule's learning_rate_init: the loaded model took a changed rate for
     # the old one (misreading the sums) and ignored a changed adaptive start.
     X, y = _data()
-    clf = ScratchMLPClassifier(
-        hidden_layer_sizes=(6,),
-        optimizer=optimizer,
-        learning_rate="adaptive",
-        momentum=0.5,
-        rho=0.7,
-        beta_1=0.6,
-        beta_2=0.8,
-        max_iter=3,
-        random_state=0,
-    ).fit(X, y)
+    clf = _decaying(optimizer, learning_rate="adaptive").fit(X, y)
     state = clf.__getstate__()
-    state["_optimizer_state"] = {k: v for k, v in state["_optimizer_state"].items() if k != "rates"}
-    del state["_learning_rate_init"]
+    _without_stream_origins(state)
     state["_sknumpynet_version"] = "0.3.0.dev1"
     loaded = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
     with pytest.warns(InconsistentVersionWarning):
@@ -279,8 +280,7 @@ def test_an_old_pickle_with_odd_hyperparameters_still_loads(change):
     X, y = _data()
     clf = ScratchMLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(X, y)
     state = clf.__getstate__()
-    state["_optimizer_state"] = {k: v for k, v in state["_optimizer_state"].items() if k != "rates"}
-    del state["_learning_rate_init"]
+    _without_stream_origins(state)
     state.update(change, _sknumpynet_version="0.3.0.dev1")
     loaded = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
     with pytest.warns(InconsistentVersionWarning):

@@ -181,10 +181,15 @@ class Optimizer:
             The decay hyperparameters (names as in :attr:`decays`) the sums
             were kept at; a missing name is taken to be unchanged.
         """
+        current = self.decay_rates()
         for name, rate in self.decays.items():
-            old, new = float(rates.get(rate, getattr(self, rate))), getattr(self, rate)
+            old, new = float(rates.get(rate, current[rate])), current[rate]
             if old != new:
                 state[name] *= (1.0 - old) / (1.0 - new)
+
+    def decay_rates(self):
+        """``{hyperparameter: value}`` of the decay rates named in :attr:`decays`."""
+        return {rate: getattr(self, rate) for rate in self.decays.values()}
 
     def init_state(self, w):
         """Zeroed state for parameters ``w``: a dict of arrays shaped like ``w``.

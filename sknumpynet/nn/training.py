@@ -163,9 +163,7 @@ class Buffers:
         ndarray of shape (n_params,)
             :attr:`grad`, of ``params``' dtype; its values are left over.
         """
-        if self.grad is None or self.grad.shape != params.shape or self.grad.dtype != params.dtype:
-            self.grad = aligned_empty(params.shape, params.dtype)
-        return self.grad
+        return self._like("grad", params)
 
     def chunk_gradient(self, params):
         """The buffer for one chunk's gradient, made anew if ``params`` changed shape or dtype.
@@ -180,9 +178,15 @@ class Buffers:
         ndarray of shape (n_params,)
             :attr:`part`, of ``params``' dtype; its values are left over.
         """
-        if self.part is None or self.part.shape != params.shape or self.part.dtype != params.dtype:
-            self.part = aligned_empty(params.shape, params.dtype)
-        return self.part
+        return self._like("part", params)
+
+    def _like(self, name, params):
+        """The buffer ``name``, made anew unless it has ``params``' shape and dtype."""
+        buf = getattr(self, name)
+        if buf is None or buf.shape != params.shape or buf.dtype != params.dtype:
+            buf = aligned_empty(params.shape, params.dtype)
+            setattr(self, name, buf)
+        return buf
 
     def gathered(self, m, X, Y, sample_weight):
         """Buffers for batches of up to ``m`` rows of ``X``, ``Y`` and the weights.
