@@ -38,7 +38,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _callbacks, _data, _engine, _events, _holdout, _seeding
 from ._plan import CallPlan
 from ._sklearn_compat import check_sample_weight
-from ._validation import FLOATS, checking_input, validate_hyperparameters
+from ._validation import (
+    FLOATS,
+    check_weight_range,
+    checking_input,
+    numeric_targets,
+    validate_hyperparameters,
+)
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, warn_user
 from .nn import ACTIVATIONS, MLP, OPTIMIZERS, Buffers
@@ -218,7 +224,11 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if plan.fresh else self.t_)
         key = ((X.shape[1], *hidden, Y.shape[1]), tuple(activations), head_name, X.dtype, dropout)
         if stream is None or stream.key != key:
-            stream = _Stream(key, MLP(*key[:3], dtype=X.dtype, dropout=dropout))
+            try:
+                network = MLP(*key[:3], dtype=X.dtype, dropout=dropout)
+            except ValueError as exc:  # too many parameters for one array
+                raise ValueError(f"hidden_layer_sizes={self.hidden_layer_sizes!r}: {exc}") from None
+            stream = _Stream(key, network)
         self._bind_weights(plan, stream.network, activations, rng)
         validate, rows = self._validation(plan, validation, X, y, Y, sw, named)
         state = _engine.FitState(self, plan, stream.network, scored=validate is not None)
@@ -292,6 +302,8 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         """Validated ``X`` (row-major or CSR, the model's dtype), ``y``, encoded ``Y``,
         the head, the sample weights (times any class weights) and what they come
         from (see :meth:`_weights_named`)."""
+        if not is_classifier(self):
+            y = numeric_targets(y, "y")
         with checking_input("X"):
             X, y = validate_data(
                 self,
@@ -336,13 +348,13 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
     def _check_weights_leave_work(self, y, sw, partial, named):
         """Raise, naming where the weights come from (``named``), where they leave
         nothing to learn (no row of a ``partial_fit`` chunk, too few classes) or
-        cannot be computed with (see :meth:`_check_weight_range`)."""
+        cannot be computed with (see :func:`._validation.check_weight_range`)."""
         what = named + (" leave" if " and " in named else " leaves")
         if not partial:
             self._check_training_weights(y, sw, what)
         elif not sw.any():
             raise ValueError(f"{what} every row of this chunk with weight 0.")
-        _check_weight_range(sw, named)
+        check_weight_range(sw, named)
 
     def _validation(self, plan, validation, X, y, Y, sw, named):
         """``(validate, rows)``: the scorer of the plan's validation set (or None) and
@@ -482,37 +494,6 @@ def _release(version):
     (1, 0)); ``(0, 0)`` for "unknown" (before 0.2) or anything unparseable."""
     found = re.match(r"(?:\d+!)?(\d+)\.(\d+)", str(version))  # PEP 440, epoch and all
     return (int(found[1]), int(found[2])) if found else (0, 0)
-
-
-def _check_weight_range(sw, named):
-    """Refuse weights a batch could not be divided by.
-
-    Each batch's (or chunk's) loss and gradient are divided by its total
-    weight: a positive weight below the smallest normal number of the model's
-    dtype can make that total subnormal, and its reciprocal overflow (in
-    float32 the error then blamed the learning rate); a float64 total beyond
-    the largest float makes every objective NaN.  A row-wise bound holds
-    whatever the batches, chunks or held-out rows are.
-    """
-    info = np.finfo(sw.dtype)
-    small = int(np.count_nonzero((sw > 0) & (sw < info.tiny)))
-    with np.errstate(over="ignore"):  # a sum beyond the range is what is refused
-        total = float(sw.sum(dtype=np.float64))
-    if not np.isfinite(sw).all():  # class weights times sample weights, say
-        problem = f"some weights are beyond the largest {sw.dtype} number ({info.max:.3g})"
-    elif small:
-        problem = (
-            f"{small} positive weights are below the smallest normal {sw.dtype} number "
-            f"({info.tiny:.3g})"
-        )
-    elif not np.isfinite(total):
-        problem = "the weights sum to more than the largest float64 number"
-    else:
-        return
-    raise ValueError(
-        f"{named}: {problem}; each batch's loss is divided by its total weight. "
-        f"Rescale {named} so that the weights of the rows average about 1."
-    )
 
 
 def _with_stream_origins(state):

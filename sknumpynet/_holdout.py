@@ -17,6 +17,7 @@ predictions and the weighted mean loss of its head (no penalty term).
 """
 
 import re
+import warnings
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -24,12 +25,17 @@ from sklearn.utils.validation import validate_data
 
 from . import _data
 from ._sklearn_compat import check_sample_weight
-from ._validation import FLOATS
+from ._validation import FLOATS, check_weight_range, numeric_targets
+from .exceptions import warn_user
 from .nn import weighted_total
 
 
-def scorer(est, X_val, y_val, Y_val, sw_val):
+def scorer(est, X_val, y_val, Y_val, sw_val, named):
     """``validate(network) -> (score, loss)`` on one validation set.
+
+    A score that is not finite (the predictions or the targets beyond the
+    model dtype's range) is refused: early stopping could pick no epoch by it,
+    and would keep the starting weights.
 
     Parameters
     ----------
@@ -41,10 +47,17 @@ def scorer(est, X_val, y_val, Y_val, sw_val):
     Y_val : ndarray of shape (n_val, n_outputs)
         The same targets encoded for the head.
     sw_val : ndarray of shape (n_val,) or None
+    named : str
+        The arguments the validation set comes from, for the message.
 
     Returns
     -------
     callable
+
+    Raises
+    ------
+    ValueError
+        From ``validate``, for a score that is not finite.
     """
 
     def validate(net):
@@ -52,7 +65,15 @@ def scorer(est, X_val, y_val, Y_val, sw_val):
         data_loss, total = weighted_total(net.head.forward_loss(Z, Y_val, np.empty_like(Z)), sw_val)
         loss = data_loss / total
         y_pred = est._predict_from_logits(Z)
-        return est._validation_metric(y_val, y_pred, sample_weight=sw_val), loss
+        score = est._validation_metric(y_val, y_pred, sample_weight=sw_val)
+        if not np.isfinite(score):
+            raise ValueError(
+                f"{named}: the validation score is {score}, so no epoch can be judged by it; "
+                f"the predictions or the targets of the validation set are too large for "
+                f"{Y_val.dtype} arithmetic. Scale them like the training data (e.g. with the "
+                "same StandardScaler)."
+            )
+        return score, loss
 
     return validate
 
@@ -71,7 +92,8 @@ def hold_out(est, X, y, Y, sw, weights_named=None):
     """
     n = X.shape[0]
     try:
-        train_idx, val_idx = _split(n, est.validation_fraction, est._stratify(y), est._random_seed)
+        fraction = float(est.validation_fraction)  # train_test_split refuses np.float32
+        train_idx, val_idx = _split(n, fraction, est._stratify(y), est._random_seed)
         if len(val_idx) < 2:
             raise ValueError(f"it would hold out {len(val_idx)} row, fewer than 2")
     except ValueError as exc:
@@ -95,7 +117,8 @@ def hold_out(est, X, y, Y, sw, weights_named=None):
                 "validation score is undefined; change validation_fraction or "
                 "random_state, or set early_stopping=False."
             )
-    return train_idx, scorer(est, X[val_idx], y[val_idx], Y[val_idx], sw_val)
+    held_out = "the rows of X and y held out by early_stopping"
+    return train_idx, scorer(est, X[val_idx], y[val_idx], Y[val_idx], sw_val, held_out)
 
 
 def _split(n, fraction, labels, seed):
@@ -140,19 +163,27 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
         raise ValueError(f"{given_name} was passed without {missing}; pass both or neither.")
     if sample_weight_val is not None and X_val is None:
         raise ValueError("sample_weight_val was passed without X_val and y_val.")
+    numeric = not hasattr(est, "classes_")
+    if numeric:
+        y_val = numeric_targets(y_val, "y_val")
     try:
-        X_val, y_val = validate_data(
-            est,
-            X_val,
-            y_val,
-            reset=False,
-            dtype=FLOATS,
-            accept_sparse=("csr", "csc"),
-            multi_output=True,
-            y_numeric=not hasattr(est, "classes_"),
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            X_val, y_val = validate_data(
+                est,
+                X_val,
+                y_val,
+                reset=False,
+                dtype=FLOATS,
+                accept_sparse=("csr", "csc"),
+                multi_output=True,
+                y_numeric=numeric,
+            )
     except ValueError as exc:
         raise ValueError(_named_validation_set(str(exc))) from exc
+    for caught_warning in caught:  # e.g. "X does not have valid feature names": X_val's
+        message = _named_validation_set(str(caught_warning.message), prefix=False)
+        warn_user(message, caught_warning.category)
     if X_val.shape[0] < 2:  # as for a held-out split: R² is undefined on one row
         raise ValueError(
             f"X_val, y_val: {X_val.shape[0]} row, fewer than the 2 a validation score needs."
@@ -169,13 +200,15 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
             with np.errstate(over="ignore"):  # beyond X_val's float32: refused as infinite
                 sw_val = check_sample_weight(sample_weight_val, X_val)
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"sample_weight_val: {exc}") from exc
-    return scorer(est, X_val, y_val, Y_val, sw_val)
+            message = str(exc).removeprefix("sample_weight: ")
+            raise type(exc)(f"sample_weight_val: {message}") from exc
+        check_weight_range(sw_val, "sample_weight_val")
+    return scorer(est, X_val, y_val, Y_val, sw_val, "X_val, y_val")
 
 
-def _named_validation_set(message):
+def _named_validation_set(message, prefix=True):
     """scikit-learn's message about ``X``, ``y`` (e.g. ``"X has 3 features, ..."``,
     ``"Input y contains NaN"``) naming ``X_val``, ``y_val``, the arrays it is about;
-    a message that names neither at its start is prefixed by both."""
+    with ``prefix``, a message that names neither at its start is prefixed by both."""
     named = re.sub(r"^(Input )?([Xy])\b", r"\1\2_val", message)
-    return named if named != message else f"X_val, y_val: {message}"
+    return named if named != message or not prefix else f"X_val, y_val: {message}"

@@ -129,13 +129,14 @@ class CallPlan:
             partial=partial,
             fresh=fresh,
             solver=solver,
-            epochs=1 if partial else est.max_iter,
+            # Python ints: arithmetic on a small numpy int (np.int8) would wrap.
+            epochs=1 if partial else int(est.max_iter),
             full_batch=solver.full_batch,
             shuffle=bool(est.shuffle) and not solver.full_batch,
             early_stopping=early_stopping,
             validation="given" if validation_given else "held_out" if early_stopping else None,
             disk=_data.memory_mapped(X, None if fresh else est.coefs_[0].dtype),
-            batch_size=est.batch_size,
+            batch_size=est.batch_size if isinstance(est.batch_size, str) else int(est.batch_size),
             learning_rate=solver.learning_rate_for(est.learning_rate_init),
         )
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.utils import check_scalar
 
 from .nn import ACTIVATIONS, INIT_OPTIONS, OPTIMIZERS
@@ -98,6 +99,41 @@ def checking_input(name):
         raise
 
 
+def numeric_targets(y, name):
+    """A regressor's targets given as objects (``None``, strings...), as floats.
+
+    scikit-learn converts an object ``y`` to floats after checking it, so a
+    ``None`` became a NaN that no check saw, and a string failed with a message
+    blaming ``X``; here both are refused naming ``name``.
+
+    Parameters
+    ----------
+    y : array-like or sparse matrix
+    name : str
+        ``"y"`` or ``"y_val"``, for the messages.
+
+    Returns
+    -------
+    array-like
+        ``y`` itself unless it has object dtype; then a float64 ndarray.
+
+    Raises
+    ------
+    ValueError or TypeError
+        Naming ``name``, for an entry that is not a number, or a missing one.
+    """
+    if y is None or issparse(y):
+        return y
+    values = np.asarray(y)
+    if values.dtype.kind != "O":
+        return y
+    with checking_input(name):
+        values = values.astype(np.float64)
+    if np.isnan(values).any():
+        raise ValueError(f"Input {name} contains NaN (None or a missing value).")
+    return values
+
+
 @contextlib.contextmanager
 def optional_dependency(extra, user):
     """Context for importing what the optional ``extra`` installs.
@@ -161,6 +197,8 @@ def validate_hyperparameters(estimator):
             raise (ValueError if isinstance(value, str) else TypeError)(
                 f"{name} must be 'auto' or a number {_bounds(low, high, closed)}; got {value!r}."
             )
+        if name == "verbose" and isinstance(value, np.bool_):
+            value = bool(value)  # verbose=True is a level, as in scikit-learn
         # check_scalar lets bools pass as ints and NaN/inf pass any bound.
         if isinstance(value, (bool, np.bool_)) and name != "verbose":
             raise TypeError(
@@ -294,3 +332,46 @@ def check_class_weight(class_weight, classes, partial):
     }
     if bad:
         raise ValueError(f"class_weight values must be finite numbers >= 0; got {bad}.")
+
+
+def check_weight_range(sw, named):
+    """Refuse weights a batch could not be divided by.
+
+    Each batch's (or chunk's) loss and gradient are divided by its total
+    weight: a positive weight below the smallest normal number of the model's
+    dtype can make that total subnormal, and its reciprocal overflow (in
+    float32 the error then blamed the learning rate); a float64 total beyond
+    the largest float makes every objective NaN.  A row-wise bound holds
+    whatever the batches, chunks or held-out rows are.
+
+    Parameters
+    ----------
+    sw : ndarray of shape (n_samples,)
+        Validated weights (finite as given, >= 0), in the model's dtype.
+    named : str
+        What they come from (``"sample_weight"``, ``"sample_weight_val"``...).
+
+    Raises
+    ------
+    ValueError
+        Naming ``named``, if a weight or the total is out of range.
+    """
+    info = np.finfo(sw.dtype)
+    small = int(np.count_nonzero((sw > 0) & (sw < info.tiny)))
+    with np.errstate(over="ignore"):  # a sum beyond the range is what is refused
+        total = float(sw.sum(dtype=np.float64))
+    if not np.isfinite(sw).all():  # class weights times sample weights, say
+        problem = f"some weights are beyond the largest {sw.dtype} number ({info.max:.3g})"
+    elif small:
+        problem = (
+            f"{small} positive weights are below the smallest normal {sw.dtype} number "
+            f"({info.tiny:.3g})"
+        )
+    elif not np.isfinite(total):
+        problem = "the weights sum to more than the largest float64 number"
+    else:
+        return
+    raise ValueError(
+        f"{named}: {problem}; each batch's loss is divided by its total weight. "
+        f"Rescale {named} so that the weights of the rows average about 1."
+    )

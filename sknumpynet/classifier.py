@@ -34,6 +34,18 @@ def _check_weighted_classes(y, sw, what):
         raise ValueError(f"{what} {found} with a positive weight; at least 2 classes are needed.")
 
 
+def _checked_classes(classes):
+    """``unique_labels(classes)``, its errors naming ``classes``."""
+    try:
+        with np.errstate(invalid="ignore"):  # NaN labels are refused by the check
+            return unique_labels(classes)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(
+            "classes must be an array-like of labels of one type (all strings, or all "
+            f"numbers, none missing); {exc}"
+        ) from None
+
+
 def _check_label_columns(classes, columns):
     """Raise unless ``classes`` is None or names a multilabel y's columns."""
     if classes is not None and not np.array_equal(unique_labels(classes), columns):
@@ -142,7 +154,10 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             y = column_or_1d(y, warn=True)
         try:
             kind = type_of_target(y, input_name="y")
-        except TypeError as exc:  # NumPy cannot sort labels of mixed types
+        except TypeError as exc:
+            if "not supported between" not in str(exc):
+                raise  # scikit-learn's own message, e.g. for bytes labels
+            # NumPy cannot sort labels of mixed types.
             raise TypeError(
                 f"y must hold labels of one type (all strings, or all numbers); {exc}"
             ) from None
@@ -250,16 +265,16 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             self.classes_ = np.arange(y.shape[1])
             _check_label_columns(classes, self.classes_)
             return
-        try:
-            self.classes_ = unique_labels(y if classes is None else classes)
-        except TypeError as exc:
-            raise TypeError(
-                f"classes must hold labels of one type (all strings, or all numbers); {exc}"
-            ) from None
+        if classes is None:
+            self.classes_ = unique_labels(y)
+        else:
+            self.classes_ = _checked_classes(classes)
         if len(self.classes_) < 2:
+            source = "the data contains" if classes is None else "classes holds"
+            found = "only one class" if len(self.classes_) else "no class"
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes; "
-                f"the data contains only one class: {self.classes_.tolist()[0]!r}."
+                f"{source} {found}: {self.classes_.tolist()}."
             )
 
     def _check_classes(self, y, classes, multilabel, *, every_class):
@@ -278,11 +293,11 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             return
         if classes is not None and not (
             np.array_equal(classes, self.classes_)  # as passed to every call of a stream
-            or np.array_equal(np.unique(classes), self.classes_)
+            or np.array_equal(_checked_classes(classes), self.classes_)
         ):
             raise ValueError(
                 f"classes {np.asarray(classes).tolist()} differ from classes_ "
-                f"{self.classes_.tolist()} of the previous partial_fit call."
+                f"{self.classes_.tolist()} of the fitted model."
             )
         # classes_ is sorted, so a known label is where searchsorted puts it
         # (a tenth of the time of setdiff1d, which sorts y: a stream of

@@ -675,7 +675,7 @@ def test_labels_of_mixed_types_are_refused_naming_the_argument():
     mixed = np.array(["a", 1] * 30, dtype=object)
     with pytest.raises(TypeError, match=r"^y must hold labels of one type"):
         _small().fit(X, mixed)
-    with pytest.raises(TypeError, match=r"^classes must hold labels of one type"):
+    with pytest.raises(TypeError, match=r"^classes must be an array-like of labels of one type"):
         _small().partial_fit(X, np.array(["a"] * 60, dtype=object), classes=mixed[:2])
 
 

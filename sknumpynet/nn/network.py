@@ -110,6 +110,12 @@ class MLP:
         self._shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
         self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
         n_params = self.n_weights + sum(n_out for _, n_out in pairs)
+        if n_params * self.dtype.itemsize >= np.iinfo(np.intp).max // 2:
+            # Python ints do not overflow; numpy's sizes would, with no clear message.
+            raise ValueError(
+                f"layer_sizes {tuple(self.layer_sizes)} make {n_params} parameters, more than "
+                "one array can hold."
+            )
         self.params = aligned_zeros(n_params, self.dtype)
         self.coefs, self.intercepts = self.unpack(self.params)
         self._workspace = None
