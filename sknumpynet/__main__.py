@@ -446,7 +446,7 @@ def main(argv=None):
     rows = [(Estimator.__name__, model.score(X_test, y_test), seconds, _fitted(model).n_iter_)]
 
     if not args.no_compare:
-        mlp, notes = sklearn_equivalent(ours, n_samples=X_train.shape[0])
+        mlp, notes = sklearn_equivalent(ours, n_samples=X_train.shape[0], y=y_train)
         reference = _wrap(mlp, regression, args.loss)
         seconds = _fit_timed(reference, X_train, y_train)
         rows.append(

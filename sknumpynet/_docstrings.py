@@ -99,7 +99,8 @@ validation_fraction : float, default=0.1
 shuffle : bool, default=True
     Visit the samples in a new order each epoch (mini-batch optimizers).
 random_state : int, RandomState, Generator or None, default=None
-    Seeds the one generator of a fit (initialisation, shuffling, split).
+    Seeds the generator of each fit (initialisation, epoch orders, dropout
+    masks) and, once per model, the early-stopping split.
 warm_start : bool, default=False
     ``fit`` continues from the previous fit's weights (with a fresh optimizer
     state).
@@ -127,7 +128,8 @@ t_ : int
 loss_ : float
     Loss of the last epoch.
 best_loss_ : float or None
-    Lowest epoch loss (None with ``early_stopping``).
+    Lowest epoch loss (None when early stopping is used; ``lbfgs`` ignores
+    ``early_stopping``).
 loss_curve_ : list of float
     Loss of each epoch, over every call since the model was started.
 learning_rates_ : list of float

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.utils.multiclass import type_of_target
 
 from ._plan import auto_batch_rows
 from .nn import ACTIVATIONS, HEADS, OPTIMIZERS, REGRESSION_LOSSES
@@ -103,7 +104,14 @@ def _batch_size(params, entry, n_samples, notes, name):
     return auto_batch_rows(_training_rows(params, entry, n_samples))
 
 
-def sklearn_equivalent(estimator, n_samples=None):
+def _sklearn_head(y):
+    """The head of ``MLPClassifier``'s output for targets ``y`` (None: unknown)."""
+    if y is None:
+        return None
+    return "softmax" if type_of_target(y) == "multiclass" else "sigmoid"
+
+
+def sklearn_equivalent(estimator, n_samples=None, y=None):
     """Build the closest scikit-learn MLP to ``estimator``.
 
     The update rules map exactly where scikit-learn has the same one: ``sgd``
@@ -131,6 +139,9 @@ def sklearn_equivalent(estimator, n_samples=None):
         Rows of ``X`` passed to ``fit`` (before any ``early_stopping`` hold-out),
         used to make ``optimizer="gd"`` full-batch and to resolve
         ``batch_size="auto"``.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+        The classifier's targets, to tell whether a ``head`` other than
+        ``"auto"`` is the output scikit-learn picks for them (else noted).
 
     Returns
     -------
@@ -179,10 +190,11 @@ def sklearn_equivalent(estimator, n_samples=None):
             f"init={params['init']!r}."
         )
     if classifier:
-        if params["head"] != "auto":
+        if params["head"] not in ("auto", _sklearn_head(y)):
             notes.append(
                 "MLPClassifier always uses a logistic output for binary/multilabel and "
-                f"softmax for multiclass targets; head={params['head']!r} is not matched."
+                f"softmax for multiclass targets; head={params['head']!r} is not matched"
+                + (" (pass y to check it against the targets)." if y is None else ".")
             )
         cls, own = MLPClassifier, {}
     else:

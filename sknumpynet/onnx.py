@@ -20,7 +20,9 @@ The graph computes what ``predict``, ``predict_proba`` and the regressor's
   multilabel model, identity, or ``exp`` clipped to the largest float;
 * outputs as skl2onnx gives them: a classifier's ``label`` (the class of the
   largest probability; a 0/1 int64 matrix for a multilabel model) and
-  ``probabilities``, a regressor's ``variable`` of shape
+  ``probabilities`` with ZipMap off (``output_label`` and
+  ``output_probability``, a list of ``{label: probability}`` dicts, with it
+  on, skl2onnx's default for float32 single-label models), a regressor's ``variable`` of shape
   ``(n_samples, n_outputs)``; probabilities and predictions in the model's
   dtype, as ``predict_proba`` and ``predict`` return them.
 

@@ -9,7 +9,13 @@ from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet._sklearn_mlp import sklearn_equivalent
-from sknumpynet.nn import ACTIVATIONS, OPTIMIZERS, REGRESSION_LOSSES
+from sknumpynet.nn import (
+    ACTIVATIONS,
+    CLASSIFICATION_HEADS,
+    HEADS,
+    OPTIMIZERS,
+    REGRESSION_LOSSES,
+)
 
 pytestmark = TRAINING_WARNINGS
 
@@ -348,3 +354,25 @@ def test_both_take_the_same_steps_per_epoch(n_samples, early_stopping, rng):
     ours.fit(X, y)
     mlp.fit(X, y)
     assert ours._optimizer_state["t"] == mlp._optimizer.t
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("head", CLASSIFICATION_HEADS)
+def test_a_head_is_noted_only_where_mlpclassifier_picks_another(head, target, rng):
+    # The main job noted "head='softmax' is not matched" on iris, where
+    # MLPClassifier's output is softmax too. The reference is the output
+    # scikit-learn fits for the same targets.
+    X = rng.standard_normal((30, 3))
+    y = {
+        "binary": np.arange(30) % 2,
+        "multiclass": np.arange(30) % 3,
+        "multilabel": np.stack([np.arange(30) % 2, np.arange(30) // 15], axis=1),
+    }[target]
+    if target == "multilabel" and not HEADS[head].supports_multilabel:
+        pytest.skip(f"head={head!r} cannot fit multilabel targets")
+    theirs = MLPClassifier(max_iter=1, random_state=0).fit(X, y).out_activation_
+    same = {"sigmoid": "logistic", "softmax": "softmax"}[head] == theirs
+    _, notes = sklearn_equivalent(ScratchMLPClassifier(head=head), y=y)
+    assert any(f"head={head!r}" in note for note in notes) is not same
+    _, unknown = sklearn_equivalent(ScratchMLPClassifier(head=head))
+    assert any("pass y to check it" in note for note in unknown)
