@@ -285,7 +285,8 @@ def _check_args(parser, args):
     if args.mnist_dir is not None and args.dataset != "mnist":
         parser.error(f"--mnist-dir is for --dataset mnist, not --dataset {args.dataset}")
     if args.save is not None and args.export_onnx is not None:
-        if os.path.abspath(args.save) == os.path.abspath(args.export_onnx):
+        # realpath: a symlink to the other file would overwrite the saved model.
+        if os.path.realpath(args.save) == os.path.realpath(args.export_onnx):
             parser.error("--save and --export-onnx must be different files")
     args.head = args.head or "auto"
     args.loss = args.loss or "squared_error"
@@ -415,9 +416,12 @@ def main(argv=None):
     X, y = _load(parser, args)
     if regression and args.loss == "poisson" and y.min() < 0:
         parser.error(f"--loss poisson needs targets >= 0; {args.dataset} has some below 0")
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=None if regression else y, random_state=args.random_state
-    )
+    try:
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.25, stratify=None if regression else y, random_state=args.random_state
+        )
+    except ValueError as exc:  # e.g. an MNIST folder of a few images
+        parser.error(f"--dataset {args.dataset}: cannot split it into train and test sets: {exc}")
     Estimator, own = (
         (ScratchMLPRegressor, {"loss": args.loss})
         if regression
@@ -442,7 +446,13 @@ def main(argv=None):
     )
     print(f"Training {ours!r}")
     model = _wrap(ours, regression, args.loss)
-    seconds = _fit_timed(model, X_train, y_train)
+    try:
+        seconds = _fit_timed(model, X_train, y_train)
+    except (MemoryError, ValueError) as exc:
+        if isinstance(exc, ValueError) and not str(exc).startswith("hidden_layer_sizes"):
+            raise
+        # The network is what grows with the options: the data sets are small.
+        parser.error(f"--hidden {','.join(map(str, args.hidden))}: {exc}")
     rows = [(Estimator.__name__, model.score(X_test, y_test), seconds, _fitted(model).n_iter_)]
 
     if not args.no_compare:

@@ -18,6 +18,7 @@ so that code written for MNIST runs offline anywhere.
 import gzip
 import math
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def _read_bytes(path):
     if raw[:2] == _GZIP_MAGIC:
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"{path}: corrupt or truncated gzip file ({exc}).") from exc
     return raw
 
@@ -147,6 +148,29 @@ def _mnist_files(data_dir, subset):
     return None if None in found else found
 
 
+def _check_mnist(images, labels, files):
+    """Raise unless the IDX contents are MNIST's: uint8 images of shape (n, rows,
+    columns) and as many uint8 labels 0-9 (the promised pixel and label ranges
+    hold only for these)."""
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise ValueError(
+            f"{files[0]}: MNIST images are uint8 of shape (n_images, rows, columns); got "
+            f"{images.dtype} of shape {images.shape}."
+        )
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise ValueError(
+            f"{files[1]}: MNIST labels are uint8 of shape (n_images,); got {labels.dtype} "
+            f"of shape {labels.shape}."
+        )
+    if labels.shape[0] != images.shape[0]:
+        raise ValueError(
+            f"MNIST files disagree: {images.shape[0]} images ({files[0]}) but "
+            f"{labels.shape[0]} labels ({files[1]})."
+        )
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"{files[1]}: MNIST labels are digits 0-9; got {int(labels.max())}.")
+
+
 def load_mnist(data_dir=None, *, subset="test", fallback="digits", verbose=True):
     """MNIST images and labels from IDX files, or scikit-learn's digits instead.
 
@@ -222,11 +246,7 @@ def load_mnist(data_dir=None, *, subset="test", fallback="digits", verbose=True)
             files=[],
         )
     images, labels = (load_idx(f) for f in files)
-    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-        raise ValueError(
-            f"MNIST files disagree: images of shape {images.shape} ({files[0]}) need "
-            f"labels of shape ({images.shape[0]},), got {labels.shape} ({files[1]})."
-        )
+    _check_mnist(images, labels, files)
     if verbose:
         print(f"Loaded MNIST {subset}: {images.shape[0]} images from {Path(files[0]).parent}.")
     return Bunch(

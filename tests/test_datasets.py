@@ -184,3 +184,33 @@ def test_real_mnist_test_set():
     assert mnist.data.min() == 0 and mnist.data.max() == 1
     # The well-known first labels of the MNIST test set.
     np.testing.assert_array_equal(mnist.target[:5], [7, 2, 1, 0, 4])
+
+
+def test_load_idx_names_a_corrupt_gzip_file(tmp_path):
+    # A flipped byte inside the deflate stream raised zlib.error, which the
+    # main job showed as a traceback.
+    compressed = bytearray(gzip.compress(idx_bytes(np.arange(4000, dtype=np.uint8) % 7)))
+    compressed[12] ^= 0xFF
+    path = write(tmp_path / "bad.gz", bytes(compressed))
+    with pytest.raises(ValueError, match="corrupt or truncated gzip") as info:
+        load_idx(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "message"),
+    [
+        (np.zeros((3, 28, 28), np.float32), np.zeros(3, np.uint8), r"images are uint8.*float32"),
+        (np.zeros((3, 784), np.uint8), np.zeros(3, np.uint8), r"images are uint8.*\(3, 784\)"),
+        (np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.float32), r"labels are uint8.*float32"),
+        (np.zeros((3, 28, 28), np.uint8), np.array([1, 99, 2], np.uint8), r"digits 0-9; got 99"),
+    ],
+    ids=["float images", "2-D images", "float labels", "label 99"],
+)
+def test_load_mnist_refuses_files_that_are_not_mnists(tmp_path, images, labels, message):
+    # Any IDX type was read: float pixels divided by 255 left [0, 1], float
+    # labels were truncated, and 2-D images were blamed on the labels.
+    write(tmp_path / "t10k-images-idx3-ubyte", idx_bytes(images))
+    write(tmp_path / "t10k-labels-idx1-ubyte", idx_bytes(labels))
+    with pytest.raises(ValueError, match=message):
+        load_mnist(tmp_path, verbose=False)

@@ -287,3 +287,28 @@ def test_export_onnx_without_the_extra_is_refused_before_training(capsys, monkey
     err = capsys.readouterr()
     assert "--export-onnx needs the onnx extra (pip install 'sknumpynet[onnx]')" in err.err
     assert "Training" not in err.out
+
+
+def test_save_and_export_onnx_through_a_symlink_to_one_file_are_refused(tmp_path, capsys):
+    # abspath saw two names, and the ONNX bytes overwrote the saved model.
+    link = tmp_path / "link.onnx"
+    link.symlink_to(tmp_path / "model.joblib")
+    argv = ["--save", str(tmp_path / "model.joblib"), "--export-onnx", str(link)]
+    assert "--save and --export-onnx must be different files" in _usage_error(argv, capsys)
+
+
+def test_a_network_too_large_to_build_is_a_usage_error_naming_hidden(capsys):
+    # numpy's OverflowError was a traceback; the fit starts, then refuses.
+    with pytest.raises(SystemExit) as info:
+        main(["--hidden", str(2**63), "--epochs", "1", "--quiet"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: --hidden 9223372036854775808: hidden_layer_sizes=" in err
+
+
+def test_an_mnist_folder_too_small_to_split_is_a_usage_error(capsys, tmp_path):
+    # One image per class: train_test_split's stratify error was a traceback.
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((10, 28, 28)))
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.arange(10))
+    err = _usage_error(["--dataset", "mnist", "--mnist-dir", str(tmp_path)], capsys)
+    assert "--dataset mnist: cannot split it into train and test sets" in err
