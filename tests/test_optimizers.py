@@ -179,6 +179,31 @@ def test_momentum_two_steps_by_hand():
     np.testing.assert_allclose(0.2 * state["velocity"], v2, rtol=1e-12)
 
 
+def test_rmsprop_two_steps_by_hand():
+    # PyTorch's documented RMSprop (torch.optim.RMSprop, alpha = rho, no momentum,
+    # not centered), the form of Tieleman & Hinton's lecture 6e with eps added
+    # outside the root: v_0 = 0, v_t = rho v_{t-1} + (1 - rho) g_t**2,
+    # w_t = w_{t-1} - lr g_t / (sqrt(v_t) + eps), no bias correction. With
+    # rho = 0.7, eps = 0.05, lr = 0.1, worked by hand:
+    #   v1 = 0.3 g1**2 = [0.3, 1.2, 0.075]
+    #   w1 = [0.5 - 0.1/(0.547723 + 0.05), -1 + 0.2/(1.095445 + 0.05),
+    #         2 - 0.05/(0.273861 + 0.05)] = [0.332698, -0.825395, 1.845613]
+    #   v2 = 0.7 v1 + 0.3 g2**2 = [0.237, 0.843, 0.7275]
+    #   w2 = w1 - 0.1 g2 / (sqrt(v2) + 0.05)
+    #      = [0.332698 - 0.03/0.536826, -0.825395 - 0.01/0.968150,
+    #         1.845613 + 0.15/0.902936] = [0.276814, -0.835724, 2.011738]
+    assert (HYPER["rho"], HYPER["epsilon"], LR) == (0.7, 0.05, 0.1)
+    opt = _make("rmsprop")
+    w = W0.copy()
+    state = opt.init_state(w)
+    opt.step(w, GRADS[0].copy(), state)
+    np.testing.assert_allclose(w, [0.332698, -0.825395, 1.845613], atol=2e-6)
+    opt.step(w, GRADS[1].copy(), state)
+    np.testing.assert_allclose(w, [0.276814, -0.835724, 2.011738], atol=2e-6)
+    # The state keeps the sum S = 0.7 g1**2 + g2**2, of which v2 is 0.3 S.
+    np.testing.assert_allclose(0.3 * state["square_avg"], [0.237, 0.843, 0.7275], rtol=1e-12)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_three_steps_match_the_formula(name):
     opt = _make(name)
