@@ -1,9 +1,11 @@
 """Settings that several test modules share (imported as ``from _shared import ...``)."""
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from sknumpynet.nn import OPTIMIZERS
 
@@ -12,14 +14,24 @@ STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if cls.stepwis
 
 # Each filter names a class and the start of one message only: DivergenceWarning
 # (a ConvergenceWarning) fails the test. A filter string splits at ":", so "."
-# stands for the colon in the message.
-TRAINING_WARNINGS = [
-    pytest.mark.filterwarnings("error::sknumpynet.exceptions.DivergenceWarning"),
-    pytest.mark.filterwarnings(
-        "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
-    ),
-    pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
-]
+# stands for the colon in the message. conftest.py makes these global.
+TRAINING_FILTERS = (
+    "error::sknumpynet.exceptions.DivergenceWarning",
+    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
+    "ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning",
+)
+TRAINING_WARNINGS = [pytest.mark.filterwarnings(arg) for arg in TRAINING_FILTERS]
+"""The global filters as marks, for a test whose module marks override them."""
+
+# The starts of the two messages of a fit stopped by its cap (regular expressions,
+# for ``warnings.filterwarnings(..., category=ConvergenceWarning)``).
+CAPPED_MESSAGES = ("Stochastic Optimizer: Maximum iterations", "L-BFGS stopped after")
+
+
+def ignore_capped_fits():
+    """In a ``warnings.catch_warnings()`` block: ignore exactly the capped-fit warnings."""
+    for message in CAPPED_MESSAGES:
+        warnings.filterwarnings("ignore", message=message, category=ConvergenceWarning)
 
 
 def learning_settings(epochs, full_batch_epochs):

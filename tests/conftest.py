@@ -10,9 +10,21 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _shared import TRAINING_FILTERS  # noqa: E402
 from sklearn.datasets import load_breast_cancer, load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+
+def pytest_configure(config):
+    """The training warnings' filters, for every test (see ``_shared.TRAINING_FILTERS``).
+
+    Added here rather than in pyproject.toml: pytest imports a filter's class
+    when it reads the configuration, before this module sets SCIPY_ARRAY_API.
+    A mark on a module or a test takes precedence over these.
+    """
+    for line in TRAINING_FILTERS:
+        config.addinivalue_line("filterwarnings", line)
 
 
 def _standardised_split(X, y, seed):

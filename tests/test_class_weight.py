@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from _shared import CLASSIFIER_LEARNS, STEP_OPTIMIZERS, TRAINING_WARNINGS
+from _shared import CLASSIFIER_LEARNS, STEP_OPTIMIZERS
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.linear_model import LogisticRegression
@@ -26,8 +26,6 @@ from sklearn.utils.estimator_checks import (
 
 from sknumpynet import ScratchMLPClassifier
 from sknumpynet.nn import OPTIMIZERS
-
-pytestmark = TRAINING_WARNINGS
 
 
 def _data(n=120, n_classes=3, weights=None, seed=0):

@@ -33,8 +33,6 @@ from joblib import parallel_config  # noqa: E402
 
 from sknumpynet.parallel import BLASThreadLimit  # noqa: E402  (needs distributed)
 
-# pytest splits this on ":", so the message stops before its own colon.
-MAX_ITER = "ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning"
 CLASSES = np.arange(10)
 
 
@@ -44,7 +42,7 @@ def _blas_threads():
 
 
 def _silence_iteration_cap():
-    # Workers do not inherit pytest's filters; this is the message MAX_ITER
+    # Workers do not inherit pytest's filters; this is the message conftest.py
     # silences in the test process, with its exact class.
     warnings.filterwarnings(
         "ignore", "Stochastic Optimizer: Maximum iterations", ConvergenceWarning
@@ -120,7 +118,6 @@ def _searches(digits):
     }
 
 
-@pytest.mark.filterwarnings(MAX_ITER)
 @pytest.mark.parametrize("case", ["grid-classifier", "random-regressor"])
 def test_search_on_dask_backend_matches_default_backend(client, digits, case):
     search, X, y = _searches(digits)[case]
@@ -140,7 +137,6 @@ def test_search_on_dask_backend_matches_default_backend(client, digits, case):
     assert search.best_params_ == best_params
 
 
-@pytest.mark.filterwarnings(MAX_ITER)
 def test_dask_ml_grid_search_matches_scikit_learn(client, digits):
     X, y = digits[0][:600], digits[1][:600]
     estimator = ScratchMLPClassifier(
@@ -179,7 +175,6 @@ def _incremental(estimator, X, y, passes, chunk_rows, client, **fit_kwargs):
 # number of epochs, batch size and seed. The training rows make whole blocks
 # of 64 rows, two full batches of 32 each (blocks that are no multiple of the
 # batch size end in a small batch each: noisier steps).
-@pytest.mark.filterwarnings(MAX_ITER)
 def test_incremental_classifier_reaches_in_core_accuracy(client, digits):
     X_train, X_test, y_train, y_test = train_test_split(
         *digits, train_size=21 * 64, stratify=digits[1], random_state=0
@@ -196,7 +191,6 @@ def test_incremental_classifier_reaches_in_core_accuracy(client, digits):
     assert model.score(X_test, y_test) == pytest.approx(in_core.score(X_test, y_test), abs=0.01)
 
 
-@pytest.mark.filterwarnings(MAX_ITER)
 def test_incremental_regressor_reaches_in_core_r2(client):
     X, y = make_regression(
         n_samples=2048, n_features=20, n_informative=10, noise=20.0, random_state=0
@@ -236,7 +230,6 @@ def test_incremental_on_cluster_equals_in_process(client, digits):
     assert remote.loss_curve_ == local.loss_curve_
 
 
-@pytest.mark.filterwarnings(MAX_ITER)
 def test_parallel_post_fit_predicts_chunk_wise(client, digits):
     X, y = digits
     model = ScratchMLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(X, y)

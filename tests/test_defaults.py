@@ -22,7 +22,6 @@ earlier defaults.  The whole benchmark (six named and fourteen other datasets) i
 
 import numpy as np
 import pytest
-from _shared import TRAINING_WARNINGS
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_iris, make_friedman1
 from sklearn.model_selection import cross_val_score, train_test_split
@@ -31,8 +30,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
-
-pytestmark = TRAINING_WARNINGS
 
 SEEDS = (0, 1, 2)
 

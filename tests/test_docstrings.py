@@ -10,7 +10,6 @@ import ast
 import inspect
 
 import pytest
-from _shared import TRAINING_WARNINGS
 from sklearn.datasets import make_classification, make_regression
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
@@ -21,8 +20,6 @@ docscrape = pytest.importorskip(
 )
 
 ESTIMATORS = [ScratchMLPClassifier, ScratchMLPRegressor]
-
-pytestmark = TRAINING_WARNINGS
 
 
 def _section(Estimator, title):

@@ -307,9 +307,6 @@ def test_encode_and_n_outputs_agree(name):
     )
 
 
-@pytest.mark.filterwarnings(
-    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
-)
 def test_heads_registered_later_are_accepted_by_name(monkeypatch):
     # The classifier's head options and the regressor's losses were built once
     # at import: a head registered afterwards was refused.

@@ -22,8 +22,6 @@ from sknumpynet import ScratchMLPClassifier  # noqa: E402
 from sknumpynet.exceptions import DivergenceWarning  # noqa: E402
 from sknumpynet.nn import ACTIVATIONS, OPTIMIZERS  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
-
 SETTINGS = settings(
     max_examples=100,
     deadline=None,

@@ -229,9 +229,6 @@ def test_mlp_initialize_is_reproducible_and_keeps_dtype(dtype):
         assert np.abs(b).max() <= np.sqrt(6.0 / sum(W.shape))
 
 
-@pytest.mark.filterwarnings(
-    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
-)
 def test_an_initializer_registered_later_is_accepted_by_name(monkeypatch):
     # INIT_OPTIONS was a tuple built at import: the estimators refused an
     # initializer registered afterwards from the user's own code.

@@ -27,12 +27,6 @@ import sknumpynet._data
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.nn import MLP
 
-pytestmark = pytest.mark.filterwarnings(
-    "error::RuntimeWarning",
-    "error::sknumpynet.exceptions.DivergenceWarning",
-    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
-)
-
 MiB = 2**20
 
 

@@ -27,9 +27,6 @@ def test_aligned_copy_is_an_equal_independent_array():
     assert src[0, 0] == 0
 
 
-@pytest.mark.filterwarnings(
-    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
-)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_fit_trains_on_aligned_weights_and_state(dtype):
     rng = np.random.default_rng(0)

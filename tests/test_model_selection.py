@@ -13,15 +13,6 @@ from sklearn.preprocessing import StandardScaler
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.nn import OPTIMIZERS
 
-# max_iter is small on purpose: every fit warns that max_iter (or L-BFGS's
-# cap) ended it.  Only those warnings are ignored (a filter string splits at
-# ":", so "." stands for the colon); a DivergenceWarning fails the test.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sknumpynet.exceptions.DivergenceWarning",
-    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
-    "ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning",
-)
-
 ESTIMATORS = [ScratchMLPClassifier, ScratchMLPRegressor]
 
 

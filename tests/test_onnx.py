@@ -15,7 +15,6 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _shared import TRAINING_WARNINGS
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
@@ -47,8 +46,6 @@ skl2onnx = _extra("skl2onnx")
 from skl2onnx.common.data_types import FloatTensorType  # noqa: E402
 
 import sknumpynet.onnx as sknumpynet_onnx  # noqa: E402
-
-pytestmark = TRAINING_WARNINGS
 
 DTYPES = [np.float32, np.float64]
 TOLERANCE = {np.dtype(np.float32): 2e-5, np.dtype(np.float64): 1e-9}

@@ -23,11 +23,6 @@ from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.exceptions import DivergenceWarning, TrainingInterruptedWarning
 from sknumpynet.nn.network import MLP
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning"),
-    pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
-]
-
 
 @pytest.fixture(scope="module")
 def digits():

@@ -24,16 +24,6 @@ from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor, __version__
 from sknumpynet.exceptions import InconsistentVersionWarning
 from sknumpynet.nn import OPTIMIZERS
 
-# Only the warning that max_iter ended training is expected (a filter string
-# splits at ":", so "." stands for the colon in the message); a DivergenceWarning
-# that a test does not catch itself fails it.
-pytestmark = pytest.mark.filterwarnings(
-    "error::RuntimeWarning",
-    "error::sknumpynet.exceptions.DivergenceWarning",
-    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
-    "ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning",
-)
-
 
 def _type_name(estimator):
     """The name skops gives the type, e.g. sknumpynet.classifier.ScratchMLPClassifier."""

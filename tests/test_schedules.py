@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _shared import STEP_OPTIMIZERS, TRAINING_WARNINGS
+from _shared import STEP_OPTIMIZERS
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -22,8 +22,6 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.exceptions import DivergenceWarning
 from sknumpynet.nn.schedules import ADAPTIVE_FLOOR, SCHEDULES
-
-pytestmark = TRAINING_WARNINGS
 
 SCHEDULE_NAMES = sorted(SCHEDULES)
 LR0 = 0.01

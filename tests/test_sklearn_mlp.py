@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from _shared import TRAINING_WARNINGS
 from numpy.testing import assert_allclose
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
@@ -16,8 +15,6 @@ from sknumpynet.nn import (
     OPTIMIZERS,
     REGRESSION_LOSSES,
 )
-
-pytestmark = TRAINING_WARNINGS
 
 SOLVERS = {
     "gd": "sgd",

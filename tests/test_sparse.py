@@ -10,11 +10,6 @@ from scipy.sparse._base import _spbase
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:Stochastic Optimizer:sklearn.exceptions.ConvergenceWarning"),
-    pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
-]
-
 FORMATS = {
     "csr_matrix": sp.csr_matrix,
     "csc_matrix": sp.csc_matrix,

@@ -23,12 +23,6 @@ import sknumpynet.nn.training
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.nn.schedules import SCHEDULES
 
-pytestmark = pytest.mark.filterwarnings(
-    "error::RuntimeWarning",
-    "error::sknumpynet.exceptions.DivergenceWarning",
-    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
-)
-
 CLASSES = np.arange(3)
 
 
@@ -126,7 +120,6 @@ def test_the_weights_a_call_committed_are_never_written_again():
     assert not np.array_equal(held, est.coefs_[0])
 
 
-@pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning")
 def test_a_stream_after_an_lbfgs_fit_continues_from_its_weights():
     (X, y), *_ = _chunks("classifier", k=1, rows=40)
     est = _make("classifier", optimizer="lbfgs", max_iter=5).fit(X, y)

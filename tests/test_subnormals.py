@@ -15,14 +15,11 @@ import functools
 
 import numpy as np
 import pytest
-from _shared import TRAINING_WARNINGS
 
 from sknumpynet import ScratchMLPClassifier
 from sknumpynet.nn import MLP, OPTIMIZERS, Trainer, lbfgs
 from sknumpynet.nn.optimizers import FLUSH_EVERY, Optimizer
 from sknumpynet.nn.subnormals import flush_subnormals, flush_work
-
-pytestmark = TRAINING_WARNINGS
 
 DTYPES = [np.float32, np.float64]
 N_ROWS = 32

@@ -26,13 +26,6 @@ from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.exceptions import DivergenceWarning
 from sknumpynet.nn import OPTIMIZERS
 
-pytestmark = [
-    pytest.mark.filterwarnings(
-        "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning"
-    ),
-    pytest.mark.filterwarnings("ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning"),
-]
-
 CLASSES = np.arange(3)
 
 

@@ -13,7 +13,6 @@ import re
 import numpy as np
 import pytest
 import sklearn
-from _shared import TRAINING_WARNINGS
 from scipy import sparse
 from sklearn.datasets import make_classification
 from sklearn.metrics import (
@@ -27,8 +26,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
-
-pytestmark = TRAINING_WARNINGS
 
 X_ALL, Y_ALL = make_classification(
     n_samples=160, n_features=5, n_informative=3, n_redundant=0, n_classes=3,
