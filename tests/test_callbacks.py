@@ -3,16 +3,13 @@
 Every fit or partial_fit call is one task with one subtask per epoch (per
 L-BFGS iteration); the hooks get the data the API defines; callbacks work
 standalone, in a Pipeline and propagated from GridSearchCV; a failing
-callback leaves the estimator as it was.  The last test runs without
-``sklearn.callback`` (scikit-learn < 1.9).
+callback leaves the estimator as it was.  test_callbacks_missing.py runs
+without ``sklearn.callback`` (scikit-learn < 1.9).
 """
 
 import copy
 import inspect
 import pickle
-import subprocess
-import sys
-import textwrap
 import warnings
 
 import numpy as np
@@ -26,14 +23,18 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+from sknumpynet.nn import OPTIMIZERS
 
 callback = pytest.importorskip(
-    "sklearn.callback", reason="scikit-learn < 1.9 has no callback API (see the last test)"
+    "sklearn.callback",
+    reason="scikit-learn < 1.9 has no callback API (see test_callbacks_missing.py)",
 )
 
 
 ESTIMATORS = [ScratchMLPClassifier, ScratchMLPRegressor]
-OPTIMIZERS = ["adam", "lbfgs"]
+# Every registered optimizer: the stepwise ones run epochs, the others (lbfgs)
+# iterations of their own loop.
+OPTIMIZER_NAMES = sorted(OPTIMIZERS)
 
 
 def _data(Estimator):
@@ -127,14 +128,14 @@ class Failing(Recorder):
         self._maybe_fail("teardown", context)
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_one_task_per_epoch(Estimator, optimizer):
     X, y = _data(Estimator)
     rec = Recorder()
     est = _small(Estimator, optimizer=optimizer).set_callbacks(rec)
     est.fit(X, y)
-    subtask = "iteration" if optimizer == "lbfgs" else "epoch"
+    subtask = "epoch" if OPTIMIZERS[optimizer].stepwise else "iteration"
 
     assert est.n_iter_ == est.max_iter  # a cap, not convergence, ended this fit
     assert [name for name, _, _ in rec.calls if name in ("setup", "teardown")] == [
@@ -246,14 +247,16 @@ def test_epochs_see_the_training_rows_and_weights():
     est.set_callbacks(rec).fit(X, y, sample_weight=sw)
     [(_, root)] = rec.hooks("begin", "fit")
     assert len(root["X"]) == 60 and np.array_equal(root["metadata"]["sample_weight"], sw)
-    for _, kwargs in rec.hooks("end", "epoch"):
+    epochs = rec.hooks("end", "epoch")
+    assert len(epochs) == est.n_iter_ == est.max_iter
+    for _, kwargs in epochs:
         assert len(kwargs["X"]) == len(kwargs["y"]) == 48  # without the held-out 20%
         rows = [np.flatnonzero((X == row).all(axis=1))[0] for row in kwargs["X"]]
         assert np.array_equal(kwargs["y"], y[rows])
         assert np.array_equal(kwargs["metadata"]["sample_weight"], sw[rows])
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
 def test_returning_true_stops_training(optimizer):
     X, y = _data(ScratchMLPClassifier)
     est = _small(ScratchMLPClassifier, optimizer=optimizer, max_iter=50)
@@ -294,7 +297,7 @@ def _progress_bar():
     return callback.ProgressBar()
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_progress_bar_standalone(Estimator, optimizer, capsys):
     X, y = _data(Estimator)
@@ -436,37 +439,3 @@ def test_verbose_still_prints_with_callbacks(capsys):
     X, y = _data(ScratchMLPClassifier)
     _small(ScratchMLPClassifier, verbose=1).set_callbacks(Recorder()).fit(X, y)
     assert capsys.readouterr().out.count("Iteration ") == 4
-
-
-def test_without_sklearn_callback_everything_else_works():
-    # scikit-learn < 1.9 simulated: sklearn.callback cannot be imported by the
-    # time sknumpynet is (scikit-learn's own modules that need it come first).
-    script = textwrap.dedent(
-        """
-        import sys
-        import warnings
-
-        import sklearn.model_selection, sklearn.pipeline  # noqa: F401
-        sys.modules["sklearn.callback"] = None
-        from sklearn.datasets import make_classification
-
-        from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
-
-        warnings.simplefilter("ignore")
-        X, y = make_classification(n_samples=40, n_features=4, random_state=0)
-        clf = ScratchMLPClassifier((5,), max_iter=3, verbose=1).fit(X, y)
-        clf.partial_fit(X, y)
-        ScratchMLPRegressor((5,), optimizer="lbfgs", max_iter=3).fit(X, y.astype(float))
-        print("fitted", clf.n_iter_, clf.score(X, y) >= 0)
-        try:
-            clf.set_callbacks()
-        except ImportError as exc:
-            print("ImportError:", exc)
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Iteration 3, loss" in done.stdout and "fitted 1 True" in done.stdout
-    assert "ImportError: set_callbacks needs scikit-learn >= 1.9" in done.stdout
