@@ -72,3 +72,46 @@ def traced_peak(call):
         return call(), tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def central_differences(objective, params, eps=1e-6):
+    """``(J(w + eps e_j) - J(w - eps e_j)) / (2 eps)`` for every entry ``w_j`` of ``params``.
+
+    The test suite's own finite differences, independent of the package's
+    :mod:`sknumpynet.nn.gradcheck`: ``objective()`` is evaluated with
+    ``params`` changed in place one entry at a time, and each entry is put
+    back afterwards.
+    """
+    numeric = np.empty(params.shape, dtype=np.float64)
+    for j in range(params.size):
+        saved = params[j]
+        params[j] = saved + eps
+        plus = objective()
+        params[j] = saved - eps
+        minus = objective()
+        params[j] = saved
+        numeric[j] = (plus - minus) / (2 * eps)
+    return numeric
+
+
+def gradient_check(net, X, Y, sample_weight=None, alpha=0.0, rng_seed=None, eps=1e-6):
+    """``(analytic, numeric, rel_error)`` for ``net.loss_grad`` at its current weights.
+
+    ``numeric`` is :func:`central_differences` of the objective that
+    ``loss_grad`` returns (with the dropout masks of a generator freshly
+    seeded with ``rng_seed`` at every evaluation, so that all of them
+    differentiate one thinned network; no dropout where it is None), and
+    ``rel_error = ||analytic - numeric|| / (||analytic|| + ||numeric||)``.
+    """
+
+    def rng():
+        return None if rng_seed is None else np.random.default_rng(rng_seed)
+
+    analytic = np.empty_like(net.params)
+    net.loss_grad(X, Y, analytic, sample_weight, alpha, rng=rng())
+    scratch = np.empty_like(net.params)
+    numeric = central_differences(
+        lambda: net.loss_grad(X, Y, scratch, sample_weight, alpha, rng=rng()), net.params, eps
+    )
+    denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    return analytic, numeric, float(np.linalg.norm(analytic - numeric) / denom)

@@ -11,8 +11,9 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _shared import gradient_check
 
-from sknumpynet.nn import ACTIVATIONS, HEADS, MLP, OPTIMIZERS, Trainer, check_gradients
+from sknumpynet.nn import ACTIVATIONS, HEADS, MLP, OPTIMIZERS, Trainer
 
 PAIRS = list(itertools.product(sorted(ACTIVATIONS), sorted(HEADS)))
 
@@ -95,7 +96,7 @@ def test_gradient_with_fixed_masks_matches_finite_differences(activation, head, 
     X, Y = _problem(head, rng)
     sw = rng.uniform(0.2, 3.0, size=X.shape[0])
     params = net.params.copy()
-    analytic, numeric, rel_error = check_gradients(net, X, Y, sw, 0.3, rng_seed=7)
+    analytic, numeric, rel_error = gradient_check(net, X, Y, sw, 0.3, rng_seed=7)
     assert rel_error < 1e-7, (rel_error, np.abs(analytic - numeric).max())
     np.testing.assert_array_equal(net.params, params)
     assert np.abs(analytic).max() > 1e-3  # the check compared something
@@ -117,8 +118,8 @@ def test_gradient_with_fixed_masks_and_sparse_input(rng):
     net = _network(["relu", "tanh"], "softmax", rng, dropout=[0.3, 0.5])
     X, Y = _problem("softmax", rng)
     X[rng.random(X.shape) < 0.5] = 0.0
-    dense, _, _ = check_gradients(net, X, Y, rng_seed=3)
-    analytic, _, rel_error = check_gradients(net, sp.csr_matrix(X), Y, rng_seed=3)
+    dense, _, _ = gradient_check(net, X, Y, rng_seed=3)
+    analytic, _, rel_error = gradient_check(net, sp.csr_matrix(X), Y, rng_seed=3)
     assert rel_error < 1e-7
     np.testing.assert_allclose(analytic, dense, rtol=1e-12, atol=1e-15)
 
@@ -214,7 +215,7 @@ def test_zero_rate_layer_is_left_alone(rng):
     net.loss_grad(X, Y, np.empty_like(net.params), rng=np.random.default_rng(0))
     first, second = _masks(net, 12)
     assert first is None and (second == 0).any()
-    assert check_gradients(net, X, Y, rng_seed=0)[2] < 1e-7
+    assert gradient_check(net, X, Y, rng_seed=0)[2] < 1e-7
 
 
 @pytest.mark.parametrize("head", sorted(HEADS))

@@ -3,6 +3,10 @@
 The gradient check runs for every activation x head pair of the registries
 (classification and regression heads), with and without sample weights and an
 L2 penalty, on two hidden layers, and once per head with a sparse CSR input.
+Its finite differences are the test suite's own (``_shared.gradient_check``);
+the package's checker, ``sknumpynet.nn.check_gradients``, is tested against
+them and against a gradient that is wrong on purpose, and the gradient of a
+network without hidden layers against its closed form.
 """
 
 import itertools
@@ -10,8 +14,17 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _shared import gradient_check
 
-from sknumpynet.nn import ACTIVATIONS, HEADS, MLP, OPTIMIZERS, check_gradients, forward_logits
+from sknumpynet.nn import (
+    ACTIVATIONS,
+    HEADS,
+    MLP,
+    OPTIMIZERS,
+    check_gradients,
+    forward_logits,
+    numerical_gradient,
+)
 
 PAIRS = list(itertools.product(sorted(ACTIVATIONS), sorted(HEADS)))
 STEP_OPTIMIZERS = [name for name, cls in sorted(OPTIMIZERS.items()) if hasattr(cls, "step")]
@@ -69,10 +82,65 @@ def test_gradient_matches_finite_differences(activation, head, weighted, alpha, 
     if weighted:
         sw[0] = 0.0  # a zero weight must simply drop the sample
     params_before = net.params.copy()
-    analytic, numeric, rel_error = check_gradients(net, X, Y, sw, alpha)
+    analytic, numeric, rel_error = gradient_check(net, X, Y, sw, alpha)
     assert rel_error < 1e-7, (rel_error, np.abs(analytic - numeric).max())
     np.testing.assert_array_equal(net.params, params_before)
     assert np.abs(analytic).max() > 1e-3  # the check compared something
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_linear_squared_error_gradient_has_its_closed_form(weighted, alpha, rng):
+    # No hidden layer, identity output, half squared error: by the documented
+    # objective J = (sum_i s_i ||x_i W + b - y_i||^2 / 2 + alpha / 2 ||W||^2) / S,
+    # with R = X W + b - Y and S = sum_i s_i,
+    #   dJ/dW = X^T diag(s) R / S + (alpha / S) W,   dJ/db = s^T R / S,
+    # i.e. X^T (X W + b - Y) / n + (alpha / n) W for unit weights.
+    n, n_features, n_outputs = 11, 4, 3
+    net = _network([], "identity", rng, n_features=n_features, n_outputs=n_outputs)
+    X, Y = rng.normal(size=(n, n_features)), rng.normal(size=(n, n_outputs))
+    s = rng.uniform(0.2, 3.0, size=n) if weighted else np.ones(n)
+    W, b = net.coefs[0].copy(), net.intercepts[0].copy()
+    R = X @ W + b - Y
+    S = s.sum()
+    expected = np.concatenate([(X.T @ (s[:, None] * R) / S + alpha / S * W).ravel(), s @ R / S])
+    grad = np.empty_like(net.params)
+    J = net.loss_grad(X, Y, grad, s if weighted else None, alpha)
+    np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-15)
+    assert J == pytest.approx((s @ (R**2).sum(axis=1) / 2 + alpha / 2 * (W**2).sum()) / S)
+
+
+def test_check_gradients_agrees_with_the_suites_finite_differences(rng):
+    net = _network(["tanh", "relu"], "softmax", rng)
+    X, Y = _problem("softmax", rng)
+    sw = rng.uniform(0.2, 3.0, size=X.shape[0])
+    ours, numeric, _ = gradient_check(net, X, Y, sw, 0.3)
+    analytic, theirs, rel_error = check_gradients(net, X, Y, sw, 0.3)
+    np.testing.assert_array_equal(analytic, ours)
+    np.testing.assert_allclose(theirs, numeric, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(numerical_gradient(net, X, Y, sw, 0.3), numeric, atol=1e-10)
+    assert rel_error < 1e-7
+
+
+@pytest.mark.parametrize("rng_seed", [None, 3], ids=["no dropout", "dropout"])
+def test_check_gradients_reports_a_wrong_gradient(rng_seed, rng, monkeypatch):
+    net = MLP([4, 5, 4, 3], ["tanh", "relu"], "softmax", dropout=[0.3, 0.3])
+    net.initialize("auto", rng)
+    X, Y = _problem("softmax", rng)
+    right, _, _ = gradient_check(net, X, Y, rng_seed=rng_seed)
+    loss_grad = net.loss_grad
+
+    def wrong_backward(X, Y, grad, *args, **kwargs):
+        # The objective is unchanged; its gradient is off in one weight.
+        J = loss_grad(X, Y, grad, *args, **kwargs)
+        grad[0] += 0.5 * np.linalg.norm(right)
+        return J
+
+    monkeypatch.setattr(net, "loss_grad", wrong_backward)
+    analytic, numeric, rel_error = check_gradients(net, X, Y, rng_seed=rng_seed)
+    np.testing.assert_allclose(numeric, right, rtol=1e-6, atol=1e-9)
+    assert analytic[0] != pytest.approx(numeric[0])
+    assert rel_error > 0.1
 
 
 @pytest.mark.parametrize("head", sorted(HEADS))
@@ -84,7 +152,7 @@ def test_sparse_input_gradient_matches_dense_and_finite_differences(head, contai
     sw = rng.uniform(0.2, 3.0, size=X.shape[0])
     g_dense = np.empty_like(net.params)
     J_dense = net.loss_grad(X, Y, g_dense, sw, 0.3)
-    analytic, numeric, rel_error = check_gradients(net, X_csr, Y, sw, 0.3)
+    analytic, numeric, rel_error = gradient_check(net, X_csr, Y, sw, 0.3)
     assert rel_error < 1e-7, (rel_error, np.abs(analytic - numeric).max())
     assert np.abs(analytic).max() > 1e-3  # the check compared something
     # Sparse x dense products only reorder the sums of the dense ones.
@@ -116,7 +184,7 @@ def test_per_layer_activations(activations, rng):
     assert net.activation_names == activations
     assert net.activations == [ACTIVATIONS[a] for a in activations]
     X, Y = _problem("softmax", rng)
-    _, _, rel_error = check_gradients(net, X, Y, alpha=0.1)
+    _, _, rel_error = gradient_check(net, X, Y, alpha=0.1)
     assert rel_error < 1e-7
     np.testing.assert_allclose(net.logits(X), _naive_logits(X, net), rtol=1e-12)
 
@@ -126,7 +194,7 @@ def test_linear_network_without_hidden_layers(rng):
     assert net.n_layers == 1
     X, Y = _problem("sigmoid", rng)
     np.testing.assert_allclose(net.logits(X), X @ net.coefs[0] + net.intercepts[0])
-    assert check_gradients(net, X, Y)[2] < 1e-7
+    assert gradient_check(net, X, Y)[2] < 1e-7
 
 
 def test_wrong_number_of_activations_raises():
@@ -250,7 +318,7 @@ def test_a_head_with_its_own_output_delta_needs_no_change_to_the_network(monkeyp
     net = MLP([3, 5, 2], ["tanh"], "cubic")
     net.initialize("auto", rng)
     X, Y = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
-    analytic, numeric, error = check_gradients(net, X, Y, alpha=0.1)
+    analytic, numeric, error = gradient_check(net, X, Y, alpha=0.1)
     assert error < 1e-7
     plain = MLP([3, 5, 2], ["tanh"], "identity")
     plain.params[...] = net.params
