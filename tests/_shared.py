@@ -1,5 +1,6 @@
 """Settings that several test modules share (imported as ``from _shared import ...``)."""
 
+import math
 import tracemalloc
 import warnings
 
@@ -63,6 +64,56 @@ def assert_same_fitted_state(a, b):
     assert sa.keys() == sb.keys()
     for key in sa:
         np.testing.assert_equal(sa[key], sb[key], err_msg=key)
+
+
+def weights(est):
+    """Copies of a fitted estimator's weight arrays: its ``coefs_``, then its ``intercepts_``."""
+    return [w.copy() for w in (*est.coefs_, *est.intercepts_)]
+
+
+def flat_weights(est):
+    """A fitted estimator's weights laid out like the network's flat ``params``."""
+    return np.concatenate([w.ravel() for w in (*est.coefs_, *est.intercepts_)])
+
+
+def assert_identical(a, b, path="state"):
+    """Equal bit for bit: arrays (values and dtype), dicts, lists and tuples, scalars."""
+    assert type(a) is type(b), path
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype, path
+        np.testing.assert_array_equal(a, b, err_msg=path)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            assert_identical(a[key], b[key], f"{path}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (u, v) in enumerate(zip(a, b, strict=True)):
+            assert_identical(u, v, f"{path}[{i}]")
+    elif isinstance(a, float) and math.isnan(a):
+        assert math.isnan(b), path
+    else:
+        assert a == b, path
+
+
+def assert_same_model(a, b, *, rtol=None, atol=0.0, records=True):
+    """Two fitted estimators hold the same weights (and, with ``records``, the same
+    ``loss_curve_``).
+
+    Bit for bit, dtypes included, without ``rtol``; within ``rtol`` and
+    ``atol`` with it (the loss curve within ``rtol``).
+    """
+    wa, wb = weights(a), weights(b)
+    if rtol is None:
+        assert_identical(wa, wb, "weights")
+        if records:
+            assert a.loss_curve_ == b.loss_curve_
+        return
+    assert len(wa) == len(wb)
+    for u, v in zip(wa, wb, strict=True):
+        np.testing.assert_allclose(u, v, rtol=rtol, atol=atol)
+    if records:
+        np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=rtol)
 
 
 def traced_peak(call):

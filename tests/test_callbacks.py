@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _shared import assert_identical
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -343,24 +344,6 @@ def _state(est):
     return copy.deepcopy({k: v for k, v in est.__dict__.items() if k not in skip})
 
 
-def _assert_same(a, b, where="state"):
-    assert type(a) is type(b), where
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), where
-        for key in a:
-            _assert_same(a[key], b[key], f"{where}[{key!r}]")
-    elif isinstance(a, list | tuple):
-        assert len(a) == len(b), where
-        for i, (x, z) in enumerate(zip(a, b, strict=True)):
-            _assert_same(x, z, f"{where}[{i}]")
-    elif isinstance(a, np.ndarray):
-        np.testing.assert_array_equal(a, b, err_msg=where)
-    elif isinstance(a, float) and np.isnan(a):
-        assert np.isnan(b), where
-    else:
-        assert a == b, where
-
-
 @pytest.mark.parametrize(
     "task, hook",
     [("root", "setup"), ("root", "begin"), ("epoch", "begin"), ("epoch", "end")]
@@ -383,7 +366,7 @@ def test_failing_callback_leaves_the_estimator_as_it_was(Estimator, call, task, 
     est.set_callbacks(rec, failing)
     with pytest.raises(RuntimeError, match=f"callback failed in {hook}"):
         method(X, y)
-    _assert_same(_state(est), before)
+    assert_identical(_state(est), before)
     assert est._skl_callbacks[0] is rec and est._skl_callbacks[1] is failing
     # Both were torn down, the one that failed included.
     assert [name for name, _, _ in rec.calls][-1] == "teardown"

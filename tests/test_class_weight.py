@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from _shared import CLASSIFIER_LEARNS, STEP_OPTIMIZERS
+from _shared import CLASSIFIER_LEARNS, STEP_OPTIMIZERS, assert_same_model
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.linear_model import LogisticRegression
@@ -66,14 +66,6 @@ def _clf(optimizer="adam", **params):
         "random_state": 0,
     }
     return ScratchMLPClassifier(**{**settings, **params})
-
-
-def _assert_same_model(a, b):
-    """Bit for bit: the same weights and the same training records."""
-    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
-        assert u.dtype == v.dtype
-        np.testing.assert_array_equal(u, v)
-    assert a.loss_curve_ == b.loss_curve_
 
 
 def _per_class(y, weights):
@@ -144,7 +136,7 @@ def test_dict_equals_the_same_sample_weight(optimizer, dtype):
     weighted = _clf(optimizer, class_weight=WEIGHTS3).fit(X, Y3)
     by_sample = _clf(optimizer).fit(X, Y3, sample_weight=_per_class(Y3, WEIGHTS3))
     assert weighted.coefs_[0].dtype == dtype
-    _assert_same_model(weighted, by_sample)
+    assert_same_model(weighted, by_sample)
     # ...and the weights change the model.
     assert not np.array_equal(weighted.coefs_[0], _clf(optimizer).fit(X, Y3).coefs_[0])
 
@@ -154,7 +146,7 @@ def test_balanced_equals_scikit_learns_sample_weight(optimizer):
     X, y = _data(weights=[0.6, 0.3, 0.1])
     balanced = _clf(optimizer, class_weight="balanced").fit(X, y)
     reference = _clf(optimizer).fit(X, y, sample_weight=compute_sample_weight("balanced", y))
-    _assert_same_model(balanced, reference)
+    assert_same_model(balanced, reference)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "lbfgs"])
@@ -162,7 +154,7 @@ def test_class_weight_multiplies_sample_weight(optimizer, rng):
     sample_weight = rng.uniform(0.5, 2.0, size=len(Y3))
     both = _clf(optimizer, class_weight=WEIGHTS3).fit(X3, Y3, sample_weight=sample_weight)
     product = _clf(optimizer).fit(X3, Y3, sample_weight=sample_weight * _per_class(Y3, WEIGHTS3))
-    _assert_same_model(both, product)
+    assert_same_model(both, product)
 
 
 def test_balanced_with_sample_weight_counts_the_weighted_rows():
@@ -175,7 +167,7 @@ def test_balanced_with_sample_weight_counts_the_weighted_rows():
     )
     both = _clf(class_weight="balanced").fit(X, y, sample_weight=sample_weight)
     product = _clf().fit(X, y, sample_weight=sample_weight * balanced[y])
-    _assert_same_model(both, product)
+    assert_same_model(both, product)
 
 
 def test_balanced_with_zero_weights_equals_leaving_the_rows_out():
@@ -219,7 +211,7 @@ def test_balanced_ignores_a_class_whose_rows_all_weigh_zero():
     )
     both = _clf(class_weight="balanced").fit(X, y, sample_weight=sample_weight)
     product = _clf().fit(X, y, sample_weight=sample_weight * np.r_[balanced, 0.0][y])
-    _assert_same_model(both, product)
+    assert_same_model(both, product)
     np.testing.assert_array_equal(both.classes_, [0, 1, 2])
 
 
@@ -227,7 +219,7 @@ def test_labels_left_out_of_the_dict_weigh_one():
     weights = {2: 4.0}
     partial = _clf(class_weight=weights).fit(X3, Y3)
     full = _clf(class_weight={0: 1.0, 1: 1.0, 2: 4.0}).fit(X3, Y3)
-    _assert_same_model(partial, full)
+    assert_same_model(partial, full)
 
 
 def test_string_labels():
@@ -235,7 +227,7 @@ def test_string_labels():
     weights = {"cat": 2.0, "eel": 0.25}
     weighted = _clf(class_weight=weights).fit(X3, labels)
     by_sample = _clf().fit(X3, labels, sample_weight=_per_class(labels, weights))
-    _assert_same_model(weighted, by_sample)
+    assert_same_model(weighted, by_sample)
 
 
 # ---- imbalanced data --------------------------------------------------------
@@ -281,7 +273,7 @@ def test_partial_fit_with_a_dict_equals_sample_weight(optimizer):
         by_sample.partial_fit(
             X3[rows], Y3[rows], classes=[0, 1, 2], sample_weight=_per_class(Y3[rows], WEIGHTS3)
         )
-    _assert_same_model(weighted, by_sample)
+    assert_same_model(weighted, by_sample)
 
 
 def test_partial_fit_refuses_balanced_like_sgdclassifier():

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _shared import assert_identical, weights
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
@@ -55,15 +56,6 @@ ESTIMATORS = [ScratchMLPClassifier, ScratchMLPRegressor]
 def _lbfgs(cls, **kwargs):
     params = {"hidden_layer_sizes": (8,), "optimizer": "lbfgs", "random_state": 0}
     return cls(**{**params, **kwargs})
-
-
-def _weights(est):
-    return [w.copy() for w in est.coefs_ + est.intercepts_]
-
-
-def _assert_weights_equal(a, b):
-    for u, v in zip(a, b, strict=True):
-        np.testing.assert_array_equal(u, v)
 
 
 def _count_evaluations(monkeypatch):
@@ -152,10 +144,10 @@ def test_partial_fit_is_refused(cls):
     assert "partial_fit is not available with optimizer='lbfgs'" in str(info.value.__cause__)
     assert not hasattr(est, "coefs_")
     est.fit(X, y)
-    before, curve = _weights(est), list(est.loss_curve_)
+    before, curve = weights(est), list(est.loss_curve_)
     with pytest.raises(AttributeError):
         est.partial_fit(X, y)
-    _assert_weights_equal(_weights(est), before)
+    assert_identical(weights(est), before)
     assert est.loss_curve_ == curve
     assert hasattr(est.set_params(optimizer="adam"), "partial_fit")
 
@@ -181,7 +173,7 @@ def test_step_settings_do_not_change_the_model(cls, ignored):
         warnings.simplefilter("error", UserWarning)
         warnings.filterwarnings("ignore", CAP, ConvergenceWarning)
         est = _lbfgs(cls, max_iter=20, **ignored).fit(X, y)
-    _assert_weights_equal(_weights(est), _weights(reference))
+    assert_identical(weights(est), weights(reference))
     assert est.loss_curve_ == reference.loss_curve_
     assert est.n_iter_ == reference.n_iter_
     # Nothing was held out: no validation records.
@@ -219,7 +211,7 @@ def test_integer_sample_weight_equals_repeating_rows(cls):
         np.repeat(X, counts, axis=0), np.repeat(y, counts)
     )
     np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-7)
-    for a, b in zip(_weights(weighted), _weights(repeated), strict=True):
+    for a, b in zip(weights(weighted), weights(repeated), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)
 
 
@@ -227,7 +219,7 @@ def test_integer_sample_weight_equals_repeating_rows(cls):
 def test_float32_stays_float32(cls):
     X, y = DATA[cls]()
     est = _lbfgs(cls, max_iter=10).fit(X.astype(np.float32), y)
-    assert all(w.dtype == np.float32 for w in _weights(est))
+    assert all(w.dtype == np.float32 for w in weights(est))
     assert np.isfinite(est.loss_)
     out = est.predict_proba(X) if cls is ScratchMLPClassifier else est.predict(X)
     assert out.dtype == np.float32
@@ -269,7 +261,7 @@ def _from_the_same_start(ours, sk, X, y, max_iter):
     """
     ours.set_params(max_iter=1, warm_start=True).fit(X, y)
     n_layers = len(ours.coefs_)
-    start = _weights(ours)
+    start = weights(ours)
     sk.set_params(max_iter=1, warm_start=True).fit(X, y)
     sk.coefs_, sk.intercepts_ = start[:n_layers], start[n_layers:]
     ours.set_params(max_iter=max_iter).fit(X, y)
@@ -305,7 +297,7 @@ def test_same_start_gives_scikit_learns_model(make, loss):
     _from_the_same_start(ours, sk, X, y, max_iter=15)
     assert ours.n_iter_ == sk.n_iter_
     np.testing.assert_allclose(ours.loss_, sk.loss_, rtol=1e-8)
-    for a, b in zip(_weights(ours), sk.coefs_ + sk.intercepts_, strict=True):
+    for a, b in zip(weights(ours), sk.coefs_ + sk.intercepts_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
 
 

@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _shared import gradient_check
+from _shared import STEP_OPTIMIZERS, gradient_check
 
 from sknumpynet.nn import (
     ACTIVATIONS,
@@ -27,7 +27,6 @@ from sknumpynet.nn import (
 )
 
 PAIRS = list(itertools.product(sorted(ACTIVATIONS), sorted(HEADS)))
-STEP_OPTIMIZERS = [name for name, cls in sorted(OPTIMIZERS.items()) if hasattr(cls, "step")]
 
 
 def _problem(head, rng, n=9, n_features=4, n_columns=3, dtype=np.float64):

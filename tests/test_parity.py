@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _shared import STEP_OPTIMIZERS
+from _shared import STEP_OPTIMIZERS, assert_identical, weights
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -58,30 +58,6 @@ def _state(est):
     """Everything an estimator keeps but a stream's workspace (``_stream``: the
     network and buffers a run of partial_fit calls reuses, no fitted state)."""
     return {k: v for k, v in est.__dict__.items() if k != "_stream"}
-
-
-def _weights(est):
-    return [w.copy() for w in est.coefs_ + est.intercepts_]
-
-
-def _assert_identical(a, b, path="state"):
-    """Equal bit for bit: arrays (values and dtype), containers, scalars."""
-    assert type(a) is type(b), path
-    if isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype, path
-        np.testing.assert_array_equal(a, b, err_msg=path)
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for key in a:
-            _assert_identical(a[key], b[key], f"{path}[{key!r}]")
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), path
-        for i, (u, v) in enumerate(zip(a, b, strict=True)):
-            _assert_identical(u, v, f"{path}[{i}]")
-    elif isinstance(a, float) and math.isnan(a):
-        assert math.isnan(b), path
-    else:
-        assert a == b, path
 
 
 def _fail_on_call(monkeypatch, k, exc=RuntimeError):
@@ -220,7 +196,7 @@ def test_partial_fit_refuses_early_stopping(fitted, digits):
     ours.set_params(early_stopping=True)
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
         ours.partial_fit(X, y, classes=classes)
-    _assert_identical(
+    assert_identical(
         {k: v for k, v in _state(ours).items() if k != "early_stopping"},
         {k: v for k, v in before.items() if k != "early_stopping"},
     )
@@ -233,10 +209,10 @@ def test_warm_fit_without_some_classes_is_refused(digits):
     with pytest.raises(ValueError, match="warm_start"):
         sk.fit(X[some], y[some])
     ours = _clf(warm_start=True).fit(X, y)
-    before = _weights(ours)
+    before = weights(ours)
     with pytest.raises(ValueError, match="warm_start can only be used where y has the same"):
         ours.fit(X[some], y[some])
-    _assert_identical(_weights(ours), before)
+    assert_identical(weights(ours), before)
     np.testing.assert_array_equal(ours.classes_, np.arange(10))
 
 
@@ -250,7 +226,7 @@ def test_float32_and_float64_fits_are_the_same_network(init, optimizer, digits):
     est32 = _clf(init=init, optimizer=optimizer, max_iter=2).fit(X.astype(np.float32), y)
     est64 = _clf(init=init, optimizer=optimizer, max_iter=2).fit(X, y)
     assert est32.coefs_[0].dtype == np.float32 and est64.coefs_[0].dtype == np.float64
-    for a, b in zip(_weights(est32), _weights(est64), strict=True):
+    for a, b in zip(weights(est32), weights(est64), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(est32.predict_proba(X), est64.predict_proba(X), atol=1e-4)
     assert (est32.predict(X) == est64.predict(X)).mean() > 0.99
@@ -281,9 +257,9 @@ def test_logistic_is_sigmoid_bit_for_bit(cls, init, digits):
     params = {"init": init, "hidden_layer_sizes": (8, 6)}
     logistic = _est(cls, activation="logistic", **params).fit(X, y)
     sigmoid = _est(cls, activation="sigmoid", **params).fit(X, y)
-    _assert_identical(_weights(logistic), _weights(sigmoid))
+    assert_identical(weights(logistic), weights(sigmoid))
     assert logistic.loss_curve_ == sigmoid.loss_curve_
-    _assert_identical(logistic.predict(X), sigmoid.predict(X))
+    assert_identical(logistic.predict(X), sigmoid.predict(X))
 
 
 @pytest.mark.parametrize("activation, k", [("relu", 6.0), ("tanh", 6.0), ("logistic", 2.0)])
@@ -333,8 +309,8 @@ def test_failed_warm_fit_leaves_everything_as_it_was(optimizer, cls, digits, mon
         est.fit(X, y)
     assert len(calls) == k
     for name in ("coefs_", "intercepts_", "loss_curve_", "n_iter_", "t_", "_optimizer_state"):
-        _assert_identical(getattr(est, name, None), before.get(name), name)
-    _assert_identical(_state(est), before)
+        assert_identical(getattr(est, name, None), before.get(name), name)
+    assert_identical(_state(est), before)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "nesterov", "sgd"])
@@ -349,9 +325,9 @@ def test_failed_partial_fit_leaves_everything_as_it_was(optimizer, cls, digits, 
     with pytest.raises(RuntimeError, match="injected failure"):
         est.partial_fit(X, y)
     for name in ("coefs_", "intercepts_", "loss_curve_", "n_iter_", "t_", "_optimizer_state"):
-        _assert_identical(getattr(est, name, None), before.get(name), name)
+        assert_identical(getattr(est, name, None), before.get(name), name)
     assert est._optimizer_state["t"] == 12
-    _assert_identical(_state(est), before)
+    assert_identical(_state(est), before)
 
 
 def test_failed_fit_keeps_the_very_hyperparameter_objects(digits, monkeypatch):
@@ -420,6 +396,6 @@ def test_k_partial_fits_equal_fit_with_max_iter_k(optimizer, cls, digits):
     kwargs = {"classes": np.unique(y)} if cls is ScratchMLPClassifier else {}
     for _ in range(4):
         stepped.partial_fit(X, y, **kwargs)
-    _assert_identical(_weights(stepped), _weights(fitted))
+    assert_identical(weights(stepped), weights(fitted))
     assert stepped.loss_curve_ == fitted.loss_curve_
     assert stepped.t_ == fitted.t_

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _shared import learning_settings
+from _shared import assert_same_model, learning_settings
 from scipy.sparse import csr_matrix
 from scipy.special import xlogy
 from sklearn.datasets import load_diabetes
@@ -74,11 +74,6 @@ def _penalty(coefs, alpha, n):
     return alpha / (2 * n) * sum(float((W**2).sum()) for W in coefs)
 
 
-def _assert_same_weights(a, b, **tol):
-    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
-        np.testing.assert_allclose(u, v, **tol)
-
-
 # ---- learning: every loss, activation, initialisation and optimizer -------
 
 
@@ -136,7 +131,7 @@ def test_logistic_and_sigmoid_regressors_are_identical():
     X, y = _data()
     a = _reg(activation="logistic").fit(X, y)
     b = _reg(activation="sigmoid").fit(X, y)
-    _assert_same_weights(a, b, rtol=0, atol=0)
+    assert_same_model(a, b, records=False)
 
 
 # ---- the objective against outside references ----------------------------
@@ -308,7 +303,7 @@ def test_single_column_y_warns_and_is_one_output_predicted_in_1d(method):
     flat = _reg()
     for _ in range(2):
         getattr(flat, method)(X, y)
-    _assert_same_weights(ours, flat, rtol=0, atol=0)
+    assert_same_model(ours, flat, records=False)
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
@@ -393,7 +388,7 @@ def test_integer_sample_weight_equals_repeating_rows(loss):
     weighted = _reg(loss=loss, **params).fit(X, y, sample_weight=counts)
     repeated = _reg(loss=loss, **params).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts, 0))
     np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-10)
-    _assert_same_weights(weighted, repeated, rtol=1e-8, atol=1e-12)
+    assert_same_model(weighted, repeated, records=False, rtol=1e-8, atol=1e-12)
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "lbfgs"])
@@ -404,7 +399,7 @@ def test_zero_sample_weight_equals_dropping_rows(optimizer):
     weighted = _reg(**params).fit(X, y, sample_weight=keep.astype(float))
     dropped = _reg(**params).fit(X[keep], y[keep])
     np.testing.assert_allclose(weighted.loss_curve_, dropped.loss_curve_, rtol=1e-8)
-    _assert_same_weights(weighted, dropped, rtol=1e-6, atol=1e-10)
+    assert_same_model(weighted, dropped, records=False, rtol=1e-6, atol=1e-10)
 
 
 def test_all_zero_sample_weight_is_refused():
@@ -479,7 +474,7 @@ def test_partial_fit_equals_fit_without_shuffling():
     for _ in range(3):
         stepped.partial_fit(X, y)
     assert stepped.loss_curve_ == fitted.loss_curve_
-    _assert_same_weights(stepped, fitted, rtol=0, atol=0)
+    assert_same_model(stepped, fitted, records=False)
 
 
 def test_warm_start_continues_from_the_previous_weights():
@@ -502,7 +497,7 @@ def test_a_sparse_y_fits_like_its_dense_copy():
     X, Y = _data(n_outputs=2)
     dense = _reg(max_iter=3).fit(X, Y)
     sparse = _reg(max_iter=3).fit(X, csr_matrix(Y))
-    _assert_same_weights(sparse, dense, rtol=0, atol=0)
+    assert_same_model(sparse, dense, records=False)
     val = _reg(max_iter=3).fit(X, Y, X_val=X[:20], y_val=csr_matrix(Y[:20]))
     assert len(val.validation_scores_) == val.n_iter_
 

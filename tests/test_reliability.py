@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from _shared import assert_same_fitted_state
+from _shared import assert_same_fitted_state, flat_weights
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -48,11 +48,6 @@ def _small(**params):
     return ScratchMLPClassifier(
         **{"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, **params}
     )
-
-
-def _flat(clf):
-    """The fitted weights laid out like the network's flat ``params``."""
-    return np.concatenate([a.ravel() for a in [*clf.coefs_, *clf.intercepts_]])
 
 
 def _mean_nll(clf, X, y):
@@ -177,7 +172,7 @@ def test_first_partial_fit_rejects_labels_outside_classes():
 
 def test_partial_fit_rejects_unseen_labels_and_other_classes():
     clf = _small().partial_fit(X_OK, Y_OK, classes=[0, 1])
-    before = _flat(clf)
+    before = flat_weights(clf)
     y_new = np.where(np.arange(20) == 3, 7, Y_OK)
     with pytest.raises(ValueError, match=re.escape("labels not in classes_ [0, 1]: [7]")):
         clf.partial_fit(X_OK, y_new)
@@ -190,7 +185,7 @@ def test_partial_fit_rejects_unseen_labels_and_other_classes():
     # A label that does not even compare with the classes (a TypeError before).
     with pytest.raises(ValueError, match="Unknown label type"):
         clf.partial_fit(X_OK, np.where(np.arange(20) == 3, None, Y_OK).astype(object))
-    np.testing.assert_array_equal(_flat(clf), before)
+    np.testing.assert_array_equal(flat_weights(clf), before)
 
 
 def test_partial_fit_rejects_another_number_of_label_columns():
@@ -631,10 +626,10 @@ def test_a_loss_not_finite_at_the_start_from_huge_x_names_x(optimizer):
 def test_partial_fit_refuses_float64_beyond_the_float32_model_range():
     X, y = _data()
     clf = _small().fit(X.astype(np.float32), y)
-    before = _flat(clf)
+    before = flat_weights(clf)
     with pytest.raises(ValueError, match=r"beyond the range of float32"):
         clf.partial_fit(X * 1e300, y)
-    np.testing.assert_array_equal(_flat(clf), before)
+    np.testing.assert_array_equal(flat_weights(clf), before)
 
 
 def test_a_float32_model_refuses_targets_and_validation_data_beyond_its_range():
@@ -736,7 +731,7 @@ def test_divergence_keeps_the_weights_of_the_best_epoch(case, early_stopping):
     # The same seed replays the same epochs: stopping after the best one
     # must give exactly the weights that were kept.
     replay = _small(max_iter=best_epoch, early_stopping=early_stopping, **params).fit(X, y)
-    np.testing.assert_array_equal(_flat(clf), _flat(replay))
+    np.testing.assert_array_equal(flat_weights(clf), flat_weights(replay))
     # Kept weights are sound, not those of the exploding step.  (With early
     # stopping they are the best-scoring epoch's, which at these learning rates
     # can have a loss of a few hundred, still far below the divergence limit.)
@@ -776,7 +771,7 @@ def test_a_first_step_that_explodes_keeps_the_starting_weights():
     # The same seed draws the same starting weights and biases, which a step of
     # 1e-300 leaves as they are.
     start = _small(optimizer="gd", learning_rate_init=1e-300, max_iter=1).fit(X, y)
-    np.testing.assert_array_equal(_flat(clf), _flat(start))
+    np.testing.assert_array_equal(flat_weights(clf), flat_weights(start))
     assert _mean_nll(clf, X, y) < SOUND_LOSS
 
 
@@ -787,17 +782,17 @@ def test_divergence_in_partial_fit_keeps_the_previous_weights(batch_size):
     X, y = _data()
     clf = _small(optimizer="sgd", learning_rate_init=0.01, batch_size=batch_size)
     clf.partial_fit(X, y, classes=[0, 1, 2])
-    before = _flat(clf)
+    before = flat_weights(clf)
     clf.set_params(learning_rate_init=1e4)
     with pytest.warns(DivergenceWarning, match="learning_rate_init=10000.0 is too high"):
         clf.partial_fit(X, y)
-    np.testing.assert_array_equal(_flat(clf), before)
+    np.testing.assert_array_equal(flat_weights(clf), before)
     # Lowering the learning rate resumes from the kept weights.
     clf.set_params(learning_rate_init=0.01)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
         clf.partial_fit(X, y)
-    assert not np.array_equal(_flat(clf), before)
+    assert not np.array_equal(flat_weights(clf), before)
     _assert_probabilities(clf.predict_proba(X), len(X), 3)
 
 
@@ -819,7 +814,7 @@ def test_divergence_caught_from_non_finite_weights_after_a_finite_loss(monkeypat
     with pytest.warns(DivergenceWarning, match="NaN or infinite"):
         clf = _small(max_iter=10, tol=0.0).fit(X, y)
     assert clf.n_iter_ == 2
-    np.testing.assert_array_equal(_flat(clf), calls[1])
+    np.testing.assert_array_equal(flat_weights(clf), calls[1])
 
 
 def test_sane_learning_rates_do_not_trigger_divergence():
@@ -879,8 +874,8 @@ def test_ctrl_c_stops_at_a_batch_boundary_and_keeps_the_weights(monkeypatch, opt
     assert signal.getsignal(signal.SIGINT) is handler_before
     # Stopped right after the step during which Ctrl-C arrived, not mid-step.
     assert len(recorder.snapshots) == interrupt_step
-    np.testing.assert_array_equal(_flat(clf), recorder.snapshots[-1])
-    assert np.all(np.isfinite(_flat(clf)))
+    np.testing.assert_array_equal(flat_weights(clf), recorder.snapshots[-1])
+    assert np.all(np.isfinite(flat_weights(clf)))
     # Only whole epochs are counted.
     assert clf.n_iter_ == 2 and clf.t_ == 2 * len(X) and len(clf.loss_curve_) == 2
     assert clf._optimizer_state["t"] == interrupt_step
@@ -890,7 +885,7 @@ def test_ctrl_c_stops_at_a_batch_boundary_and_keeps_the_weights(monkeypatch, opt
     clf.partial_fit(X, y)
     assert clf.n_iter_ == 1 and clf.t_ == 3 * len(X) and len(clf.loss_curve_) == 3
     assert clf._optimizer_state["t"] == interrupt_step + batches_per_epoch
-    assert not np.array_equal(_flat(clf), recorder.snapshots[-1])
+    assert not np.array_equal(flat_weights(clf), recorder.snapshots[-1])
 
 
 @pytest.mark.skipif(
@@ -915,7 +910,7 @@ def test_ctrl_c_from_another_thread_during_a_long_fit(monkeypatch):
         clf.fit(X, y)
     timers[0].join()
     assert clf.n_iter_ < 100_000
-    np.testing.assert_array_equal(_flat(clf), recorder.snapshots[-1])
+    np.testing.assert_array_equal(flat_weights(clf), recorder.snapshots[-1])
     assert clf.t_ == clf.n_iter_ * len(X)
     assert clf._optimizer_state["t"] == len(recorder.snapshots)
     _assert_probabilities(clf.predict_proba(X), len(X), 3)
@@ -935,7 +930,7 @@ def test_ctrl_c_with_early_stopping_keeps_the_best_validated_weights(monkeypatch
     monkeypatch.undo()
     best = int(np.argmax(clf.validation_scores_)) + 1
     replay = _small(batch_size=30, early_stopping=True, max_iter=best, tol=0.0).fit(X, y)
-    np.testing.assert_array_equal(_flat(clf), _flat(replay))
+    np.testing.assert_array_equal(flat_weights(clf), flat_weights(replay))
 
 
 @pytest.mark.skipif(
@@ -1003,7 +998,7 @@ def _ctrl_c_during_partial_fit(monkeypatch):
     monkeypatch.undo()
     clf.partial_fit(X, y)
     twin.partial_fit(X, y)
-    np.testing.assert_array_equal(_flat(clf), _flat(twin))
+    np.testing.assert_array_equal(flat_weights(clf), flat_weights(twin))
     assert clf.t_ == twin.t_ == 2 * len(X)
 
 
@@ -1028,10 +1023,10 @@ def test_same_random_state_gives_bit_identical_weights(optimizer, dtype):
     a = _small(random_state=7, **params).fit(X, y)
     b = _small(random_state=7, **params).fit(X, y)
     c = _small(random_state=8, **params).fit(X, y)
-    np.testing.assert_array_equal(_flat(a), _flat(b))
+    np.testing.assert_array_equal(flat_weights(a), flat_weights(b))
     assert a.loss_curve_ == b.loss_curve_
-    assert not np.array_equal(_flat(a), _flat(c))
-    assert _flat(a).dtype == dtype
+    assert not np.array_equal(flat_weights(a), flat_weights(c))
+    assert flat_weights(a).dtype == dtype
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
@@ -1064,7 +1059,7 @@ def test_reproducible_with_random_state_instances_early_stopping_and_partial_fit
         pf = _small(random_state=11)
         for chunk in np.array_split(np.arange(len(X)), 3):
             pf.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
-        fits.append((_flat(es), _flat(pf)))
+        fits.append((flat_weights(es), flat_weights(pf)))
     np.testing.assert_array_equal(fits[0][0], fits[1][0])
     np.testing.assert_array_equal(fits[0][1], fits[1][1])
 
@@ -1086,11 +1081,11 @@ def test_concurrent_fits_of_clones_equal_serial_fits():
     X, y = _data()
     base = _small(max_iter=4)
     seeds = [0, 1, 2, 3]
-    serial = [_flat(clone(base).set_params(random_state=s).fit(X, y)) for s in seeds]
+    serial = [flat_weights(clone(base).set_params(random_state=s).fit(X, y)) for s in seeds]
     with ThreadPoolExecutor(max_workers=4) as pool:
         fitted = list(pool.map(lambda s: clone(base).set_params(random_state=s).fit(X, y), seeds))
     for clf, expected in zip(fitted, serial, strict=True):
-        np.testing.assert_array_equal(_flat(clf), expected)
+        np.testing.assert_array_equal(flat_weights(clf), expected)
 
 
 def test_convergence_warning_is_still_a_warning_not_an_error():
@@ -1149,7 +1144,7 @@ def test_column_major_input_trains_like_row_major_input():
     X, y = _data()
     a = _small().fit(np.ascontiguousarray(X), y)
     b = _small().fit(np.asfortranarray(X), y)
-    np.testing.assert_array_equal(_flat(a), _flat(b))
+    np.testing.assert_array_equal(flat_weights(a), flat_weights(b))
 
 
 def test_each_warm_fit_gets_its_full_patience():

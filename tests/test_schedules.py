@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _shared import STEP_OPTIMIZERS
+from _shared import STEP_OPTIMIZERS, assert_same_model
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -50,15 +50,6 @@ def _ours(cls=ScratchMLPClassifier, **params):
         "random_state": 0,
     }
     return cls(**{**settings, **params})
-
-
-def _weights(est):
-    return [w.copy() for w in est.coefs_ + est.intercepts_]
-
-
-def _assert_same_weights(a, b):
-    for u, v in zip(_weights(a), _weights(b), strict=True):
-        np.testing.assert_array_equal(u, v)
 
 
 def _recording(base):
@@ -184,7 +175,7 @@ def test_invscaling_without_power_is_constant():
     constant = _ours().fit(X, Y)
     flat = _ours(learning_rate="invscaling", power_t=0.0).fit(X, Y)
     assert flat.learning_rates_ == [LR0] * 4
-    _assert_same_weights(flat, constant)
+    assert_same_model(flat, constant, records=False)
 
 
 # ---- the rate is the step size ----------------------------------------------------
@@ -202,7 +193,7 @@ def test_each_epoch_steps_with_the_scheduled_rate(optimizer, schedule):
         scheduled.partial_fit(X, Y, classes=CLASSES)
         stepped.set_params(learning_rate_init=scheduled.learning_rates_[epoch])
         stepped.partial_fit(X, Y, classes=CLASSES)
-    _assert_same_weights(scheduled, stepped)
+    assert_same_model(scheduled, stepped, records=False)
     # ...and the schedule changed the rate, and so the model.
     assert scheduled.learning_rates_[-1] < LR0
     constant = _ours(**params)
@@ -271,7 +262,7 @@ def test_pickle_between_partial_fit_calls_continues_the_schedule(schedule):
         for _ in range(3):
             est.partial_fit(X, Y, classes=CLASSES)
     assert restored.learning_rates_ == ours.learning_rates_
-    _assert_same_weights(restored, ours)
+    assert_same_model(restored, ours, records=False)
     if schedule != "constant":
         assert ours.learning_rates_[-1] < ours.learning_rates_[2]
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _shared import STEP_OPTIMIZERS
 
 from sknumpynet.nn import (
     MLP,
@@ -12,9 +13,6 @@ from sknumpynet.nn import (
     Trainer,
     full_batch_loss_grad,
 )
-
-# Trainer takes steps; entries without step() (L-BFGS) run whole fits instead.
-STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if hasattr(cls, "step"))
 
 
 class RecordingMLP(MLP):

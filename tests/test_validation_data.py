@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 import sklearn
+from _shared import assert_same_model, weights
 from scipy import sparse
 from sklearn.datasets import make_classification
 from sklearn.metrics import (
@@ -56,16 +57,6 @@ def _reg(**params):
     return ScratchMLPRegressor(**{**SMALL, **params})
 
 
-def _weights(est):
-    return [w.copy() for w in est.coefs_ + est.intercepts_]
-
-
-def _assert_same_model(a, b):
-    for u, v in zip(_weights(a), _weights(b), strict=True):
-        np.testing.assert_array_equal(u, v)
-    assert a.loss_curve_ == b.loss_curve_
-
-
 # ---- scored every epoch ------------------------------------------------------------
 
 
@@ -92,7 +83,7 @@ def test_sample_weight_val_changes_the_records():
     weighted = _clf().fit(X, Y, X_val=X_VAL, y_val=Y_VAL, sample_weight_val=W_VAL)
     assert weighted.validation_loss_curve_ != plain.validation_loss_curve_
     # ...and nothing else: training is the same.
-    _assert_same_model(weighted, plain)
+    assert_same_model(weighted, plain)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "lbfgs"])
@@ -119,7 +110,7 @@ def test_poisson_validation_loss_is_half_the_deviance():
 def test_validation_does_not_change_training():
     with_val = _clf().fit(X, Y, X_val=X_VAL, y_val=Y_VAL)
     without = _clf().fit(X, Y)
-    _assert_same_model(with_val, without)
+    assert_same_model(with_val, without)
     assert without.validation_scores_ is None
     assert without.validation_loss_curve_ is None
 
@@ -185,13 +176,13 @@ def test_lbfgs_scores_every_iteration_and_ignores_early_stopping():
 def test_the_model_keeps_the_dtype_of_X(dtypes):
     train, val = dtypes
     clf = _clf().fit(X.astype(train), Y, X_val=X_VAL.astype(val), y_val=Y_VAL)
-    assert all(w.dtype == train for w in _weights(clf))
+    assert all(w.dtype == train for w in weights(clf))
     tol = 1e-5 if train == np.float32 else 1e-10
     # X_val is read in its own dtype, then cast to the model's.
     loss = log_loss(Y_VAL, clf.predict_proba(X_VAL.astype(val)))
     assert clf.validation_loss_curve_[-1] == pytest.approx(loss, rel=tol)
     # Training in float32 is unchanged by the validation set's dtype.
-    _assert_same_model(clf, _clf().fit(X.astype(train), Y))
+    assert_same_model(clf, _clf().fit(X.astype(train), Y))
 
 
 def test_sparse_validation_set_equals_dense():
@@ -235,7 +226,7 @@ def test_pipeline_routes_and_transforms_the_validation_set():
         y_val=Y_VAL,
         sample_weight_val=W_VAL,
     )
-    _assert_same_model(piped, direct)
+    assert_same_model(piped, direct)
     assert piped.validation_scores_ == direct.validation_scores_
     assert piped.validation_loss_curve_ == direct.validation_loss_curve_
     # Without transform_input the raw rows reach the MLP: other records.
