@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from sknumpynet import ScratchMLPClassifier  # noqa: E402
 from sknumpynet.exceptions import DivergenceWarning  # noqa: E402
-from sknumpynet.nn import ACTIVATIONS, OPTIMIZERS  # noqa: E402
+from sknumpynet.nn import ACTIVATIONS, CLASSIFICATION_HEADS, OPTIMIZERS  # noqa: E402
 
 SETTINGS = settings(
     max_examples=100,
@@ -76,7 +76,7 @@ def estimators(draw, partial=False):
     return ScratchMLPClassifier(
         hidden_layer_sizes=hidden,
         activation=draw(st.sampled_from(sorted(ACTIVATIONS))),
-        head=draw(st.sampled_from(["auto", "sigmoid", "softmax"])),
+        head=draw(st.sampled_from(["auto", *sorted(CLASSIFICATION_HEADS)])),
         optimizer=draw(st.sampled_from(optimizers)),
         learning_rate_init=draw(st.sampled_from([1e-3, 1e-2, 0.1])),
         alpha=draw(st.sampled_from([0.0, 1e-4, 1.0])),

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet.exceptions import DivergenceWarning, TrainingInterruptedWarning
+from sknumpynet.nn import INIT_OPTIONS, OPTIMIZERS
 from sknumpynet.nn.network import MLP
 
 
@@ -219,7 +220,7 @@ def test_warm_fit_without_some_classes_is_refused(digits):
 # ---- float32 and float64 from the same random_state ----------------------
 
 
-@pytest.mark.parametrize("init", ["auto", "random", "xavier", "he", "glorot_uniform"])
+@pytest.mark.parametrize("init", sorted(INIT_OPTIONS))
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_float32_and_float64_fits_are_the_same_network(init, optimizer, digits):
     X, y = digits
@@ -294,16 +295,17 @@ def test_glorot_uniform_iris_cv_accuracy_close_to_mlp_classifier():
 # ---- exact rollback of a failed call ----------------------------------------
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "momentum", "gd", "lbfgs"])
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("cls", [ScratchMLPClassifier, ScratchMLPRegressor])
 def test_failed_warm_fit_leaves_everything_as_it_was(optimizer, cls, digits, monkeypatch):
     X, y = digits if cls is ScratchMLPClassifier else _regression(digits)
     est = _est(cls, optimizer=optimizer, warm_start=True)
     est.fit(X, y)
     before = copy.deepcopy(_state(est))
-    # 6 batches an epoch: call 9 is mid-way through the second epoch; gd
-    # evaluates once an epoch, lbfgs at least once an iteration: call 3.
-    k = 3 if optimizer in ("gd", "lbfgs") else 9
+    # 6 batches an epoch: call 9 is mid-way through the second epoch; a
+    # full-batch optimizer evaluates once an epoch (gd) or at least once an
+    # iteration (lbfgs): call 3.
+    k = 3 if OPTIMIZERS[optimizer].full_batch else 9
     calls = _fail_on_call(monkeypatch, k)
     with pytest.raises(RuntimeError, match="injected failure"):
         est.fit(X, y)
@@ -313,7 +315,7 @@ def test_failed_warm_fit_leaves_everything_as_it_was(optimizer, cls, digits, mon
     assert_identical(_state(est), before)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "nesterov", "sgd"])
+@pytest.mark.parametrize("optimizer", STEP_OPTIMIZERS)
 @pytest.mark.parametrize("cls", [ScratchMLPClassifier, ScratchMLPRegressor])
 def test_failed_partial_fit_leaves_everything_as_it_was(optimizer, cls, digits, monkeypatch):
     X, y = digits if cls is ScratchMLPClassifier else _regression(digits)
@@ -321,12 +323,14 @@ def test_failed_partial_fit_leaves_everything_as_it_was(optimizer, cls, digits, 
     kwargs = {"classes": np.unique(y)} if cls is ScratchMLPClassifier else {}
     est.partial_fit(X, y, **kwargs).partial_fit(X, y)
     before = copy.deepcopy(_state(est))
-    _fail_on_call(monkeypatch, 4)
+    # 6 batches a call (one for a full-batch optimizer, gd): fail in the third call.
+    steps_per_call = 1 if OPTIMIZERS[optimizer].full_batch else 6
+    _fail_on_call(monkeypatch, 1 if steps_per_call == 1 else 4)
     with pytest.raises(RuntimeError, match="injected failure"):
         est.partial_fit(X, y)
     for name in ("coefs_", "intercepts_", "loss_curve_", "n_iter_", "t_", "_optimizer_state"):
         assert_identical(getattr(est, name, None), before.get(name), name)
-    assert est._optimizer_state["t"] == 12
+    assert est._optimizer_state["t"] == 2 * steps_per_call
     assert_identical(_state(est), before)
 
 

@@ -20,9 +20,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
 from sknumpynet import ScratchMLPRegressor
-from sknumpynet.nn import ACTIVATIONS, INIT_OPTIONS, OPTIMIZERS
+from sknumpynet.nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS, REGRESSION_LOSSES
 
-# Our epoch cap and scikit-learn's share this exact message; L-BFGS has its own.
 # scikit-learn's MLPRegressor, the reference, stops at its cap with this message.
 pytestmark = pytest.mark.filterwarnings(
     "ignore:lbfgs failed to converge:sklearn.exceptions.ConvergenceWarning"
@@ -32,15 +31,37 @@ pytestmark = pytest.mark.filterwarnings(
 # under these.
 LEARNS = learning_settings(30, 200)
 
+LOSSES = sorted(REGRESSION_LOSSES)
+"""Every regression loss of the registry (the regressor's ``loss`` values)."""
+
+
+def _non_negative(loss):
+    """Whether the loss's head needs targets >= 0 (Poisson's)."""
+    return getattr(HEADS[REGRESSION_LOSSES[loss]], "non_negative_targets", False)
+
+
+def _sklearn_has(loss):
+    """Whether scikit-learn's MLPRegressor takes ``loss`` too."""
+    try:
+        MLPRegressor(loss=loss)._validate_params()
+    except ValueError:
+        return False
+    return True
+
+
+# The losses scikit-learn's MLPRegressor also has, for comparisons with it.
+SKLEARN_LOSSES = [loss for loss in LOSSES if _sklearn_has(loss)]
+
 
 def _data(n=200, n_outputs=1, loss="squared_error", seed=0):
     """Standard-normal X (n, 4); y near-linear in X, standardised for squared
-    error, Poisson counts with log-mean near-linear in X for poisson."""
+    error (any loss that takes real targets), Poisson counts with log-mean
+    near-linear in X for poisson (any loss that needs targets >= 0)."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 4))
     W = rng.standard_normal((4, n_outputs)) * [[1.0], [-1.0], [0.5], [0.0]]
     Z = X @ W + 0.5 * np.tanh(X[:, :1])
-    if loss == "poisson":
+    if _non_negative(loss):
         Y = rng.poisson(np.exp(Z)).astype(float)
     else:
         Y = Z + 0.1 * rng.standard_normal(Z.shape)
@@ -107,7 +128,7 @@ def test_every_optimizer_fits_poisson(optimizer):
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_every_activation_learns(activation, loss):
     X, y = _data(loss=loss)
     reg = _reg(activation=activation, loss=loss, optimizer="adam").fit(X, y)
@@ -118,7 +139,7 @@ def test_every_activation_learns(activation, loss):
 
 
 @pytest.mark.parametrize("init", INIT_OPTIONS)
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_every_init_learns(init, loss):
     X, y = _data(loss=loss)
     reg = _reg(init=init, loss=loss).fit(X, y)
@@ -332,9 +353,10 @@ def test_warm_start_rejects_another_number_of_outputs():
 # ---- fitted attributes, score and dtypes ----------------------------------
 
 
-@pytest.mark.parametrize("loss, out", [("squared_error", "identity"), ("poisson", "exp")])
+@pytest.mark.parametrize("loss", SKLEARN_LOSSES)
 @pytest.mark.parametrize("n_outputs", [1, 3])
-def test_fitted_attributes_as_mlp_regressor(loss, out, n_outputs):
+def test_fitted_attributes_as_mlp_regressor(loss, n_outputs):
+    out = REGRESSION_LOSSES[loss]  # the head's name, scikit-learn's out_activation_
     X, y = _data(n_outputs=n_outputs, loss=loss)
     reg = _reg(hidden_layer_sizes=(7, 5), loss=loss, max_iter=6, tol=0.0).fit(X, y)
     sk = MLPRegressor(hidden_layer_sizes=(7, 5), loss=loss, max_iter=6, random_state=0).fit(X, y)
@@ -363,7 +385,7 @@ def test_score_is_r2(n_outputs):
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_float32_end_to_end(optimizer, loss):
     X, y = _data(loss=loss)
     reg = _reg(optimizer=optimizer, loss=loss, max_iter=5).fit(X.astype(np.float32), y)
@@ -379,7 +401,7 @@ def test_float32_end_to_end(optimizer, loss):
 # ---- sample weights -------------------------------------------------------
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_integer_sample_weight_equals_repeating_rows(loss):
     # gd takes one full-batch step per epoch: the same objective either way.
     X, y = _data(n=90, n_outputs=2, loss=loss)
@@ -454,7 +476,7 @@ def test_early_stopping_keeps_the_best_epoch_and_stops_on_patience():
 # ---- incremental fits ----------------------------------------------------
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_partial_fit_trains_one_epoch_per_call(loss):
     X, y = _data(loss=loss)
     reg = _reg(loss=loss, batch_size=50)

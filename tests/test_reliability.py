@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from _shared import assert_same_fitted_state, flat_weights
+from _shared import STEP_OPTIMIZERS, assert_same_fitted_state, flat_weights, learning_settings
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -469,7 +469,7 @@ def test_head_log_proba_does_not_modify_the_logits():
 
 
 @pytest.mark.parametrize("scale", [1e6, 1e30])
-@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("optimizer", STEP_OPTIMIZERS)  # those with a learning rate to blame
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_training_on_unscaled_data_trains_or_diverges_cleanly(scale, optimizer, dtype):
     X, y = _data()
@@ -817,14 +817,17 @@ def test_divergence_caught_from_non_finite_weights_after_a_finite_loss(monkeypat
     np.testing.assert_array_equal(flat_weights(clf), calls[1])
 
 
-def test_sane_learning_rates_do_not_trigger_divergence():
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_sane_learning_rates_do_not_trigger_divergence(optimizer):
+    # The suite's learning settings: ten times each optimizer's default rate
+    # (L-BFGS has none), 40 epochs.
     X, y = _data()
-    for optimizer, lr in [("sgd", 0.5), ("momentum", 0.1), ("adam", 0.01), ("gd", 1.0)]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DivergenceWarning)
-            clf = _small(optimizer=optimizer, learning_rate_init=lr, max_iter=40).fit(X, y)
-        assert clf.n_iter_ > 10
-        assert min(clf.loss_curve_) < clf.loss_curve_[0]
+    settings = learning_settings(40, 40)[optimizer]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        clf = _small(optimizer=optimizer, **settings).fit(X, y)
+    assert clf.n_iter_ > 10
+    assert min(clf.loss_curve_) < clf.loss_curve_[0]
 
 
 # ---- interruption ------------------------------------------------------------
