@@ -636,7 +636,7 @@ def test_invalid_string_option_lists_allowed_values(name, value, small_digits):
 def test_predict_before_fit_raises(method, small_digits):
     from sklearn.exceptions import NotFittedError
 
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="ScratchMLPClassifier instance is not fitted yet"):
         getattr(_small(), method)(small_digits[0])
 
 

@@ -139,14 +139,15 @@ def test_partial_fit_is_refused(cls):
     kwargs = {"classes": np.unique(y)} if cls is ScratchMLPClassifier else {}
     est = _lbfgs(cls)
     assert not hasattr(est, "partial_fit")
-    with pytest.raises(AttributeError) as info:
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
         est.partial_fit(X, y, **kwargs)
     assert "partial_fit is not available with optimizer='lbfgs'" in str(info.value.__cause__)
     assert not hasattr(est, "coefs_")
     est.fit(X, y)
     before, curve = weights(est), list(est.loss_curve_)
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
         est.partial_fit(X, y)
+    assert "partial_fit is not available with optimizer='lbfgs'" in str(info.value.__cause__)
     assert_identical(weights(est), before)
     assert est.loss_curve_ == curve
     assert hasattr(est.set_params(optimizer="adam"), "partial_fit")

@@ -198,7 +198,7 @@ def test_pipeline_with_routed_validation_set_draws_both_losses(data):
 
 
 def test_unfitted_or_curveless_estimators_are_refused(data):
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="ScratchMLPClassifier instance is not fitted yet"):
         LossCurveDisplay.from_estimator(ScratchMLPClassifier())
     with pytest.raises(TypeError, match="no loss_curve_"):
         LossCurveDisplay.from_estimator(LogisticRegression().fit(*data))

@@ -1110,7 +1110,7 @@ def test_failed_first_partial_fit_leaves_the_estimator_unfitted():
     with pytest.raises(ValueError, match="StandardScaler"):
         clf.partial_fit(X.astype(np.float32) * np.float32(1e37), y, classes=np.unique(y))
     assert not hasattr(clf, "coefs_") and not hasattr(clf, "classes_")
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="ScratchMLPClassifier instance is not fitted yet"):
         clf.predict(X)
     with pytest.raises(ValueError, match="classes must be passed"):
         clf.partial_fit(X, y)

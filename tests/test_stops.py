@@ -90,6 +90,6 @@ def test_the_guard_scale_is_taken_chunk_by_chunk_over_the_training_rows(monkeypa
 
 def test_the_guard_refuses_a_start_that_is_not_finite():
     guard = DivergenceGuard(HEADS["sigmoid"])
-    with pytest.raises(NotFiniteAtStart):
+    with pytest.raises(NotFiniteAtStart, match="objective inf at the starting weights"):
         guard.admits(float("inf"), np.ones((2, 1)), None)
     assert guard.limit is None

@@ -219,7 +219,10 @@ def test_non_finite_start_leaves_weights_untouched():
     X[0, 2] = np.nan
     net, trainer = _trainer("momentum", batch_size=10)
     params = net.params.copy()
-    with np.errstate(all="ignore"), pytest.raises(NotFiniteAtStart):
+    with (
+        np.errstate(all="ignore"),
+        pytest.raises(NotFiniteAtStart, match="objective nan at the starting weights"),
+    ):
         trainer.epoch(X, Y)
     np.testing.assert_array_equal(net.params, params)
     assert trainer.state["t"] == 0

@@ -56,7 +56,7 @@ def failing_step(after, exception=_Injected, optimizer="adam"):
     def step(self, w, g, state):
         calls[0] += 1
         if calls[0] > after:
-            raise exception
+            raise exception(f"injected in step {calls[0]}")
         return real(self, w, g, state)
 
     cls.step = step
@@ -85,7 +85,8 @@ def test_a_refused_call_then_a_call_that_diverges_are_both_undone():
     est.set_params(learning_rate_init=1e6)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
-        with pytest.raises(DivergenceWarning):  # raised from inside training
+        # raised from inside training
+        with pytest.raises(DivergenceWarning, match="learning_rate_init=1000000.0 is too high"):
             est.partial_fit(X, y)
     est.set_params(learning_rate_init=0.01)
     for i in (1, 2):
@@ -103,7 +104,7 @@ def test_an_exception_inside_training_after_a_refused_call_is_undone():
     bad[3, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         est.partial_fit(bad, y)
-    with failing_step(after=2), pytest.raises(_Injected):
+    with failing_step(after=2), pytest.raises(_Injected, match="injected in step"):
         est.partial_fit(X, y)  # two steps taken: moments and weights had changed
     for i in (1, 2):
         for model in (est, twin):
@@ -129,17 +130,20 @@ def _good(est, op, i):
 def _fault(est, op, i):
     X, y = _chunk(i)
     if op == "unknown_label":
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"y contains labels not in classes_"):
             est.partial_fit(X, np.where(y == 0, -1, y), classes=CLASSES)
     elif op == "nan_chunk":
         X[0, 0] = np.nan
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="Input X contains NaN"):
             est.partial_fit(X, y, classes=CLASSES)
     elif op == "ctrl_c":  # partial_fit does not hold a Ctrl-C: it raises and undoes the call
-        with failing_step(after=1, exception=KeyboardInterrupt), pytest.raises(KeyboardInterrupt):
+        with (
+            failing_step(after=1, exception=KeyboardInterrupt),
+            pytest.raises(KeyboardInterrupt, match="injected in step"),
+        ):
             est.partial_fit(X, y, classes=CLASSES)
     else:  # a chunk is 3 batches: the second step raises
-        with failing_step(after=1), pytest.raises(_Injected):
+        with failing_step(after=1), pytest.raises(_Injected, match="injected in step"):
             if op == "raise_in_fit":
                 est.fit(X, y)
             else:
@@ -168,9 +172,9 @@ def test_any_sequence_of_failing_calls_leaves_the_estimator_like_its_twin(ops):
 
 def test_a_failed_first_call_leaves_an_unfitted_estimator_whatever_came_before():
     est = _classifier()
-    with failing_step(after=1), pytest.raises(_Injected):
+    with failing_step(after=1), pytest.raises(_Injected, match="injected in step"):
         est.fit(*_chunk(0))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
         est.partial_fit(*_chunk(0))  # no classes on a first partial_fit
     assert not any(name.endswith("_") for name in vars(est))
     assert_same_model(
@@ -231,11 +235,11 @@ def test_a_ctrl_c_while_a_call_commits_leaves_no_record_of_it(monkeypatch):
     class Interrupting(type(est)):
         def __setattr__(self, name, value):
             if name == "n_iter_":
-                raise KeyboardInterrupt
+                raise KeyboardInterrupt("injected while setting n_iter_")
             super().__setattr__(name, value)
 
     monkeypatch.setattr(est, "__class__", Interrupting)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="injected while setting n_iter_"):
         est.partial_fit(*_chunk(1))
     monkeypatch.setattr(est, "__class__", type(twin))
     assert len(est.loss_curve_) == len(est.learning_rates_) == 1
