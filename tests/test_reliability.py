@@ -27,8 +27,10 @@ from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+from sknumpynet._plan import CallPlan
 from sknumpynet.exceptions import DivergenceWarning, TrainingInterruptedWarning
 from sknumpynet.nn import HEADS, OPTIMIZERS, Trainer
+from sknumpynet.nn.schedules import SCHEDULES
 
 
 def _data(n=120, n_features=5, n_classes=3, seed=0):
@@ -677,18 +679,14 @@ def test_labels_of_mixed_types_are_refused_naming_the_argument():
 # ---- divergence --------------------------------------------------------------
 
 
+# Learning rates a million times too high: each case diverges for certain. The
+# batches an epoch say where the divergence is caught: from a batch loss inside
+# the first epoch (two batches an epoch with batch_size="auto" over the 120
+# rows, or three), or, full batch, from the loss after the epoch's only step.
 DIVERGING = {
-    # The issue's example, at 12 where it was 10: since 0.3 batch_size="auto"
-    # splits the 120 rows (108 with early stopping) into two batches an epoch,
-    # and at 10 the run with early stopping settles instead.
-    "sgd-lr12": dict(optimizer="sgd", learning_rate_init=12.0),
-    # Three batches an epoch: caught from a batch loss inside an epoch (batch 1
-    # of epoch 2, or batch 2 of epoch 2 with early stopping).  (Until 0.3.0,
-    # from He's starting weights, lr 6 with batches of 30 did this; from
-    # Glorot's, the default since, it settles instead.)
-    "sgd-lr10-batches": dict(optimizer="sgd", learning_rate_init=10.0, batch_size=40),
-    # Full batch: caught from the loss after an epoch's only step.
-    "gd-lr10": dict(optimizer="gd", learning_rate_init=10.0),
+    "sgd-auto-batches": dict(optimizer="sgd", learning_rate_init=1e6),
+    "sgd-3-batches": dict(optimizer="sgd", learning_rate_init=1e6, batch_size=40),
+    "gd": dict(optimizer="gd", learning_rate_init=1e6),
 }
 
 
@@ -707,23 +705,38 @@ def test_exploding_learning_rate_stops_with_a_divergence_warning(case, early_sto
     assert len(diverged) == 1
     message = str(diverged[0].message)
     lr, optimizer = params["learning_rate_init"], params["optimizer"]
+    assert message.startswith("Training diverged in epoch 1 ")
     assert f"learning_rate_init={lr} is too high for optimizer={optimizer!r}" in message
     assert "best finite weights" in message
-    assert clf.n_iter_ < 50
+    assert clf.n_iter_ == 0
     assert all(np.all(np.isfinite(c)) for c in clf.coefs_ + clf.intercepts_)
     _assert_probabilities(clf.predict_proba(X), len(X), 3)
     assert np.all(np.isfinite(clf.predict_log_proba(X)))
+    assert _mean_nll(clf, X, y) < SOUND_LOSS
     state = clf._optimizer_state
     assert state["t"] == 0  # restarted: the old moments held the exploded gradients
     assert all(np.all(np.isfinite(v)) for v in state.values() if isinstance(v, np.ndarray))
 
 
+class _ExplodesInEpoch3(SCHEDULES["constant"]):
+    """learning_rate_init for two epochs, then a million times it."""
+
+    @staticmethod
+    def rate(init, current, *, epoch, samples_seen, max_epochs, power_t):
+        return init if epoch < 2 else 1e6 * init
+
+
 @pytest.mark.parametrize("case", list(DIVERGING))
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_divergence_keeps_the_weights_of_the_best_epoch(case, early_stopping):
-    params = DIVERGING[case]
-    X, y, clf, _ = _fit_diverging(early_stopping=early_stopping, **params)
-    assert clf.n_iter_ >= 1  # the cases diverge after at least one sound epoch
+def test_divergence_keeps_the_weights_of_the_best_epoch(case, early_stopping, monkeypatch):
+    # Two sound epochs at a sane rate, then a rate that explodes in epoch 3 for
+    # certain (a schedule registered for the test).
+    monkeypatch.setitem(SCHEDULES, "explodes_in_epoch_3", _ExplodesInEpoch3)
+    params = {**DIVERGING[case], "learning_rate_init": 0.1, "learning_rate": "explodes_in_epoch_3"}
+    X, y, clf, diverged = _fit_diverging(early_stopping=early_stopping, **params)
+    assert len(diverged) == 1
+    assert str(diverged[0].message).startswith("Training diverged in epoch 3 ")
+    assert clf.n_iter_ == 2
     if early_stopping:
         best_epoch = int(np.argmax(clf.validation_scores_)) + 1
     else:
@@ -732,32 +745,38 @@ def test_divergence_keeps_the_weights_of_the_best_epoch(case, early_stopping):
     # must give exactly the weights that were kept.
     replay = _small(max_iter=best_epoch, early_stopping=early_stopping, **params).fit(X, y)
     np.testing.assert_array_equal(flat_weights(clf), flat_weights(replay))
-    # Kept weights are sound, not those of the exploding step.  (With early
-    # stopping they are the best-scoring epoch's, which at these learning rates
-    # can have a loss of a few hundred, still far below the divergence limit.)
     assert _mean_nll(clf, X, y) < SOUND_LOSS
 
 
-# Trajectories found by a search over rates and batch sizes from the default
-# (Glorot) starting weights; until 0.3.0 (He's) lr 5 / batch 20 and 7 / 40.
-@pytest.mark.parametrize(
-    "early_stopping, params",
-    [
-        (False, dict(learning_rate_init=9.0, batch_size=30)),  # best epoch: 1, refused: 2
-        (True, dict(learning_rate_init=15.0, batch_size=50)),  # best epoch: 1, refused: 2
-    ],
-)
-def test_weights_refused_at_the_first_batch_of_an_epoch_are_not_kept(early_stopping, params):
+class _SGDExplodingAtStep4(OPTIMIZERS["sgd"]):
+    """sgd whose fourth step is a million times too long, the others sound."""
+
+    def _update(self, w, g, state):
+        if state["t"] == 4:
+            g *= 1e6
+        super()._update(w, g, state)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_weights_refused_at_the_first_batch_of_an_epoch_are_not_kept(early_stopping, monkeypatch):
     # The first batch of an epoch is scored with the weights the previous epoch
     # ended with.  When that batch's loss is over the limit and the previous
     # epoch was the best one, "the best epoch's weights" are the very weights
     # the guard just refused: they must not be what the model keeps.
+    # Four batches an epoch (batch_size 30 of the 120 rows, or of the 108 left
+    # by early stopping): the fourth step, the first epoch's last, explodes.
+    # The end-of-epoch probe, which would catch it first, is switched off.
+    monkeypatch.setitem(OPTIMIZERS, "sgd_exploding_at_step_4", _SGDExplodingAtStep4)
+    monkeypatch.setattr(CallPlan, "probe", lambda self, n_train, rows, batch_rows: None)
     X, y = _data()
-    with pytest.warns(DivergenceWarning, match=r"training loss \S+ at batch 0 "):
-        clf = _small(optimizer="sgd", max_iter=50, early_stopping=early_stopping, **params).fit(
-            X, y
-        )
+    params = dict(learning_rate_init=0.1, batch_size=30, early_stopping=early_stopping)
+    with pytest.warns(DivergenceWarning, match=r"^Training diverged in epoch 2 .* at batch 0 "):
+        clf = _small(optimizer="sgd_exploding_at_step_4", max_iter=50, **params).fit(X, y)
+    assert clf.n_iter_ == 1
     assert _mean_nll(clf, X, y) < SOUND_LOSS
+    # Neither the refused weights nor any later ones: the starting weights.
+    start = _small(**{**params, "learning_rate_init": 1e-300, "max_iter": 1}).fit(X, y)
+    np.testing.assert_array_equal(flat_weights(clf), flat_weights(start))
 
 
 def test_a_first_step_that_explodes_keeps_the_starting_weights():
