@@ -255,7 +255,7 @@ def test_interrupt_flag_stops_at_a_batch_boundary():
 @pytest.mark.parametrize("sparse", [False, True])
 def test_full_batch_in_chunks_equals_one_pass_over_the_rows(weighted, use_rows, sparse):
     # loss_grad over every row at once is the reference (itself checked against
-    # finite differences in test_gradcheck.py); chunks of 4 rows must sum to it.
+    # finite differences in test_network.py); chunks of 4 rows must sum to it.
     X, Y, sw = _data(n=23)
     sw = sw if weighted else None
     rows = np.array([0, 2, 3, 5, 8, 9, 13, 14, 17, 20, 22]) if use_rows else None
