@@ -2,11 +2,8 @@
 
 import math
 import tracemalloc
-import warnings
 
 import numpy as np
-import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 from sknumpynet.nn import OPTIMIZERS
 
@@ -21,18 +18,6 @@ TRAINING_FILTERS = (
     "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
     "ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning",
 )
-TRAINING_WARNINGS = [pytest.mark.filterwarnings(arg) for arg in TRAINING_FILTERS]
-"""The global filters as marks, for a test whose module marks override them."""
-
-# The starts of the two messages of a fit stopped by its cap (regular expressions,
-# for ``warnings.filterwarnings(..., category=ConvergenceWarning)``).
-CAPPED_MESSAGES = ("Stochastic Optimizer: Maximum iterations", "L-BFGS stopped after")
-
-
-def ignore_capped_fits():
-    """In a ``warnings.catch_warnings()`` block: ignore exactly the capped-fit warnings."""
-    for message in CAPPED_MESSAGES:
-        warnings.filterwarnings("ignore", message=message, category=ConvergenceWarning)
 
 
 def learning_settings(epochs, full_batch_epochs):

@@ -4,12 +4,11 @@ estimators, pipelines and MLPClassifier."""
 import re
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
 import sklearn
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -30,17 +29,6 @@ def close_figures():
     plt.close("all")
 
 
-def fitted(estimator, X, y, **fit_params):
-    """fit, ignoring only the warning that max_iter ended training (ours and sklearn's)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            message="Stochastic Optimizer: Maximum iterations",
-            category=ConvergenceWarning,
-        )
-        return estimator.fit(X, y, **fit_params)
-
-
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
@@ -51,7 +39,7 @@ def data():
 
 @pytest.mark.parametrize("Estimator", [ScratchMLPClassifier, ScratchMLPRegressor])
 def test_from_estimator_draws_the_loss_curve(Estimator, data):
-    clf = fitted(Estimator(hidden_layer_sizes=(8,), max_iter=7, random_state=0), *data)
+    clf = Estimator(hidden_layer_sizes=(8,), max_iter=7, random_state=0).fit(*data)
     display = LossCurveDisplay.from_estimator(clf)
     assert isinstance(display, LossCurveDisplay)
     np.testing.assert_array_equal(display.line_.get_xdata(), np.arange(1, clf.n_iter_ + 1))
@@ -69,7 +57,7 @@ def test_from_estimator_draws_validation_scores_on_a_twin_axis(data):
     clf = ScratchMLPClassifier(
         hidden_layer_sizes=(8,), max_iter=6, early_stopping=True, random_state=0
     )
-    clf = fitted(clf, *data)
+    clf = clf.fit(*data)
     display = LossCurveDisplay.from_estimator(clf, name="scratch")
     assert display.validation_ax_ is not None and display.validation_ax_ is not display.ax_
     np.testing.assert_allclose(display.validation_line_.get_ydata(), clf.validation_scores_)
@@ -92,7 +80,7 @@ def test_given_validation_set_draws_both_losses(early_stopping, data):
     clf = ScratchMLPClassifier(
         hidden_layer_sizes=(8,), max_iter=6, early_stopping=early_stopping, random_state=0
     )
-    clf = fitted(clf, X[:90], y[:90], X_val=X[90:], y_val=y[90:])
+    clf = clf.fit(X[:90], y[:90], X_val=X[90:], y_val=y[90:])
     display = LossCurveDisplay.from_estimator(clf)
     epochs = np.arange(1, clf.n_iter_ + 1)
     np.testing.assert_allclose(display.line_.get_ydata(), clf.loss_curve_)
@@ -124,7 +112,7 @@ def test_plot_on_given_axes_overlays_curves(data):
             random_state=0,
         )
         displays.append(
-            LossCurveDisplay.from_estimator(fitted(clf, *data), ax=ax, name=optimizer, lw=3)
+            LossCurveDisplay.from_estimator(clf.fit(*data), ax=ax, name=optimizer, lw=3)
         )
     assert all(d.ax_ is ax and d.figure_ is fig for d in displays)
     assert [line.get_label() for line in ax.get_lines()] == [
@@ -161,20 +149,19 @@ def test_constructor_and_plot_from_saved_curves():
 
 
 def test_pipeline_and_mlpclassifier_are_accepted(data):
-    pipe = fitted(
-        make_pipeline(StandardScaler(), ScratchMLPClassifier(max_iter=4, random_state=0)), *data
+    pipe = make_pipeline(StandardScaler(), ScratchMLPClassifier(max_iter=4, random_state=0)).fit(
+        *data
     )
     display = LossCurveDisplay.from_estimator(pipe)
     np.testing.assert_allclose(display.line_.get_ydata(), pipe[-1].loss_curve_)
-    mlp = fitted(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0), *data)
+    mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(*data)
     display = LossCurveDisplay.from_estimator(mlp)
     assert display.line_.get_label() == "MLPClassifier"
     np.testing.assert_allclose(display.line_.get_ydata(), mlp.loss_curve_)
     # MLPClassifier records validation scores but no validation loss.
-    mlp = fitted(
-        MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0),
-        *data,
-    )
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0
+    ).fit(*data)
     display = LossCurveDisplay.from_estimator(mlp)
     assert display.validation_loss_line_ is None
     np.testing.assert_allclose(display.validation_line_.get_ydata(), mlp.validation_scores_)
@@ -189,7 +176,7 @@ def test_pipeline_with_routed_validation_set_draws_both_losses(data):
             [("scale", StandardScaler()), ("mlp", mlp.set_fit_request(X_val=True, y_val=True))],
             transform_input=["X_val"],
         )
-        pipe = fitted(pipe, X[:90], y[:90], X_val=X[90:], y_val=y[90:])
+        pipe = pipe.fit(X[:90], y[:90], X_val=X[90:], y_val=y[90:])
     display = LossCurveDisplay.from_estimator(pipe)
     np.testing.assert_allclose(display.line_.get_ydata(), pipe[-1].loss_curve_)
     np.testing.assert_allclose(
@@ -206,7 +193,7 @@ def test_unfitted_or_curveless_estimators_are_refused(data):
 
 def test_plotting_without_matplotlib_names_the_plot_extra(data, monkeypatch):
     # Python's own error named matplotlib.pyplot only.
-    clf = fitted(ScratchMLPClassifier(max_iter=2, random_state=0), *data)
+    clf = ScratchMLPClassifier(max_iter=2, random_state=0).fit(*data)
     for name in ("matplotlib", "matplotlib.pyplot"):  # what an absent package gives
         monkeypatch.setitem(sys.modules, name, None)
     expected = (
@@ -235,8 +222,8 @@ def test_validation_curves_are_drawn_at_the_epochs_that_were_validated(data):
     # A warm fit given X_val after 3 unvalidated epochs validates epochs 4-6:
     # the curves were drawn at epochs 1-3.
     X, y = data
-    clf = fitted(ScratchMLPClassifier(max_iter=3, warm_start=True, random_state=0), X, y)
-    fitted(clf, X[:80], y[:80], X_val=X[80:], y_val=y[80:])
+    clf = ScratchMLPClassifier(max_iter=3, warm_start=True, random_state=0).fit(X, y)
+    clf.fit(X[:80], y[:80], X_val=X[80:], y_val=y[80:])
     assert len(clf.loss_curve_) == 6 and len(clf.validation_scores_) == 3
     display = LossCurveDisplay.from_estimator(clf)
     for line in (display.validation_line_, display.validation_loss_line_):

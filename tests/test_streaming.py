@@ -11,13 +11,11 @@ assigned by the user are trained on, and a ``fit`` keeps no workspace at all.
 
 import copy
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 from _shared import assert_same_fitted_state
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
 import sknumpynet.nn.training
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
@@ -390,10 +388,6 @@ def test_a_stream_after_an_lbfgs_fit_starts_the_schedule(schedule):
     # missing rate (None) and fail; every schedule starts at learning_rate_init.
     X, y = _chunks("regressor", k=1, rows=40)[0]
     est = _make("regressor", optimizer="lbfgs", learning_rate=schedule, max_iter=5)
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="L-BFGS stopped after", category=ConvergenceWarning
-        )
-        est.fit(X, y)
+    est.fit(X, y)
     est.set_params(optimizer="sgd", learning_rate_init=0.01).partial_fit(X, y)
     assert est.learning_rates_ == [0.01]
