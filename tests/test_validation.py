@@ -8,13 +8,11 @@ from numbers import Integral
 
 import numpy as np
 import pytest
-from _shared import TRAINING_WARNINGS, assert_same_fitted_state
+from _shared import assert_same_fitted_state
 from sklearn.neural_network import MLPClassifier
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet._validation import _SCALARS
-
-pytestmark = TRAINING_WARNINGS
 
 
 def _data(n=40, seed=0):
