@@ -5,6 +5,7 @@ Importing this module needs ``distributed`` (``pip install "sknumpynet[dask]"``)
 """
 
 import threading
+from numbers import Integral
 
 from threadpoolctl import threadpool_limits
 
@@ -32,7 +33,13 @@ class BLASThreadLimit(distributed.WorkerPlugin):
     Parameters
     ----------
     threads : int, default=1
-        BLAS threads per worker process.
+        BLAS threads per worker process, at least 1.
+
+    Raises
+    ------
+    TypeError or ValueError
+        If ``threads`` is not an int >= 1 (checked here, not in each worker,
+        whose error would surface only when the plugin is registered).
 
     Examples
     --------
@@ -44,7 +51,13 @@ class BLASThreadLimit(distributed.WorkerPlugin):
     name = "sknumpynet-blas-threads"
 
     def __init__(self, threads=1):
-        self.threads = threads
+        # Not an estimator: checked when made. threadpoolctl would read 0, -1
+        # or None as "no limit" and refuse "two" only inside each worker.
+        if isinstance(threads, bool) or not isinstance(threads, Integral):
+            raise TypeError(f"threads must be an int >= 1; got {threads!r}.")
+        if threads < 1:
+            raise ValueError(f"threads must be an int >= 1; got {threads!r}.")
+        self.threads = int(threads)
 
     def setup(self, worker):
         """Apply the limit in the worker process (called by distributed).

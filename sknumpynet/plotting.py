@@ -18,9 +18,17 @@ _VALIDATION_AXES = weakref.WeakKeyDictionary()
 
 
 def _final_estimator(estimator):
-    """The last step of a Pipeline, or the estimator itself."""
-    steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if steps else estimator
+    """The model that trained: the last step of a Pipeline, the fitted
+    ``regressor_`` of a TransformedTargetRegressor (the main job's regression
+    model), unwrapped as often as they nest; else the estimator itself."""
+    while True:
+        steps = getattr(estimator, "steps", None)
+        if steps:
+            estimator = steps[-1][1]
+        elif hasattr(estimator, "regressor_"):
+            estimator = estimator.regressor_
+        else:
+            return estimator
 
 
 class LossCurveDisplay:
@@ -126,14 +134,28 @@ class LossCurveDisplay:
         ------
         ModuleNotFoundError
             If matplotlib (the ``plot`` extra) is not installed.
+        TypeError
+            If ``ax`` is not a matplotlib Axes.
+        ValueError
+            If ``loss_curve`` is not a non-empty 1-D sequence.
         """
         with optional_dependency("plot", "LossCurveDisplay"):
             import matplotlib.pyplot as plt
 
+        from matplotlib.axes import Axes
+
+        # Checked before a figure is made, so a refused call leaves none open.
+        loss = np.asarray(self.loss_curve, dtype=float)
+        if loss.ndim != 1 or loss.size == 0:
+            raise ValueError(
+                "loss_curve must be a non-empty 1-D sequence of losses, one per epoch; got "
+                f"{self.loss_curve!r}."
+            )
         if ax is None:
             _, ax = plt.subplots()
+        elif not isinstance(ax, Axes):  # e.g. a Figure or an array of Axes
+            raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}.")
         name = self.estimator_name if name is None else name
-        loss = np.asarray(self.loss_curve, dtype=float)
         kwargs.setdefault("label", name if name is not None else "training loss")
         (self.line_,) = ax.plot(np.arange(1, loss.size + 1), loss, **kwargs)
         # The validation curves match the training curve's colour and width,
@@ -192,7 +214,9 @@ class LossCurveDisplay:
         ----------
         estimator : estimator or Pipeline
             Fitted, with a ``loss_curve_`` attribute (the last step of a
-            Pipeline is used).
+            Pipeline is used, and the fitted ``regressor_`` of a
+            :class:`~sklearn.compose.TransformedTargetRegressor`, whose losses
+            are on the transformed targets' scale).
         ax : matplotlib Axes, default=None
             Axes to draw on; None creates a new figure.
         name : str, default=None

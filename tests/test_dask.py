@@ -304,3 +304,14 @@ def test_workers_sharing_a_process_give_its_blas_threads_back():
     assert _blas_threads() == before
     second.teardown(None)  # a teardown without its setup does nothing
     assert _blas_threads() == before
+
+
+@pytest.mark.parametrize(
+    ("threads", "error"),
+    [(0, ValueError), (-1, ValueError), (None, TypeError), ("two", TypeError), (1.5, TypeError)],
+)
+def test_blas_thread_limit_refuses_what_is_not_a_thread_count(threads, error):
+    # 0, -1 and None meant "no limit" to threadpoolctl, silently; "two" failed
+    # only inside each worker's setup.
+    with pytest.raises(error, match=r"^threads must be an int >= 1"):
+        BLASThreadLimit(threads)

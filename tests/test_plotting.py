@@ -232,3 +232,32 @@ def test_validation_curves_are_drawn_at_the_epochs_that_were_validated(data):
     clf.partial_fit(X, y)
     assert clf.validation_scores_ is None
     assert LossCurveDisplay.from_estimator(clf).validation_line_ is None
+
+
+def test_a_transformed_target_regressor_is_unwrapped(data):
+    # The main job's regression model: it "had no loss_curve_".
+    from sklearn.compose import TransformedTargetRegressor
+
+    X, _ = data
+    model = TransformedTargetRegressor(
+        make_pipeline(StandardScaler(), ScratchMLPRegressor(max_iter=4, random_state=0)),
+        transformer=StandardScaler(),
+    ).fit(X, X @ [1.0, 2.0, 0.0, -1.0])
+    display = LossCurveDisplay.from_estimator(model)
+    np.testing.assert_allclose(display.line_.get_ydata(), model.regressor_[-1].loss_curve_)
+
+
+@pytest.mark.parametrize("ax", ["left", "figure", "array of axes"], ids=["str", "figure", "array"])
+def test_ax_that_is_not_an_axes_is_refused(ax):
+    fig, axes = plt.subplots(1, 2)
+    ax = {"left": "left", "figure": fig, "array of axes": axes}[ax]
+    with pytest.raises(TypeError, match=r"^ax must be a matplotlib Axes or None"):
+        LossCurveDisplay(loss_curve=[1.0, 0.5]).plot(ax=ax)
+
+
+@pytest.mark.parametrize("curve", [None, [], [[1.0, 0.5]]], ids=["None", "empty", "2-D"])
+def test_a_loss_curve_that_is_not_one_loss_per_epoch_is_refused(curve):
+    # None was drawn as one NaN point.
+    with pytest.raises(ValueError, match=r"^loss_curve must be a non-empty 1-D sequence"):
+        LossCurveDisplay(loss_curve=curve).plot()
+    assert not plt.get_fignums()  # refused before a figure was made
