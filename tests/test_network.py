@@ -276,7 +276,9 @@ def test_float32_network_stays_float32(activation, head, rng):
     np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-5)
     assert net32.logits(X32).dtype == np.float32
     for name in STEP_OPTIMIZERS:
-        opt = OPTIMIZERS[name](0.01, momentum=0.9, rho=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+        hyper = {"momentum": 0.9, "rho": 0.9, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
+        cls = OPTIMIZERS[name]
+        opt = cls(0.01, **{h: hyper[h] for h in cls.hyperparameters})
         state = opt.init_state(net32.params)
         opt.step(net32.params, g32.copy(), state)
         assert net32.params.dtype == np.float32, name
@@ -324,3 +326,140 @@ def test_a_head_with_its_own_output_delta_needs_no_change_to_the_network(monkeyp
     other = np.empty_like(plain.params)
     plain.loss_grad(X, Y, other, alpha=0.1)
     assert not np.allclose(analytic, other)  # the cubic delta was used, not P - Y
+
+
+# ---- input checks --------------------------------------------------------
+
+
+def _fitted(head="softmax", layer_sizes=(3, 4, 2)):
+    net = MLP(list(layer_sizes), ["relu"] * (len(layer_sizes) - 2), head)
+    net.initialize("auto", np.random.default_rng(0))
+    return net
+
+
+def _evaluate(net, entry, X, Y, sample_weight=None):
+    """``objective`` or ``loss_grad`` of ``net`` on one batch."""
+    if entry == "objective":
+        return net.objective(X, Y, sample_weight)
+    return net.loss_grad(X, Y, np.empty_like(net.params), sample_weight)
+
+
+ENTRIES = ["objective", "loss_grad"]
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_1d_y_is_refused_not_broadcast(entry):
+    # (5,) against logits (5, 1) broadcast to (5, 5): a loss five times too large.
+    net = _fitted("identity", (3, 4, 1))
+    X, y = np.ones((5, 3)), np.arange(5.0)
+    with pytest.raises(ValueError, match=r"Y must have shape \(n_samples, n_outputs\) = \(5, 1\)"):
+        _evaluate(net, entry, X, y)
+    assert np.isfinite(_evaluate(net, entry, X, y[:, None]))
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("shape", [(5, 1), (1, 2), (4, 2), (5, 3)])
+def test_a_y_of_the_wrong_shape_is_refused(entry, shape):
+    with pytest.raises(
+        ValueError, match=r"Y must have shape .* = \(5, 2\).*got \(" + str(shape[0])
+    ):
+        _evaluate(_fitted(), entry, np.ones((5, 3)), np.ones(shape))
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("shape", [(5, 4), (5,), (5, 3, 1)])
+def test_x_of_the_wrong_shape_is_refused(entry, shape):
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 3\)"):
+        _evaluate(_fitted(), entry, np.ones(shape), np.ones((5, 2)))
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_x_without_rows_is_refused(entry):
+    with pytest.raises(ValueError, match="X has no rows"):
+        _evaluate(_fitted(), entry, np.ones((0, 3)), np.ones((0, 2)))
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("shape", [(1,), (4,), (5, 1)])
+def test_sample_weight_of_the_wrong_shape_is_refused(entry, shape):
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(n_samples,\) = \(5,\)"):
+        _evaluate(_fitted(), entry, np.ones((5, 3)), np.ones((5, 2)), np.ones(shape))
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("weights", [[0.0] * 5, [1.0, -1.0, 0.0, 0.0, 0.0], [np.nan] * 5])
+def test_weights_without_a_positive_sum_are_refused(entry, weights):
+    with pytest.raises(ValueError, match="sample_weight must (have a positive sum|be non-neg)"):
+        _evaluate(_fitted(), entry, np.ones((5, 3)), np.ones((5, 2)), np.array(weights))
+
+
+def test_objective_refuses_a_negative_weight():
+    # loss_grad leaves this O(m) check to its caller (Trainer.epoch, once per call).
+    weights = np.array([1.0, 1.0, 1.0, 1.0, -1.0])
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        _fitted().objective(np.ones((5, 3)), np.ones((5, 2)), weights)
+
+
+def test_a_sparse_batch_is_checked_too():
+    X = sp.csr_matrix(np.ones((5, 4)))
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 3\)"):
+        _fitted().objective(X, np.ones((5, 2)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"activations": ["relux"]}, r"activations: unknown 'relux'; one of \['identity'"),
+        ({"activations": [["relu"]]}, "activations: unknown"),
+        ({"head": "softmaxx"}, r"head: unknown 'softmaxx'; one of \['exp'"),
+    ],
+)
+def test_unknown_names_are_refused_with_the_allowed_keys(kwargs, match):
+    args = {"layer_sizes": [3, 4, 2], "activations": ["relu"], "head": "softmax", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        MLP(**args)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_registered_activation_is_accepted(name):
+    assert MLP([3, 4, 2], [name], "softmax").activation_names == [name]
+
+
+def test_unknown_init_is_refused_and_leaves_the_weights():
+    net = _fitted()
+    before = net.params.copy()
+    with pytest.raises(ValueError, match=r"init: unknown 'glorot'; one of \['auto', "):
+        net.initialize("glorot", np.random.default_rng(0))
+    np.testing.assert_array_equal(net.params, before)
+
+
+def test_forward_logits_refuses_unknown_or_missing_activations():
+    net = _fitted()
+    with pytest.raises(ValueError, match="activations: unknown 'relux'"):
+        forward_logits(np.ones((2, 3)), net.coefs, net.intercepts, ["relux"])
+    with pytest.raises(ValueError, match="one name per hidden layer"):
+        forward_logits(np.ones((2, 3)), net.coefs, net.intercepts, [])
+
+
+@pytest.mark.parametrize("dropout", [1.0, 1.5, -0.5, np.nan, "0.5", [0.2, 1.0]])
+def test_dropout_outside_0_1_is_refused(dropout):
+    layers = [3, 4, 4, 2]
+    with pytest.raises(ValueError, match=r"dropout rates must be numbers in \[0, 1\)"):
+        MLP(layers, ["relu", "relu"], "softmax", dropout=dropout)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.float16, np.complex128, "not a dtype", bool])
+def test_dtypes_but_float32_and_float64_are_refused(dtype):
+    with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+        MLP([3, 4, 2], ["relu"], "softmax", dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, "float32"])
+def test_float32_and_float64_are_accepted(dtype):
+    assert MLP([3, 4, 2], ["relu"], "softmax", dtype=dtype).params.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("layer_sizes", [[3, 0, 2], [3, -1, 2], [3], [], [3, 2.5, 2], [3, True], 5])
+def test_bad_layer_sizes_are_refused(layer_sizes):
+    with pytest.raises(ValueError, match="layer_sizes must be at least 2 ints >= 1"):
+        MLP(layer_sizes, [], "softmax")

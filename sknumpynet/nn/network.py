@@ -32,13 +32,50 @@ unchanged).  ``H_l`` replaces ``A_l`` in ``Z_{l+1}`` and ``dJ/dW_{l+1}``, and::
     D_l = ((D_{l+1} W_{l+1}^T) * M_l) * f'_l      (f' still taken from A_l)
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy.sparse import issparse
 
 from .activations import ACTIVATIONS
 from .heads import HEADS
-from .initializers import INITIALIZERS, resolve_init
+from .initializers import INIT_OPTIONS, INITIALIZERS, resolve_init
 from .memory import aligned_empty, aligned_zeros
+from .registry import lookup
+
+# The estimators train in these two only; float16 has too little range for the
+# loss sums and integers cannot hold the drawn weights.
+DTYPES = (np.float32, np.float64)
+
+
+def _layer_sizes(layer_sizes):
+    """``layer_sizes`` as a list of Python ints, or a ValueError naming it."""
+    try:
+        sizes = list(layer_sizes)
+    except TypeError:
+        sizes = []
+    if len(sizes) < 2 or not all(
+        isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in sizes
+    ):
+        raise ValueError(
+            "layer_sizes must be at least 2 ints >= 1, (n_features, n_hidden_1, ..., "
+            f"n_outputs); got {layer_sizes!r}."
+        )
+    return [int(n) for n in sizes]
+
+
+def _dropout_rates(dropout, n_hidden):
+    """One rate in ``[0, 1)`` per hidden layer, or a ValueError naming ``dropout``."""
+    if dropout is None:
+        return [0.0] * n_hidden
+    rates = [dropout] * n_hidden if np.ndim(dropout) == 0 else list(dropout)
+    if len(rates) != n_hidden:
+        raise ValueError(f"dropout needs one rate per hidden layer ({n_hidden}), got {len(rates)}.")
+    # A rate of 1 drops every unit (and divides by 1 - p = 0); a negative one
+    # would skip the mask buffers and fail deep in a training step.
+    if not all(isinstance(p, Real) and not isinstance(p, bool) and 0 <= p < 1 for p in rates):
+        raise ValueError(f"dropout rates must be numbers in [0, 1); got {dropout!r}.")
+    return [float(p) for p in rates]
 
 
 def _views(flat, shapes):
@@ -63,8 +100,10 @@ class MLP:
         layer (``len(layer_sizes) - 2`` names).
     head : str
         Key of :data:`~sknumpynet.nn.heads.HEADS`.
-    dtype : dtype, default=np.float64
-        Floating dtype of parameters and all computation.
+    dtype : {np.float32, np.float64}, default=np.float64
+        Floating dtype of parameters and all computation; only these two, the
+        ones the estimators train in (float16 lacks the range of the loss
+        sums, integers cannot hold the drawn weights).
     dropout : float or sequence of float, optional
         Dropout rate in ``[0, 1)`` of every hidden layer (a float) or of each
         one (a sequence); None means none.  Applied only by :meth:`loss_grad`
@@ -82,30 +121,36 @@ class MLP:
         Length of the leading slice of ``params`` that holds the weights.
     dropout : list of float
         One rate per hidden layer (zeros without dropout).
+
+    Raises
+    ------
+    ValueError
+        If ``layer_sizes`` has fewer than 2 entries or one that is not an int
+        >= 1; if ``activations`` has not one name per hidden layer or a name
+        that is not a key of ``ACTIVATIONS``; if ``head`` is not a key of
+        ``HEADS``; if ``dtype`` is not float32 or float64; if a dropout rate
+        is not in ``[0, 1)``; if the network has too many parameters for one
+        array.
     """
 
     def __init__(self, layer_sizes, activations, head, dtype=np.float64, dropout=None):
-        self.layer_sizes = [int(n) for n in layer_sizes]
-        if len(activations) != len(self.layer_sizes) - 2:
+        self.layer_sizes = _layer_sizes(layer_sizes)
+        n_hidden = len(self.layer_sizes) - 2
+        if len(activations) != n_hidden:
             raise ValueError(
-                f"activations needs one name per hidden layer "
-                f"({len(self.layer_sizes) - 2}), got {len(activations)}."
+                f"activations needs one name per hidden layer ({n_hidden}), got {len(activations)}."
             )
         self.activation_names = list(activations)
-        self.activations = [ACTIVATIONS[name] for name in activations]
+        self.activations = [lookup(ACTIVATIONS, name, "activations") for name in activations]
         self.head_name = head
-        self.head = HEADS[head]
-        self.dtype = np.dtype(dtype)
-        n_hidden = len(self.layer_sizes) - 2
-        if dropout is None:
-            dropout = [0.0] * n_hidden
-        elif np.ndim(dropout) == 0:
-            dropout = [dropout] * n_hidden
-        if len(dropout) != n_hidden:
-            raise ValueError(
-                f"dropout needs one rate per hidden layer ({n_hidden}), got {len(dropout)}."
-            )
-        self.dropout = [float(p) for p in dropout]
+        self.head = lookup(HEADS, head, "head")
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            self.dtype = None
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be float32 or float64; got {dtype!r}.")
+        self.dropout = _dropout_rates(dropout, n_hidden)
         pairs = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
         self._shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
         self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
@@ -119,6 +164,8 @@ class MLP:
         self.params = aligned_zeros(n_params, self.dtype)
         self.coefs, self.intercepts = self.unpack(self.params)
         self._workspace = None
+        # What every batch's shapes are compared with (see _check_batch).
+        self._n_inputs, self._n_outputs = self.layer_sizes[0], self.layer_sizes[-1]
 
     @property
     def n_layers(self):
@@ -154,7 +201,15 @@ class MLP:
             ``"auto"`` or a key of :data:`~sknumpynet.nn.initializers.INITIALIZERS`.
         rng : numpy.random.Generator
             Source of every draw, layer by layer from the first.
+
+        Raises
+        ------
+        ValueError
+            If ``init`` is neither ``"auto"`` nor a key of ``INITIALIZERS``
+            (the weights are then left as they were).
         """
+        if init not in INIT_OPTIONS:
+            raise ValueError(f"init: unknown {init!r}; one of {list(INIT_OPTIONS)}.")
         self.params[...] = 0
         followers = [*self.activations, self.head]
         for layer, (W, b) in enumerate(zip(self.coefs, self.intercepts, strict=True)):
@@ -243,6 +298,48 @@ class MLP:
 
     # ---- training -------------------------------------------------------
 
+    def _check_batch(self, X, Y, sample_weight):
+        """The batch's row count; a ValueError if the shapes do not fit the network.
+
+        Runs on every batch, so it compares shapes only (a few tuple
+        comparisons): NumPy would otherwise broadcast a ``Y`` of shape
+        ``(m,)`` or ``(1, n_outputs)`` against the logits and return a wrong
+        loss without a word.
+        """
+        try:  # free unless raised; an X of another ndim fails the unpacking
+            m, n_in = X.shape
+            fits = (
+                n_in == self._n_inputs
+                and m
+                and Y.shape == (m, self._n_outputs)
+                and (sample_weight is None or sample_weight.shape == (m,))
+            )
+        except (AttributeError, ValueError):
+            fits = False
+        if fits:
+            return m
+        x_shape = getattr(X, "shape", None)
+        y_shape = getattr(Y, "shape", None)
+        n_in, n_out = self._n_inputs, self._n_outputs
+        if x_shape is None or x_shape[1:] != (n_in,):
+            raise ValueError(
+                f"X must have shape (n_samples, {n_in}), layer_sizes[0] = {n_in} columns; "
+                f"got {x_shape}."
+            )
+        m = x_shape[0]
+        if not m:
+            raise ValueError("X has no rows: a batch needs at least one sample.")
+        if y_shape != (m, n_out):
+            hint = " (a 1-D Y needs Y[:, None])" if y_shape == (m,) and n_out == 1 else ""
+            raise ValueError(
+                f"Y must have shape (n_samples, n_outputs) = ({m}, {n_out}), one row of "
+                f"{n_out} encoded targets per row of X; got {y_shape}{hint}."
+            )
+        raise ValueError(
+            f"sample_weight must have shape (n_samples,) = ({m},), one weight per row of X; "
+            f"got {getattr(sample_weight, 'shape', None)}."
+        )
+
     def _buffers(self, m):
         """Activation and delta buffers for batches of up to ``m`` rows, reused.
 
@@ -289,6 +386,10 @@ class MLP:
             Overwritten with the gradient, laid out like ``params``.
         sample_weight : ndarray of shape (m,), optional
             Non-negative weights with a positive sum; None means all ones.
+            Only the sum is checked here (this runs on every batch); that no
+            weight is negative is the caller's to ensure, as
+            :meth:`Trainer.epoch <sknumpynet.nn.training.Trainer.epoch>` does
+            once per call.
         alpha : float, default=0.0
             L2 penalty on the weights (not the biases).
         rng : numpy.random.Generator, optional
@@ -300,8 +401,15 @@ class MLP:
         -------
         float
             ``J`` as in the module docstring.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has no rows or not ``n_features`` columns, ``Y`` is not of
+            shape ``(m, n_outputs)``, ``sample_weight`` not of shape ``(m,)``,
+            or the weights' sum is not positive.
         """
-        m = X.shape[0]
+        m = self._check_batch(X, Y, sample_weight)
         ws = self._buffers(m)
         full = m == ws["rows"]
         A = ws["A"] if full else [a[:m] for a in ws["A"]]
@@ -324,6 +432,7 @@ class MLP:
         loss = self.head.forward_loss(Z, Y, P)
         delta = self.head.output_delta(P, Y)
         data_loss, total = weighted_total(loss, sample_weight)
+        _check_total(total)
         if sample_weight is not None:
             delta *= sample_weight[:, None]
         delta *= 1.0 / total
@@ -396,11 +505,23 @@ class MLP:
         -------
         float
             ``J`` as in the module docstring (NaN or inf if the weights are).
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has no rows or not ``n_features`` columns, ``Y`` is not of
+            shape ``(m, n_outputs)``, ``sample_weight`` not of shape ``(m,)``,
+            a weight is negative or their sum is not positive.
         """
+        self._check_batch(X, Y, sample_weight)
+        # One pass over m weights beside a forward pass over m rows: affordable
+        # here, unlike in loss_grad, which runs on every training batch.
+        if sample_weight is not None and sample_weight.min() < 0:
+            raise ValueError("sample_weight must be non-negative; got a negative weight.")
         Z = self.logits(X)
-        return self._objective(
-            *weighted_total(self.head.forward_loss(Z, Y, Z), sample_weight), alpha
-        )
+        data_loss, total = weighted_total(self.head.forward_loss(Z, Y, Z), sample_weight)
+        _check_total(total)
+        return self._objective(data_loss, total, alpha)
 
     def _backward(self, inputs, A, D, delta, grad_views, ones, masks=None):
         gW, gb = grad_views
@@ -440,6 +561,15 @@ def weighted_total(losses, sample_weight=None):
     return float(losses @ sample_weight), float(sample_weight.sum())
 
 
+def _check_total(total):
+    """Refuse a batch whose weights sum to 0 (or NaN): ``J`` divides by the sum."""
+    if not total > 0:
+        raise ValueError(
+            f"sample_weight must have a positive sum over the batch; got {total}. Give some "
+            "row a positive weight."
+        )
+
+
 def _matmul(A, B, out):
     """``out[...] = A @ B``; ``A`` may be sparse (the first layer's input)."""
     if issparse(A):
@@ -469,12 +599,24 @@ def forward_logits(X, coefs, intercepts, activations):
     -------
     ndarray of shape (n_samples, n_outputs)
         The logits, before the head's output function.
+
+    Raises
+    ------
+    ValueError
+        If ``activations`` has not one name per hidden layer
+        (``len(coefs) - 1``) or a name that is not a key of ``ACTIVATIONS``.
     """
+    if len(activations) != len(coefs) - 1:
+        raise ValueError(
+            f"activations needs one name per hidden layer ({len(coefs) - 1}), "
+            f"got {len(activations)}."
+        )
+    hidden = [lookup(ACTIVATIONS, name, "activations") for name in activations]
     A = X
     for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
         Z = A @ W
         Z += b
-        if layer < len(activations):
-            ACTIVATIONS[activations[layer]].forward(Z)
+        if layer < len(hidden):
+            hidden[layer].forward(Z)
         A = Z
     return A

@@ -4,7 +4,8 @@ The estimators validate their string hyperparameters against sets of names
 derived from the registries (``"auto"`` plus every initializer, the heads of
 one task, the regression heads by loss).  Built once at import, such a set
 would miss an entry registered later from the user's own code; these views
-compute it from the registry on every use.
+compute it from the registry on every use.  :func:`lookup` resolves a name
+given by the user, naming the argument and the allowed keys when it is none.
 """
 
 from collections.abc import Mapping, Sequence
@@ -71,3 +72,36 @@ class Table(Mapping):
 
     def __repr__(self):
         return repr(self._table())
+
+
+def lookup(registry, name, argument):
+    """The entry ``registry[name]``, or a ValueError naming ``argument`` and the keys.
+
+    The registries stay plain dicts (``in`` and ``.get`` behave as ever); only
+    the places that resolve a user's name go through here, so a typo is named
+    with the allowed values instead of surfacing as a bare ``KeyError``.
+
+    Parameters
+    ----------
+    registry : Mapping
+        E.g. :data:`~sknumpynet.nn.activations.ACTIVATIONS`.
+    name : str
+        The key to resolve.
+    argument : str
+        What the name was given as, for the message.
+
+    Returns
+    -------
+    object
+        The registered entry.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a key of ``registry`` (or not hashable).
+    """
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        # TypeError: an unhashable name (a list) can be no key either.
+        raise ValueError(f"{argument}: unknown {name!r}; one of {sorted(registry)}.") from None
