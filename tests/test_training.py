@@ -53,7 +53,9 @@ def _trainer(
 ):
     net = RecordingMLP([3, 4, 2], ["tanh"], "sigmoid", **kwargs)
     net.initialize("auto", np.random.default_rng(1))
-    opt = OPTIMIZERS[optimizer](lr, momentum=0.9, rho=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+    cls = OPTIMIZERS[optimizer]
+    hyper = {"momentum": 0.9, "rho": 0.9, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
+    opt = cls(lr, **{h: hyper[h] for h in cls.hyperparameters})
     trainer = Trainer(
         net,
         opt,
@@ -180,7 +182,9 @@ def test_epoch_loss_is_the_weighted_mean_of_batches():
     # With a zero learning rate the weights stay put, so the mean of the batch
     # objectives (weighted by each batch's total weight) is the full objective.
     X, Y, sw = _data()
-    net, trainer = _trainer(lr=0.0, batch_size=4)
+    net, trainer = _trainer(batch_size=4)
+    # Set, not built: the constructor takes only a positive rate (a schedule may reach 0).
+    trainer.optimizer.learning_rate = 0.0
     params = net.params.copy()
     loss = trainer.epoch(X, Y, sw)
     np.testing.assert_array_equal(net.params, params)
@@ -279,3 +283,74 @@ def test_full_batch_refuses_rows_that_all_weigh_zero():
         full_batch_loss_grad(
             net, X, Y, np.empty_like(net.params), sw, rows=np.array([1, 4]), chunk_rows=1
         )
+
+
+# ---- input checks, once per epoch call -------------------------------------
+
+BAD_INDICES = {
+    "negative": (np.array([-1, 2, 3]), IndexError, r"indices must be row numbers in \[0, 23\)"),
+    "past_the_end": (np.array([2, 3, 23]), IndexError, r"indices must be row numbers in \[0, 23\)"),
+    "boolean_mask": (np.arange(23) % 2 == 0, IndexError, "indices must hold integer.*flatnonzero"),
+    "floats": (np.array([0.0, 1.0, 2.0]), IndexError, "indices must hold integer row numbers"),
+    "2d": (np.array([[0, 1], [2, 3]]), ValueError, "indices must be a 1-D array"),
+    "empty": (np.array([], dtype=int), ValueError, "indices is empty"),
+}
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "gd"])
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("case", sorted(BAD_INDICES))
+def test_bad_indices_are_refused_before_any_step(optimizer, shuffle, case):
+    # Batches gather with np.take(mode="clip"), which would read row 0 for -1,
+    # the last row for 23 and rows 0/1 for a mask, and train on them.
+    indices, error, match = BAD_INDICES[case]
+    X, Y, sw = _data()
+    net, trainer = _trainer(optimizer, shuffle=shuffle)
+    before = net.params.copy()
+    with pytest.raises(error, match=match):
+        trainer.epoch(X, Y, sw, indices)
+    assert net.batches == [] and trainer.state["t"] == 0
+    np.testing.assert_array_equal(net.params, before)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "gd"])
+@pytest.mark.parametrize("use_indices", [False, True], ids=["all_rows", "indices"])
+def test_y_and_weights_need_one_row_per_row_of_x(optimizer, use_indices):
+    X, Y, sw = _data()
+    indices = np.arange(0, 23, 2) if use_indices else None
+    net, trainer = _trainer(optimizer)
+    with pytest.raises(ValueError, match=r"Y must have shape \(n_samples, n_outputs\), one row"):
+        trainer.epoch(X, Y[:10], sw, indices)
+    with pytest.raises(ValueError, match=r"Y must have shape"):
+        trainer.epoch(X, Y[:, 0], sw, indices)
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(n_samples,\) = \(23,\)"):
+        trainer.epoch(X, Y, sw[:10], indices)
+    assert net.batches == [] and trainer.state["t"] == 0
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "gd"])
+@pytest.mark.parametrize("bad", [-1.0, np.nan])
+def test_negative_or_nan_weights_are_refused_once_per_epoch(optimizer, bad):
+    # loss_grad checks only the batch's sum (O(1)); the epoch checks every weight.
+    X, Y, sw = _data()
+    sw[7] = bad
+    net, trainer = _trainer(optimizer)
+    with pytest.raises(ValueError, match="sample_weight must be non-negative and not NaN"):
+        trainer.epoch(X, Y, sw)
+    assert net.batches == [] and trainer.state["t"] == 0
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INDICES))
+def test_full_batch_refuses_bad_rows(case):
+    indices, error, match = BAD_INDICES[case]
+    X, Y, sw = _data()
+    net = MLP([3, 4, 2], ["tanh"], "sigmoid")
+    with pytest.raises(error, match=match.replace("indices", "rows")):
+        full_batch_loss_grad(net, X, Y, np.empty_like(net.params), sw, rows=indices, chunk_rows=4)
+
+
+def test_full_batch_refuses_a_short_y():
+    X, Y, _ = _data()
+    net = MLP([3, 4, 2], ["tanh"], "sigmoid")
+    with pytest.raises(ValueError, match="Y must have shape"):
+        full_batch_loss_grad(net, X, Y[:10], np.empty_like(net.params), chunk_rows=4)

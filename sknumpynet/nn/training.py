@@ -23,6 +23,53 @@ from .memory import aligned_empty
 from .stops import Diverged, DivergenceGuard, _InterruptFlag
 
 
+def _check_rows(X, Y, sample_weight, rows, name):
+    """Check a call's data once, before its batches: ``rows`` as an array (or None).
+
+    The batches gather their rows with ``np.take(mode="clip")``, which would
+    quietly read row 0 for a negative index and the last row for one past the
+    end, and a boolean mask would be read as the row numbers 0 and 1; a ``Y``
+    or ``sample_weight`` shorter than ``X`` would be clipped the same way.  So
+    everything a batch cannot check in O(1) is checked here, once per call:
+    a few passes over ``rows`` and the weights, none over ``X``.
+    """
+    n = X.shape[0]
+    y_shape = getattr(Y, "shape", None)
+    if y_shape is None or len(y_shape) != 2 or y_shape[0] != n:
+        raise ValueError(
+            f"Y must have shape (n_samples, n_outputs), one row per row of X ({n}); got {y_shape}."
+        )
+    if sample_weight is not None:
+        w_shape = getattr(sample_weight, "shape", None)
+        if w_shape != (n,):
+            raise ValueError(
+                f"sample_weight must have shape (n_samples,) = ({n},), one weight per row "
+                f"of X; got {w_shape}."
+            )
+        # min is NaN if a weight is, which fails the comparison too.
+        if n and not sample_weight.min() >= 0:
+            raise ValueError("sample_weight must be non-negative and not NaN.")
+    if rows is None:
+        if not n:
+            raise ValueError("X has no rows to train on.")
+        return None
+    rows = np.asarray(rows)
+    if rows.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of row numbers; got shape {rows.shape}.")
+    if rows.dtype.kind not in "iu":
+        hint = " (for a boolean mask, pass np.flatnonzero(mask))" if rows.dtype.kind == "b" else ""
+        raise IndexError(f"{name} must hold integer row numbers; got dtype {rows.dtype}{hint}.")
+    if not len(rows):
+        raise ValueError(f"{name} is empty: no rows to train on.")
+    low, high = rows.min(), rows.max()
+    if low < 0 or high >= n:
+        raise IndexError(
+            f"{name} must be row numbers in [0, {n}), the rows of X; got values from {low} "
+            f"to {high}."
+        )
+    return rows
+
+
 def probe_objective(network, X, Y, sample_weight, rows, alpha):
     """Objective of the network's current weights on the rows ``rows``.
 
@@ -106,8 +153,13 @@ def full_batch_loss_grad(
     Raises
     ------
     ValueError
-        If every row has weight 0.
+        If every row has weight 0, a weight is negative or NaN, ``Y`` or
+        ``sample_weight`` has not one row per row of ``X``, or ``rows`` is
+        empty or not 1-D.
+    IndexError
+        If ``rows`` holds anything but integer row numbers of ``X``.
     """
+    rows = _check_rows(X, Y, sample_weight, rows, "rows")
     n = X.shape[0] if rows is None else len(rows)
     if sample_weight is not None and not sample_weight[slice(None) if rows is None else rows].any():
         raise ValueError("sample_weight: every training row has weight 0.")
@@ -340,7 +392,7 @@ class Trainer:
         sample_weight : ndarray of shape (n_samples,), optional
             Weights of the rows of ``X``; None weighs every row 1.
         indices : ndarray of int, optional
-            Rows to train on (default: all).
+            Rows to train on (default: all), each in ``[0, n_samples)``.
 
         Returns
         -------
@@ -351,6 +403,13 @@ class Trainer:
 
         Raises
         ------
+        ValueError
+            If ``Y`` or ``sample_weight`` has not one row per row of ``X``, a
+            weight is negative or NaN, every training row has weight 0, or
+            ``indices`` is empty or not 1-D (checked before any step).
+        IndexError
+            If ``indices`` holds anything but integer row numbers of ``X``
+            (a boolean mask included).
         Diverged
             If a batch objective is not finite or reaches the guard's limit;
             the weights are those before it.
@@ -360,6 +419,8 @@ class Trainer:
             If the interrupt flag was raised; the weights are those after the
             last completed step.
         """
+        # Once per call, not per batch: the batches then only compare shapes.
+        indices = _check_rows(X, Y, sample_weight, indices, "indices")
         if self.full_batch:
             loss = self._full_batch(X, Y, sample_weight, indices)
         else:
@@ -418,8 +479,8 @@ class Trainer:
             else:
                 rows, m = order[start:stop], stop - start
                 # mode="clip": with out=, the default "raise" gathers into a hidden
-                # buffer first; rows from a permutation are in range. A sparse X
-                # (CSR) gives its rows as a small CSR matrix instead.
+                # buffer first; epoch() has checked that every row is in range. A
+                # sparse X (CSR) gives its rows as a small CSR matrix instead.
                 Xb = X[rows] if xb is None else np.take(X, rows, axis=0, out=xb[:m], mode="clip")
                 Yb = np.take(Y, rows, axis=0, out=yb[:m], mode="clip")
                 wb_ = None
