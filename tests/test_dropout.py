@@ -162,7 +162,9 @@ def test_float32_stays_float32(head, rng):
     ws = net._workspace
     assert all(a.dtype == np.float32 for a in [*ws["A"], *ws["D"], *ws["M"], *ws["H"]])
     for name in ("sgd", "adam"):
-        opt = OPTIMIZERS[name](0.01, momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+        cls = OPTIMIZERS[name]
+        hyper = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
+        opt = cls(0.01, **{h: hyper[h] for h in cls.hyperparameters})
         opt.step(net.params, grad, opt.init_state(net.params))
         assert net.params.dtype == np.float32
 

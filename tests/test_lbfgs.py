@@ -197,3 +197,11 @@ def test_float32_network_stays_float32():
     assert net.objective(X32, Y32, alpha=ALPHA) == pytest.approx(
         net64.objective(X, Y, alpha=ALPHA), rel=1e-2
     )
+
+
+def test_lbfgs_refuses_hyperparameters_it_does_not_read():
+    # L-BFGS reads none: a value given for one would be ignored without a word.
+    with pytest.raises(
+        TypeError, match=r"LBFGS takes no hyperparameters; got unknown \['momentum'\]"
+    ):
+        LBFGS(0.1, momentum=0.9)

@@ -87,7 +87,7 @@ def test_every_optimizer_has_a_reference():
 def test_whole_fit_optimizers_are_full_batch_and_not_stepwise(name):
     cls = OPTIMIZERS[name]
     # Built like every other entry, but run over the whole training set at once.
-    opt = cls(LR, **HYPER)
+    opt = cls(LR, **{h: HYPER[h] for h in cls.hyperparameters})
     assert callable(opt.run)
     assert cls.full_batch and not cls.stepwise
 
@@ -423,3 +423,62 @@ def test_the_default_momentum_steps_are_scikit_learns_default_sgd():
     mlp, _ = sklearn_equivalent(ScratchMLPClassifier(optimizer="nesterov"))
     for name in ("solver", "learning_rate_init", "momentum", "nesterovs_momentum"):
         assert mlp.get_params()[name] == pytest.approx(theirs.get_params()[name]), name
+
+
+# ---- construction and step checks -------------------------------------------
+
+WITH_HYPERPARAMETERS = [name for name in NAMES if OPTIMIZERS[name].hyperparameters]
+DECAY_RATES = sorted((name, rate) for name in NAMES for rate in OPTIMIZERS[name].decays.values())
+
+
+@pytest.mark.parametrize("name", WITH_HYPERPARAMETERS)
+def test_a_missing_hyperparameter_is_named(name):
+    cls = OPTIMIZERS[name]
+    with pytest.raises(TypeError, match=rf"{cls.__name__} needs the hyperparameters .*missing"):
+        cls(LR)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_unknown_hyperparameter_is_refused(name):
+    cls = OPTIMIZERS[name]
+    hyper = {h: HYPER[h] for h in cls.hyperparameters}
+    with pytest.raises(TypeError, match=r"only; got unknown \['amsgrad'\]"):
+        cls(LR, amsgrad=True, **hyper)
+
+
+@pytest.mark.parametrize(("name", "rate"), DECAY_RATES)
+@pytest.mark.parametrize("value", [1, 1.5, -0.1, np.nan, np.inf])
+def test_decay_rates_outside_0_1_are_refused(name, rate, value):
+    # At 1 the first step divided by 1 - b = 0 (ZeroDivisionError in the step).
+    cls = OPTIMIZERS[name]
+    hyper = {**{h: HYPER[h] for h in cls.hyperparameters}, rate: value}
+    with pytest.raises(ValueError, match=rf"{rate} must be a finite number >= 0 and < 1"):
+        cls(LR, **hyper)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if "epsilon" in OPTIMIZERS[n].hyperparameters])
+@pytest.mark.parametrize("value", [-1e-8, np.nan, np.inf])
+def test_epsilon_must_be_a_finite_non_negative_number(name, value):
+    cls = OPTIMIZERS[name]
+    hyper = {**{h: HYPER[h] for h in cls.hyperparameters}, "epsilon": value}
+    with pytest.raises(ValueError, match="epsilon must be a finite number >= 0"):
+        cls(LR, **hyper)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("value", ["nan", np.nan, np.inf, 0.0, -0.1, True, None])
+def test_learning_rate_must_be_a_finite_positive_number(name, value):
+    cls = OPTIMIZERS[name]
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        cls(value, **{h: HYPER[h] for h in cls.hyperparameters})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_gradient_of_another_shape_is_refused_not_broadcast(name):
+    opt = _make(name)
+    w = W0.copy()
+    state = opt.init_state(w)
+    with pytest.raises(ValueError, match=r"g must have the shape of w, \(3,\); got \(1,\)"):
+        opt.step(w, np.ones(1), state)
+    np.testing.assert_array_equal(w, W0)
+    assert state["t"] == 0

@@ -173,7 +173,8 @@ def test_flush_refuses_a_strided_view():
 
 @pytest.mark.parametrize("name", STEP_NAMES)
 def test_step_flushes_every_flush_every_steps(name):
-    opt = OPTIMIZERS[name](0.0, **{h: 0.5 for h in OPTIMIZERS[name].hyperparameters})
+    opt = OPTIMIZERS[name](0.1, **{h: 0.5 for h in OPTIMIZERS[name].hyperparameters})
+    opt.learning_rate = 0.0  # set, not built: the constructor takes only a positive rate
     w = np.full(4, 1e-40, dtype=np.float32)  # subnormal; lr 0 leaves w alone
     state = opt.init_state(w)
     for _ in range(FLUSH_EVERY - 1):
@@ -248,7 +249,8 @@ def test_an_interrupted_epoch_leaves_no_subnormal(name, monkeypatch):
     net = MLP([6, 4, 3], ["relu"], "softmax", dtype=np.float32)
     net.initialize("auto", np.random.default_rng(0))
     net.coefs[0][3:] = 1e-40  # zero-fed, subnormal already; lr 0 keeps them
-    opt = OPTIMIZERS[name](0.0, **{h: 0.5 for h in OPTIMIZERS[name].hyperparameters})
+    opt = OPTIMIZERS[name](0.1, **{h: 0.5 for h in OPTIMIZERS[name].hyperparameters})
+    opt.learning_rate = 0.0  # set, not built: the constructor takes only a positive rate
     state = opt.init_state(net.params)
     trainer = Trainer(
         net,

@@ -38,8 +38,15 @@ class LBFGS:
         Unused (the line search picks every step length); accepted so every
         registry entry is built alike.
     **hyperparameters
-        Ignored (L-BFGS reads none: ``hyperparameters`` is empty); accepted so
-        every registry entry is built alike.
+        None: L-BFGS reads no hyperparameter (``hyperparameters`` is empty).
+        Accepted as a keyword catch-all only so that every registry entry is
+        built alike, ``cls(learning_rate, **{h: ... for h in cls.hyperparameters})``.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter is given: as for the step optimizers, a name the
+        rule does not read is refused rather than ignored.
     """
 
     hyperparameters = ()
@@ -84,6 +91,10 @@ class LBFGS:
         return {}, None
 
     def __init__(self, learning_rate=None, **hyperparameters):
+        if hyperparameters:
+            raise TypeError(
+                f"LBFGS takes no hyperparameters; got unknown {sorted(hyperparameters)}."
+            )
         self.learning_rate = learning_rate
 
     def run(

@@ -46,8 +46,10 @@ set (``stepwise = False``).
 To add an optimizer, subclass :class:`Optimizer`, write its update in
 ``_update(w, g, state)`` (``step`` counts the step and flushes around it; the
 update may use ``g`` as scratch space), list the hyperparameters it reads in
-``hyperparameters`` and its state arrays in ``state_names`` (those that keep
-a moving average as a sum also in ``decays``), say how
+``hyperparameters`` (those that must be >= 0 also in ``non_negative``; the
+decay rates of ``decays`` must be in ``[0, 1)``) and its state arrays in
+``state_names`` (those that keep a moving average as a sum also in
+``decays``), say how
 scikit-learn's MLPs come closest to it (``sklearn_solver``,
 :meth:`Optimizer.sklearn_settings`) and add one entry to :data:`OPTIMIZERS`:
 the estimators' validation, the mapping to scikit-learn and the tests are
@@ -56,6 +58,7 @@ is registered before :mod:`sknumpynet` imports them.
 """
 
 import math
+from numbers import Real
 
 import numpy as np
 
@@ -72,18 +75,39 @@ FLUSH_EVERY = 32
 """Steps between two flushes of subnormal weights and state (see :meth:`Optimizer.flush`)."""
 
 
+def _checked(value, name, allowed, admits):
+    """``value`` as a float if it is a finite real number that ``admits``; else a ValueError."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number) and admits(number):
+            return number
+    raise ValueError(f"{name} must be a finite number{allowed}; got {value!r}.")
+
+
 class Optimizer:
     """Base class: plain gradient descent on whatever batches it is given.
 
     Parameters
     ----------
     learning_rate : float
-        Step size ``lr``.
+        Step size ``lr``, a finite number > 0.
     **hyperparameters
-        Values for the names in the class attribute ``hyperparameters``.
+        A value for each name in the class attribute ``hyperparameters`` and
+        for no other: the decay rates (named in ``decays``) in ``[0, 1)``, those
+        in ``non_negative`` >= 0, every one a finite number.
+
+    Raises
+    ------
+    TypeError
+        If a hyperparameter of the class is missing or an unknown one is given.
+    ValueError
+        If ``learning_rate`` or a hyperparameter is out of its range.
     """
 
     hyperparameters = ()
+    # Hyperparameters that must be >= 0 (epsilon: a negative one could make a
+    # divisor sqrt(s) + eps zero; 0 itself is the textbook rule, kept open).
+    non_negative = ()
     full_batch = False
     # One step per batch (so a chunk at a time, partial_fit); False for a
     # solver that drives the whole minimisation itself (L-BFGS).
@@ -101,9 +125,32 @@ class Optimizer:
     sklearn_solver = "sgd"
 
     def __init__(self, learning_rate, **hyperparameters):
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = _checked(learning_rate, "learning_rate", " > 0", lambda v: v > 0)
+        rule = type(self).__name__
+        missing = [name for name in self.hyperparameters if name not in hyperparameters]
+        if missing:
+            raise TypeError(
+                f"{rule} needs the hyperparameters {list(self.hyperparameters)}; missing {missing}."
+            )
+        # A misspelt or foreign name (amsgrad=True) would otherwise be ignored
+        # without a word; the estimators pass exactly the names listed.
+        unknown = sorted(set(hyperparameters) - set(self.hyperparameters))
+        if unknown:
+            raise TypeError(
+                f"{rule} takes the hyperparameters {list(self.hyperparameters)} only; "
+                f"got unknown {unknown}."
+            )
+        rates = set(self.decays.values())
         for name in self.hyperparameters:
-            setattr(self, name, float(hyperparameters[name]))
+            value = hyperparameters[name]
+            if name in rates:
+                # At 1 the sums never decay and 1 - b divides the steps.
+                number = _checked(value, name, " >= 0 and < 1", lambda v: 0 <= v < 1)
+            elif name in self.non_negative:
+                number = _checked(value, name, " >= 0", lambda v: v >= 0)
+            else:
+                number = _checked(value, name, "", lambda v: True)
+            setattr(self, name, number)
 
     @classmethod
     def learning_rate_for(cls, value):
@@ -224,7 +271,14 @@ class Optimizer:
             its scratch space).
         state : dict
             The state returned by :meth:`init_state`, updated in place.
+
+        Raises
+        ------
+        ValueError
+            If ``g`` has not the shape of ``w`` (NumPy would broadcast it).
         """
+        if g.shape != w.shape:
+            raise ValueError(f"g must have the shape of w, {w.shape}; got {g.shape}.")
         state["t"] += 1
         self._update(w, g, state)
         if state["t"] % self.flush_every == 0:
@@ -340,6 +394,7 @@ class RMSProp(Optimizer):
     """
 
     hyperparameters = ("rho", "epsilon")
+    non_negative = ("epsilon",)
     state_names = ("square_avg",)
     decays = {"square_avg": "rho"}
     default_learning_rate = 0.001
@@ -380,6 +435,7 @@ class Adam(Optimizer):
     """
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
+    non_negative = ("epsilon",)
     state_names = ("m", "s")
     decays = {"m": "beta_1", "s": "beta_2"}
     default_learning_rate = 0.001  # scikit-learn's and Kingma & Ba's
