@@ -171,6 +171,15 @@ def test_cosine_keeps_the_last_rate_past_max_iter():
     assert ours.learning_rates_[2] > 0
 
 
+@pytest.mark.parametrize("max_epochs", [0, -1])
+def test_cosine_refuses_fewer_than_one_epoch(max_epochs):
+    # The rate divides by max_epochs: 0 gave a bare ZeroDivisionError.
+    with pytest.raises(ValueError, match="max_epochs must be >= 1 for the cosine schedule"):
+        SCHEDULES["cosine"].rate(
+            LR0, LR0, epoch=0, samples_seen=0, max_epochs=max_epochs, power_t=0.5
+        )
+
+
 def test_invscaling_without_power_is_constant():
     constant = _ours().fit(X, Y)
     flat = _ours(learning_rate="invscaling", power_t=0.0).fit(X, Y)

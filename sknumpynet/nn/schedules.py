@@ -95,6 +95,13 @@ class Cosine(Constant):
 
     @staticmethod
     def rate(init, current, *, epoch, samples_seen, max_epochs, power_t):
+        # A schedule is never constructed (its methods are static), so the
+        # epoch count is checked where it divides.
+        if not max_epochs >= 1:
+            raise ValueError(
+                f"max_epochs must be >= 1 for the cosine schedule (it anneals over "
+                f"max_epochs epochs); got {max_epochs!r}."
+            )
         e = min(epoch, max_epochs - 1)
         return init * 0.5 * (1.0 + math.cos(math.pi * e / max_epochs))
 
