@@ -49,7 +49,7 @@ from sklearn.preprocessing import StandardScaler
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 
 SETTINGS = dict(hidden_layer_sizes=(100,), alpha=1e-4, max_iter=200, tol=1e-4)
-CAPS = ("Stochastic Optimizer: Maximum iterations", "L-BFGS stopped after", "lbfgs failed")
+CAPS = ("Stochastic Optimizer: Maximum iterations", "lbfgs failed to converge")
 
 
 def _quiet_fit(model, X, y):

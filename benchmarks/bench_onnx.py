@@ -49,7 +49,7 @@ PARITY_HEADER = ["model", "float32 model", "float64 model", "labels"]
 
 def _fit(model, X, y):
     with warnings.catch_warnings():
-        for message in ("Stochastic Optimizer: Maximum iterations", "L-BFGS stopped after"):
+        for message in ("Stochastic Optimizer: Maximum iterations", "lbfgs failed to converge"):
             warnings.filterwarnings("ignore", message, ConvergenceWarning)
         return model.fit(X, y)
 

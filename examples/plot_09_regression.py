@@ -65,8 +65,7 @@ from sknumpynet import ScratchMLPRegressor
 
 CAP_REACHED = [
     "Stochastic Optimizer: Maximum iterations",  # both libraries, adam and sgd
-    "L-BFGS stopped after",  # ScratchMLPRegressor, lbfgs
-    "lbfgs failed to converge",  # MLPRegressor, lbfgs
+    "lbfgs failed to converge",  # both libraries, lbfgs
 ]
 
 

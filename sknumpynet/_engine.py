@@ -544,9 +544,12 @@ class LBFGSRun(_Run):
                 TrainingInterruptedWarning,
             )
         elif result.status != 0:
+            # scikit-learn's words up to SciPy's message, so that a filter or a
+            # pytest.warns written for MLPClassifier's lbfgs matches ours too.
             warn_user(
-                f"L-BFGS stopped after {state.n_iter} iterations without converging "
-                f"({result.message}); raise max_iter={self.estimator.max_iter} or "
-                f"max_fun={self.estimator.max_fun}, or scale the data.",
+                f"lbfgs failed to converge after {state.n_iter} iteration(s) "
+                f"(status={result.status}):\n{result.message}\nRaise "
+                f"max_iter={self.estimator.max_iter} or max_fun={self.estimator.max_fun}, or "
+                "scale the data.",
                 ConvergenceWarning,
             )

@@ -16,7 +16,7 @@ STEP_OPTIMIZERS = sorted(name for name, cls in OPTIMIZERS.items() if cls.stepwis
 TRAINING_FILTERS = (
     "error::sknumpynet.exceptions.DivergenceWarning",
     "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
-    "ignore:L-BFGS stopped after:sklearn.exceptions.ConvergenceWarning",
+    "ignore:lbfgs failed to converge:sklearn.exceptions.ConvergenceWarning",
 )
 
 

@@ -33,7 +33,7 @@ SCRIPT = textwrap.dedent(
     # ignored, by their exact class and the start of their message.
     warnings.simplefilter("error", RuntimeWarning)
     warnings.simplefilter("error", DivergenceWarning)
-    for message in ("Stochastic Optimizer: Maximum iterations", "L-BFGS stopped after"):
+    for message in ("Stochastic Optimizer: Maximum iterations", "lbfgs failed to converge"):
         warnings.filterwarnings("ignore", message, ConvergenceWarning)
     X, y = make_classification(n_samples=40, n_features=4, random_state=0)
     clf = ScratchMLPClassifier((5,), max_iter=3, verbose=1, random_state=0).fit(X, y)

@@ -107,7 +107,7 @@ def _check_predictions(clf, X, n_classes):
 # to 4, and the datasets are tiny.
 EXPECTED_WARNINGS = [
     (ConvergenceWarning, "Stochastic Optimizer: Maximum iterations"),
-    (ConvergenceWarning, "L-BFGS stopped after"),
+    (ConvergenceWarning, "lbfgs failed to converge"),
     (UserWarning, r"batch_size=\d+ is larger than the \d+ samples"),
 ]
 

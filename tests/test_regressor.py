@@ -22,11 +22,6 @@ from sklearn.utils import get_tags
 from sknumpynet import ScratchMLPRegressor
 from sknumpynet.nn import ACTIVATIONS, HEADS, INIT_OPTIONS, OPTIMIZERS, REGRESSION_LOSSES
 
-# scikit-learn's MLPRegressor, the reference, stops at its cap with this message.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:lbfgs failed to converge:sklearn.exceptions.ConvergenceWarning"
-)
-
 # Each optimizer fits the data of `_data` to R² > 0.8 in a few milliseconds
 # under these.
 LEARNS = learning_settings(30, 200)
