@@ -116,7 +116,10 @@ def sklearn_equivalent(estimator, n_samples=None, y=None):
 
     The update rules map exactly where scikit-learn has the same one: ``sgd``
     and ``gd`` (``solver="sgd"``, ``momentum=0``; ``gd`` with one batch of
-    ``n_samples`` rows), ``adam``, ``lbfgs`` (with ``max_fun``), and
+    ``n_samples`` rows), ``adam``, ``lbfgs`` (with ``max_fun``; for one
+    output only: with several, scikit-learn's lbfgs pairs the loss averaged
+    over the outputs with the gradient of their sum, noted when ``y`` shows
+    several outputs), and
     ``momentum`` / ``nesterov``, whose averaged velocity
     ``v = b v + (1 - b) g`` with learning rate ``lr`` takes exactly the steps
     of scikit-learn's ``v = b v - lr' g`` with ``lr' = lr (1 - b)``, so
@@ -140,8 +143,9 @@ def sklearn_equivalent(estimator, n_samples=None, y=None):
         used to make ``optimizer="gd"`` full-batch and to resolve
         ``batch_size="auto"``.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
-        The classifier's targets, to tell whether a ``head`` other than
-        ``"auto"`` is the output scikit-learn picks for them (else noted).
+        The targets: a classifier's tell whether a ``head`` other than
+        ``"auto"`` is the output scikit-learn picks for them (else noted), a
+        regressor's whether ``lbfgs`` has several outputs (noted).
 
     Returns
     -------
@@ -199,6 +203,12 @@ def sklearn_equivalent(estimator, n_samples=None, y=None):
         cls, own = MLPClassifier, {}
     else:
         cls, own = MLPRegressor, {"loss": params["loss"]}
+        if solver == "lbfgs" and y is not None and np.ndim(y) == 2 and np.shape(y)[1] > 1:
+            notes.append(
+                "MLPRegressor's lbfgs minimises the squared error averaged over the outputs "
+                "with the gradient of their sum, so with several outputs its steps differ "
+                "where its line search backtracks."
+            )
         if "loss" not in MLPRegressor().get_params():  # scikit-learn < 1.7
             own = {}
             if params["loss"] != "squared_error":
