@@ -62,8 +62,10 @@ for optimizer, learning_rate in settings.items():
     models[optimizer] = clf
 
 print(f"network layers: {[w.shape[0] for w in clf.coefs_] + [clf.n_outputs_]}")
-print(f"mini-batch GD after 17 epochs: test accuracy {accuracy['sgd'][16]:.3f} (published ~0.965)")
-print(f"Adam after 5 epochs:           test accuracy {accuracy['adam'][4]:.3f} (published ~0.970)")
+published = mnist.source == "mnist"  # the published figures are MNIST's
+sgd_note, adam_note = (" (published ~0.965)", " (published ~0.970)") if published else ("", "")
+print(f"mini-batch GD after 17 epochs: test accuracy {accuracy['sgd'][16]:.3f}{sgd_note}")
+print(f"Adam after 5 epochs:           test accuracy {accuracy['adam'][4]:.3f}{adam_note}")
 print(f"Adam after 17 epochs:          test accuracy {accuracy['adam'][16]:.3f}")
 
 # %%
@@ -74,9 +76,12 @@ print(models["adam"].classes_, models["adam"].predict_proba(X_test[:3]).round(3)
 # %%
 # Loss and accuracy curves
 # ------------------------
-# Adam's per-parameter step sizes move it faster at first; plain gradient
-# descent with a well-chosen learning rate gets there too, a few epochs later.
-# The dots mark the epochs of the published figures.
+# Plain gradient descent at a learning rate chosen for it (0.1) is ahead from
+# the first epoch here. Adam at its default 0.001 catches up on MNIST within a
+# few epochs, and both end near 0.98; on the 8x8 digits (the fallback: fewer
+# images, so fewer steps per epoch) it is still behind after 17 epochs. What
+# Adam offers is a default rate that works without tuning, not speed over a
+# tuned one. The dots mark the epochs of the published (MNIST) figures.
 import matplotlib.pyplot as plt
 
 from sknumpynet import LossCurveDisplay
