@@ -17,7 +17,6 @@ predictions and the weighted mean loss of its head (no penalty term).
 """
 
 import re
-import warnings
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -26,7 +25,6 @@ from sklearn.utils.validation import validate_data
 from . import _data
 from ._sklearn_compat import check_sample_weight
 from ._validation import FLOATS, check_weight_range, numeric_targets
-from .exceptions import warn_user
 from .nn import weighted_total
 
 
@@ -167,23 +165,18 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
     if numeric:
         y_val = numeric_targets(y_val, "y_val")
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            X_val, y_val = validate_data(
-                est,
-                X_val,
-                y_val,
-                reset=False,
-                dtype=FLOATS,
-                accept_sparse=("csr", "csc"),
-                multi_output=True,
-                y_numeric=numeric,
-            )
+        X_val, y_val = validate_data(
+            est,
+            X_val,
+            y_val,
+            reset=False,
+            dtype=FLOATS,
+            accept_sparse=("csr", "csc"),
+            multi_output=True,
+            y_numeric=numeric,
+        )
     except ValueError as exc:
         raise ValueError(_named_validation_set(str(exc))) from exc
-    for caught_warning in caught:  # e.g. "X does not have valid feature names": X_val's
-        message = _named_validation_set(str(caught_warning.message), prefix=False)
-        warn_user(message, caught_warning.category)
     if X_val.shape[0] < 2:  # as for a held-out split: R² is undefined on one row
         raise ValueError(
             f"X_val, y_val: {X_val.shape[0]} row, fewer than the 2 a validation score needs."
@@ -206,9 +199,9 @@ def given(est, X_val, y_val, sample_weight_val, dtype):
     return scorer(est, X_val, y_val, Y_val, sw_val, "X_val, y_val")
 
 
-def _named_validation_set(message, prefix=True):
+def _named_validation_set(message):
     """scikit-learn's message about ``X``, ``y`` (e.g. ``"X has 3 features, ..."``,
     ``"Input y contains NaN"``) naming ``X_val``, ``y_val``, the arrays it is about;
-    with ``prefix``, a message that names neither at its start is prefixed by both."""
+    a message that names neither at its start is prefixed by both."""
     named = re.sub(r"^(Input )?([Xy])\b", r"\1\2_val", message)
-    return named if named != message or not prefix else f"X_val, y_val: {message}"
+    return named if named != message else f"X_val, y_val: {message}"

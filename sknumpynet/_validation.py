@@ -122,8 +122,8 @@ def numeric_targets(y, name):
     ValueError or TypeError
         Naming ``name``, for an entry that is not a number, or a missing one.
     """
-    if y is None or issparse(y):
-        return y
+    if y is None or issparse(y) or getattr(getattr(y, "dtype", None), "kind", "O") != "O":
+        return y  # no conversion (a lazy array, e.g. dask's, is not computed here)
     values = np.asarray(y)
     if values.dtype.kind != "O":
         return y

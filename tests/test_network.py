@@ -444,7 +444,7 @@ def test_forward_logits_refuses_unknown_or_missing_activations():
 @pytest.mark.parametrize("dropout", [1.0, 1.5, -0.5, np.nan, "0.5", [0.2, 1.0]])
 def test_dropout_outside_0_1_is_refused(dropout):
     layers = [3, 4, 4, 2]
-    with pytest.raises(ValueError, match=r"dropout rates must be numbers in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"dropout rates must be real numbers in \[0, 1\)"):
         MLP(layers, ["relu", "relu"], "softmax", dropout=dropout)
 
 
@@ -463,3 +463,20 @@ def test_float32_and_float64_are_accepted(dtype):
 def test_bad_layer_sizes_are_refused(layer_sizes):
     with pytest.raises(ValueError, match="layer_sizes must be at least 2 ints >= 1"):
         MLP(layer_sizes, [], "softmax")
+
+
+def test_whole_floats_and_0d_arrays_are_read_as_sizes_and_rates():
+    # MLP([3.0, 4, 1]) and dropout=np.array(0.1) worked before the checks; they still do.
+    net = MLP([3.0, np.int8(4), 2], ["relu"], "softmax", dropout=np.array(0.1))
+    assert net.layer_sizes == [3, 4, 2] and net.dropout == [0.1]
+    with pytest.raises(ValueError, match="layer_sizes must be at least 2 ints >= 1"):
+        MLP([3.5, 4, 2], ["relu"], "softmax")
+
+
+def test_objective_names_nan_weights_as_such(rng):
+    # NaN weights were told to "give some row a positive weight".
+    net = MLP([3, 4, 2], ["relu"], "softmax")
+    net.initialize("auto", rng)
+    Y = np.eye(2)[[0, 1, 0]]
+    with pytest.raises(ValueError, match="sample_weight must be non-negative and not NaN"):
+        net.objective(np.ones((3, 3)), Y, np.array([1.0, np.nan, 1.0]))

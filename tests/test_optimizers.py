@@ -8,6 +8,7 @@ drive a whole fit themselves and are tested in ``test_lbfgs.py``.
 """
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -139,7 +140,7 @@ def test_momentum_matches_scikit_learn(name, nesterov, momentum, rng):
     assert not np.allclose(w, w0.ravel())
 
 
-@pytest.mark.parametrize("epsilon", [0.0, 1e-8, 0.05])
+@pytest.mark.parametrize("epsilon", [1e-12, 1e-8, 0.05])
 def test_adam_matches_scikit_learn(epsilon, rng):
     # Both add epsilon to sqrt(v) before the bias correction of the step size
     # (the "epsilon hat" form of Kingma & Ba, section 2): the same steps for any
@@ -449,27 +450,47 @@ def test_an_unknown_hyperparameter_is_refused(name):
 @pytest.mark.parametrize(("name", "rate"), DECAY_RATES)
 @pytest.mark.parametrize("value", [1, 1.5, -0.1, np.nan, np.inf])
 def test_decay_rates_outside_0_1_are_refused(name, rate, value):
-    # At 1 the first step divided by 1 - b = 0 (ZeroDivisionError in the step).
+    # At 1 Adam's and RMSProp's first step divided by 1 - b = 0
+    # (ZeroDivisionError); momentum's velocity never left 0.
     cls = OPTIMIZERS[name]
     hyper = {**{h: HYPER[h] for h in cls.hyperparameters}, rate: value}
-    with pytest.raises(ValueError, match=rf"{rate} must be a finite number >= 0 and < 1"):
+    with pytest.raises(ValueError, match=rf"{rate} must be a finite real number >= 0 and < 1"):
         cls(LR, **hyper)
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if "epsilon" in OPTIMIZERS[n].hyperparameters])
-@pytest.mark.parametrize("value", [-1e-8, np.nan, np.inf])
-def test_epsilon_must_be_a_finite_non_negative_number(name, value):
+@pytest.mark.parametrize("value", [0.0, -1e-8, np.nan, np.inf])
+def test_epsilon_must_be_a_finite_positive_number(name, value):
+    # At 0 a gradient entry of exactly 0 (a dead unit, an always-zero feature)
+    # made its weight NaN at the first step: 0 / (sqrt(0) + 0).
     cls = OPTIMIZERS[name]
     hyper = {**{h: HYPER[h] for h in cls.hyperparameters}, "epsilon": value}
-    with pytest.raises(ValueError, match="epsilon must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="epsilon must be a finite real number > 0"):
         cls(LR, **hyper)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "make", [np.float32, np.array, Decimal], ids=["numpy scalar", "0-d array", "Decimal"]
+)
+def test_any_real_scalar_is_read_as_its_float(name, make):
+    # A 0-d array or a Decimal was refused as "not a finite number > 0".
+    cls = OPTIMIZERS[name]
+    hyper = {
+        h: make(str(HYPER[h])) if make is Decimal else make(HYPER[h]) for h in cls.hyperparameters
+    }
+    lr = make("0.5") if make is Decimal else make(0.5)
+    opt = cls(lr, **hyper)
+    assert opt.learning_rate == 0.5
+    for h in cls.hyperparameters:
+        assert getattr(opt, h) == pytest.approx(HYPER[h], rel=1e-7)
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("value", ["nan", np.nan, np.inf, 0.0, -0.1, True, None])
 def test_learning_rate_must_be_a_finite_positive_number(name, value):
     cls = OPTIMIZERS[name]
-    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+    with pytest.raises(ValueError, match="learning_rate must be a finite real number > 0"):
         cls(value, **{h: HYPER[h] for h in cls.hyperparameters})
 
 

@@ -60,16 +60,6 @@ def test_validation_weight_messages_name_the_argument_once():
         _regressor().fit(X, y, X_val=X[:10], y_val=y[:10], sample_weight_val=np.zeros(10))
 
 
-def test_feature_name_warnings_about_X_val_name_X_val():
-    pd = pytest.importorskip("pandas", reason="feature names come from a DataFrame")
-    X, _, labels = _data(n=60)
-    frame = pd.DataFrame(X, columns=["a", "b", "c"])
-    with pytest.warns(UserWarning, match=r"^X_val does not have valid feature names"):
-        ScratchMLPClassifier(max_iter=2, random_state=0).fit(
-            frame[:50], labels[:50], X_val=X[50:], y_val=labels[50:]
-        )
-
-
 # ---- numpy scalars as hyperparameters ---------------------------------------------
 
 # The int hyperparameters (verbose only prints), each at a value that trains.
@@ -174,3 +164,28 @@ def test_bytes_labels_get_scikit_learns_message():
     with pytest.raises(TypeError) as ours:
         ScratchMLPClassifier(max_iter=2).fit(X, y)
     assert str(ours.value) == str(reference.value)
+
+
+class _LazyTargets:
+    """Targets that count how often they are turned into an array (as dask's compute)."""
+
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, values):
+        self.values, self.computed = values, 0
+        self.shape, self.ndim = values.shape, values.ndim
+
+    def __len__(self):
+        return len(self.values)
+
+    def __array__(self, dtype=None, copy=None):
+        self.computed += 1
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+def test_numeric_targets_are_not_computed_an_extra_time():
+    # The check of an object y read any y as an array first: a lazy one twice.
+    X, y, _ = _data()
+    lazy = _LazyTargets(y)
+    _regressor().fit(X, lazy)
+    assert lazy.computed == 1  # by scikit-learn's validate_data alone

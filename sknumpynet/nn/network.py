@@ -32,50 +32,15 @@ unchanged).  ``H_l`` replaces ``A_l`` in ``Z_{l+1}`` and ``dJ/dW_{l+1}``, and::
     D_l = ((D_{l+1} W_{l+1}^T) * M_l) * f'_l      (f' still taken from A_l)
 """
 
-from numbers import Integral, Real
-
 import numpy as np
 from scipy.sparse import issparse
 
-from .activations import ACTIVATIONS
+from . import checks
+from .checks import DTYPES, batch_shape_error, check_total, check_weights, hidden_activations
 from .heads import HEADS
 from .initializers import INIT_OPTIONS, INITIALIZERS, resolve_init
 from .memory import aligned_empty, aligned_zeros
 from .registry import lookup
-
-# The estimators train in these two only; float16 has too little range for the
-# loss sums and integers cannot hold the drawn weights.
-DTYPES = (np.float32, np.float64)
-
-
-def _layer_sizes(layer_sizes):
-    """``layer_sizes`` as a list of Python ints, or a ValueError naming it."""
-    try:
-        sizes = list(layer_sizes)
-    except TypeError:
-        sizes = []
-    if len(sizes) < 2 or not all(
-        isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in sizes
-    ):
-        raise ValueError(
-            "layer_sizes must be at least 2 ints >= 1, (n_features, n_hidden_1, ..., "
-            f"n_outputs); got {layer_sizes!r}."
-        )
-    return [int(n) for n in sizes]
-
-
-def _dropout_rates(dropout, n_hidden):
-    """One rate in ``[0, 1)`` per hidden layer, or a ValueError naming ``dropout``."""
-    if dropout is None:
-        return [0.0] * n_hidden
-    rates = [dropout] * n_hidden if np.ndim(dropout) == 0 else list(dropout)
-    if len(rates) != n_hidden:
-        raise ValueError(f"dropout needs one rate per hidden layer ({n_hidden}), got {len(rates)}.")
-    # A rate of 1 drops every unit (and divides by 1 - p = 0); a negative one
-    # would skip the mask buffers and fail deep in a training step.
-    if not all(isinstance(p, Real) and not isinstance(p, bool) and 0 <= p < 1 for p in rates):
-        raise ValueError(f"dropout rates must be numbers in [0, 1); got {dropout!r}.")
-    return [float(p) for p in rates]
 
 
 def _views(flat, shapes):
@@ -134,14 +99,10 @@ class MLP:
     """
 
     def __init__(self, layer_sizes, activations, head, dtype=np.float64, dropout=None):
-        self.layer_sizes = _layer_sizes(layer_sizes)
+        self.layer_sizes = checks.layer_sizes(layer_sizes)
         n_hidden = len(self.layer_sizes) - 2
-        if len(activations) != n_hidden:
-            raise ValueError(
-                f"activations needs one name per hidden layer ({n_hidden}), got {len(activations)}."
-            )
+        self.activations = hidden_activations(activations, n_hidden)
         self.activation_names = list(activations)
-        self.activations = [lookup(ACTIVATIONS, name, "activations") for name in activations]
         self.head_name = head
         self.head = lookup(HEADS, head, "head")
         try:
@@ -150,7 +111,7 @@ class MLP:
             self.dtype = None
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be float32 or float64; got {dtype!r}.")
-        self.dropout = _dropout_rates(dropout, n_hidden)
+        self.dropout = checks.dropout_rates(dropout, n_hidden)
         pairs = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
         self._shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
         self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
@@ -164,8 +125,6 @@ class MLP:
         self.params = aligned_zeros(n_params, self.dtype)
         self.coefs, self.intercepts = self.unpack(self.params)
         self._workspace = None
-        # What every batch's shapes are compared with (see _check_batch).
-        self._n_inputs, self._n_outputs = self.layer_sizes[0], self.layer_sizes[-1]
 
     @property
     def n_layers(self):
@@ -209,7 +168,7 @@ class MLP:
             (the weights are then left as they were).
         """
         if init not in INIT_OPTIONS:
-            raise ValueError(f"init: unknown {init!r}; one of {list(INIT_OPTIONS)}.")
+            raise ValueError(f"init: unknown {init!r}; one of {sorted(INIT_OPTIONS)}.")
         self.params[...] = 0
         followers = [*self.activations, self.head]
         for layer, (W, b) in enumerate(zip(self.coefs, self.intercepts, strict=True)):
@@ -306,39 +265,20 @@ class MLP:
         ``(m,)`` or ``(1, n_outputs)`` against the logits and return a wrong
         loss without a word.
         """
+        sizes = self.layer_sizes
         try:  # free unless raised; an X of another ndim fails the unpacking
             m, n_in = X.shape
             fits = (
-                n_in == self._n_inputs
+                n_in == sizes[0]
                 and m
-                and Y.shape == (m, self._n_outputs)
+                and Y.shape == (m, sizes[-1])
                 and (sample_weight is None or sample_weight.shape == (m,))
             )
         except (AttributeError, ValueError):
             fits = False
-        if fits:
-            return m
-        x_shape = getattr(X, "shape", None)
-        y_shape = getattr(Y, "shape", None)
-        n_in, n_out = self._n_inputs, self._n_outputs
-        if x_shape is None or x_shape[1:] != (n_in,):
-            raise ValueError(
-                f"X must have shape (n_samples, {n_in}), layer_sizes[0] = {n_in} columns; "
-                f"got {x_shape}."
-            )
-        m = x_shape[0]
-        if not m:
-            raise ValueError("X has no rows: a batch needs at least one sample.")
-        if y_shape != (m, n_out):
-            hint = " (a 1-D Y needs Y[:, None])" if y_shape == (m,) and n_out == 1 else ""
-            raise ValueError(
-                f"Y must have shape (n_samples, n_outputs) = ({m}, {n_out}), one row of "
-                f"{n_out} encoded targets per row of X; got {y_shape}{hint}."
-            )
-        raise ValueError(
-            f"sample_weight must have shape (n_samples,) = ({m},), one weight per row of X; "
-            f"got {getattr(sample_weight, 'shape', None)}."
-        )
+        if not fits:
+            raise batch_shape_error(X, Y, sample_weight, sizes[0], sizes[-1])
+        return m
 
     def _buffers(self, m):
         """Activation and delta buffers for batches of up to ``m`` rows, reused.
@@ -432,7 +372,7 @@ class MLP:
         loss = self.head.forward_loss(Z, Y, P)
         delta = self.head.output_delta(P, Y)
         data_loss, total = weighted_total(loss, sample_weight)
-        _check_total(total)
+        check_total(total)
         if sample_weight is not None:
             delta *= sample_weight[:, None]
         delta *= 1.0 / total
@@ -516,11 +456,10 @@ class MLP:
         self._check_batch(X, Y, sample_weight)
         # One pass over m weights beside a forward pass over m rows: affordable
         # here, unlike in loss_grad, which runs on every training batch.
-        if sample_weight is not None and sample_weight.min() < 0:
-            raise ValueError("sample_weight must be non-negative; got a negative weight.")
+        check_weights(sample_weight)
         Z = self.logits(X)
         data_loss, total = weighted_total(self.head.forward_loss(Z, Y, Z), sample_weight)
-        _check_total(total)
+        check_total(total)
         return self._objective(data_loss, total, alpha)
 
     def _backward(self, inputs, A, D, delta, grad_views, ones, masks=None):
@@ -561,15 +500,6 @@ def weighted_total(losses, sample_weight=None):
     return float(losses @ sample_weight), float(sample_weight.sum())
 
 
-def _check_total(total):
-    """Refuse a batch whose weights sum to 0 (or NaN): ``J`` divides by the sum."""
-    if not total > 0:
-        raise ValueError(
-            f"sample_weight must have a positive sum over the batch; got {total}. Give some "
-            "row a positive weight."
-        )
-
-
 def _matmul(A, B, out):
     """``out[...] = A @ B``; ``A`` may be sparse (the first layer's input)."""
     if issparse(A):
@@ -606,12 +536,7 @@ def forward_logits(X, coefs, intercepts, activations):
         If ``activations`` has not one name per hidden layer
         (``len(coefs) - 1``) or a name that is not a key of ``ACTIVATIONS``.
     """
-    if len(activations) != len(coefs) - 1:
-        raise ValueError(
-            f"activations needs one name per hidden layer ({len(coefs) - 1}), "
-            f"got {len(activations)}."
-        )
-    hidden = [lookup(ACTIVATIONS, name, "activations") for name in activations]
+    hidden = hidden_activations(activations, len(coefs) - 1)
     A = X
     for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
         Z = A @ W

@@ -46,7 +46,7 @@ set (``stepwise = False``).
 To add an optimizer, subclass :class:`Optimizer`, write its update in
 ``_update(w, g, state)`` (``step`` counts the step and flushes around it; the
 update may use ``g`` as scratch space), list the hyperparameters it reads in
-``hyperparameters`` (those that must be >= 0 also in ``non_negative``; the
+``hyperparameters`` (those that must be > 0 also in ``positive``; the
 decay rates of ``decays`` must be in ``[0, 1)``) and its state arrays in
 ``state_names`` (those that keep a moving average as a sum also in
 ``decays``), say how
@@ -58,10 +58,10 @@ is registered before :mod:`sknumpynet` imports them.
 """
 
 import math
-from numbers import Real
 
 import numpy as np
 
+from .checks import real_number
 from .lbfgs import LBFGS
 from .memory import aligned_empty, aligned_zeros
 from .subnormals import flush_subnormals, flush_work
@@ -75,15 +75,6 @@ FLUSH_EVERY = 32
 """Steps between two flushes of subnormal weights and state (see :meth:`Optimizer.flush`)."""
 
 
-def _checked(value, name, allowed, admits):
-    """``value`` as a float if it is a finite real number that ``admits``; else a ValueError."""
-    if isinstance(value, Real) and not isinstance(value, bool):
-        number = float(value)
-        if math.isfinite(number) and admits(number):
-            return number
-    raise ValueError(f"{name} must be a finite number{allowed}; got {value!r}.")
-
-
 class Optimizer:
     """Base class: plain gradient descent on whatever batches it is given.
 
@@ -94,7 +85,7 @@ class Optimizer:
     **hyperparameters
         A value for each name in the class attribute ``hyperparameters`` and
         for no other: the decay rates (named in ``decays``) in ``[0, 1)``, those
-        in ``non_negative`` >= 0, every one a finite number.
+        in ``positive`` > 0, every one a finite real number.
 
     Raises
     ------
@@ -105,9 +96,9 @@ class Optimizer:
     """
 
     hyperparameters = ()
-    # Hyperparameters that must be >= 0 (epsilon: a negative one could make a
-    # divisor sqrt(s) + eps zero; 0 itself is the textbook rule, kept open).
-    non_negative = ()
+    # Hyperparameters that must be > 0 (epsilon: at 0 a gradient entry that is
+    # exactly 0, from a dead unit or an always-zero feature, divides 0 by 0).
+    positive = ()
     full_batch = False
     # One step per batch (so a chunk at a time, partial_fit); False for a
     # solver that drives the whole minimisation itself (L-BFGS).
@@ -125,7 +116,7 @@ class Optimizer:
     sklearn_solver = "sgd"
 
     def __init__(self, learning_rate, **hyperparameters):
-        self.learning_rate = _checked(learning_rate, "learning_rate", " > 0", lambda v: v > 0)
+        self.learning_rate = real_number(learning_rate, "learning_rate", " > 0", lambda v: v > 0)
         rule = type(self).__name__
         missing = [name for name in self.hyperparameters if name not in hyperparameters]
         if missing:
@@ -144,12 +135,13 @@ class Optimizer:
         for name in self.hyperparameters:
             value = hyperparameters[name]
             if name in rates:
-                # At 1 the sums never decay and 1 - b divides the steps.
-                number = _checked(value, name, " >= 0 and < 1", lambda v: 0 <= v < 1)
-            elif name in self.non_negative:
-                number = _checked(value, name, " >= 0", lambda v: v >= 0)
+                # At 1 the sums never decay: Adam's and RMSProp's corrections
+                # divide by 1 - b**t = 0, momentum's velocity stays at 0.
+                number = real_number(value, name, " >= 0 and < 1", lambda v: 0 <= v < 1)
+            elif name in self.positive:
+                number = real_number(value, name, " > 0", lambda v: v > 0)
             else:
-                number = _checked(value, name, "", lambda v: True)
+                number = real_number(value, name)
             setattr(self, name, number)
 
     @classmethod
@@ -394,7 +386,7 @@ class RMSProp(Optimizer):
     """
 
     hyperparameters = ("rho", "epsilon")
-    non_negative = ("epsilon",)
+    positive = ("epsilon",)
     state_names = ("square_avg",)
     decays = {"square_avg": "rho"}
     default_learning_rate = 0.001
@@ -435,7 +427,7 @@ class Adam(Optimizer):
     """
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
-    non_negative = ("epsilon",)
+    positive = ("epsilon",)
     state_names = ("m", "s")
     decays = {"m": "beta_1", "s": "beta_2"}
     default_learning_rate = 0.001  # scikit-learn's and Kingma & Ba's

@@ -19,55 +19,9 @@ never half-updated: a diverged batch objective and a Ctrl-C (see
 import numpy as np
 from scipy.sparse import issparse
 
+from .checks import check_rows
 from .memory import aligned_empty
 from .stops import Diverged, DivergenceGuard, _InterruptFlag
-
-
-def _check_rows(X, Y, sample_weight, rows, name):
-    """Check a call's data once, before its batches: ``rows`` as an array (or None).
-
-    The batches gather their rows with ``np.take(mode="clip")``, which would
-    quietly read row 0 for a negative index and the last row for one past the
-    end, and a boolean mask would be read as the row numbers 0 and 1; a ``Y``
-    or ``sample_weight`` shorter than ``X`` would be clipped the same way.  So
-    everything a batch cannot check in O(1) is checked here, once per call:
-    a few passes over ``rows`` and the weights, none over ``X``.
-    """
-    n = X.shape[0]
-    y_shape = getattr(Y, "shape", None)
-    if y_shape is None or len(y_shape) != 2 or y_shape[0] != n:
-        raise ValueError(
-            f"Y must have shape (n_samples, n_outputs), one row per row of X ({n}); got {y_shape}."
-        )
-    if sample_weight is not None:
-        w_shape = getattr(sample_weight, "shape", None)
-        if w_shape != (n,):
-            raise ValueError(
-                f"sample_weight must have shape (n_samples,) = ({n},), one weight per row "
-                f"of X; got {w_shape}."
-            )
-        # min is NaN if a weight is, which fails the comparison too.
-        if n and not sample_weight.min() >= 0:
-            raise ValueError("sample_weight must be non-negative and not NaN.")
-    if rows is None:
-        if not n:
-            raise ValueError("X has no rows to train on.")
-        return None
-    rows = np.asarray(rows)
-    if rows.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of row numbers; got shape {rows.shape}.")
-    if rows.dtype.kind not in "iu":
-        hint = " (for a boolean mask, pass np.flatnonzero(mask))" if rows.dtype.kind == "b" else ""
-        raise IndexError(f"{name} must hold integer row numbers; got dtype {rows.dtype}{hint}.")
-    if not len(rows):
-        raise ValueError(f"{name} is empty: no rows to train on.")
-    low, high = rows.min(), rows.max()
-    if low < 0 or high >= n:
-        raise IndexError(
-            f"{name} must be row numbers in [0, {n}), the rows of X; got values from {low} "
-            f"to {high}."
-        )
-    return rows
 
 
 def probe_objective(network, X, Y, sample_weight, rows, alpha):
@@ -159,7 +113,7 @@ def full_batch_loss_grad(
     IndexError
         If ``rows`` holds anything but integer row numbers of ``X``.
     """
-    rows = _check_rows(X, Y, sample_weight, rows, "rows")
+    rows = check_rows(X, Y, sample_weight, rows, "rows")
     n = X.shape[0] if rows is None else len(rows)
     if sample_weight is not None and not sample_weight[slice(None) if rows is None else rows].any():
         raise ValueError("sample_weight: every training row has weight 0.")
@@ -420,7 +374,7 @@ class Trainer:
             last completed step.
         """
         # Once per call, not per batch: the batches then only compare shapes.
-        indices = _check_rows(X, Y, sample_weight, indices, "indices")
+        indices = check_rows(X, Y, sample_weight, indices, "indices")
         if self.full_batch:
             loss = self._full_batch(X, Y, sample_weight, indices)
         else:
