@@ -66,8 +66,9 @@ def scorer(est, X_val, y_val, Y_val, sw_val, named):
         score = est._validation_metric(y_val, y_pred, sample_weight=sw_val)
         if not np.isfinite(score):
             raise ValueError(
-                f"{named}: the validation score is {score}, so no epoch can be judged by it; "
-                f"the predictions or the targets of the validation set are too large for "
+                f"{named}: the validation score is {score} (and early stopping could judge no "
+                "epoch by it): the predictions or the targets of the validation set are too "
+                f"large for "
                 f"{Y_val.dtype} arithmetic. Scale them like the training data (e.g. with the "
                 "same StandardScaler)."
             )

@@ -17,6 +17,7 @@ from scipy.sparse import issparse
 from sklearn.utils import check_scalar
 
 from .nn import ACTIVATIONS, INIT_OPTIONS, OPTIMIZERS
+from .nn.checks import dropout_rates
 from .nn.schedules import SCHEDULES
 
 FLOATS = (np.float64, np.float32)
@@ -272,22 +273,20 @@ def validate_hyperparameters(estimator):
 
 
 def _dropout_rates(dropout, n_hidden):
-    """One dropout rate per hidden layer from a float or a list, each in [0, 1)."""
-    rates = [dropout] * n_hidden if isinstance(dropout, Real) else dropout
-    if (
-        isinstance(dropout, (bool, np.bool_))
-        or not isinstance(rates, (list, tuple))
-        or len(rates) != n_hidden
-        or not all(
-            isinstance(r, Real) and not isinstance(r, (bool, np.bool_)) and 0 <= r < 1
-            for r in rates
-        )
-    ):
+    """One dropout rate per hidden layer from a float or a list, each in [0, 1).
+
+    The NumPy core's rule (:func:`~sknumpynet.nn.checks.dropout_rates`), with
+    the message in the estimator's terms.
+    """
+    try:
+        if dropout is None:  # the core's "no dropout"; the estimator's is 0.0
+            raise ValueError
+        return dropout_rates(dropout, n_hidden)
+    except ValueError:
         raise ValueError(
             "dropout must be a float in [0, 1) or a list of "
             f"{n_hidden} of them (one per hidden layer); got {dropout!r}."
-        )
-    return [float(r) for r in rates]
+        ) from None
 
 
 def check_class_weight(class_weight, classes, partial):

@@ -48,7 +48,7 @@ def _checked_classes(classes):
 
 def _check_label_columns(classes, columns):
     """Raise unless ``classes`` is None or names a multilabel y's columns."""
-    if classes is not None and not np.array_equal(unique_labels(classes), columns):
+    if classes is not None and not np.array_equal(_checked_classes(classes), columns):
         raise ValueError(
             "For a multilabel y, classes must be None or the column indices "
             f"{columns.tolist()}; got {np.asarray(classes).tolist()}."
