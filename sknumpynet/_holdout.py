@@ -68,9 +68,8 @@ def scorer(est, X_val, y_val, Y_val, sw_val, named):
             raise ValueError(
                 f"{named}: the validation score is {score} (and early stopping could judge no "
                 "epoch by it): the predictions or the targets of the validation set are too "
-                f"large for "
-                f"{Y_val.dtype} arithmetic. Scale them like the training data (e.g. with the "
-                "same StandardScaler)."
+                f"large for {Y_val.dtype} arithmetic. Scale them like the training data (e.g. "
+                "with the same StandardScaler)."
             )
         return score, loss
 

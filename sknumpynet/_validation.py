@@ -278,15 +278,15 @@ def _dropout_rates(dropout, n_hidden):
     The NumPy core's rule (:func:`~sknumpynet.nn.checks.dropout_rates`), with
     the message in the estimator's terms.
     """
-    try:
-        if dropout is None:  # the core's "no dropout"; the estimator's is 0.0
-            raise ValueError
-        return dropout_rates(dropout, n_hidden)
-    except ValueError:
-        raise ValueError(
-            "dropout must be a float in [0, 1) or a list of "
-            f"{n_hidden} of them (one per hidden layer); got {dropout!r}."
-        ) from None
+    if dropout is not None:  # the core's "no dropout"; the estimator's is 0.0
+        try:
+            return dropout_rates(dropout, n_hidden)
+        except ValueError:
+            pass
+    raise ValueError(
+        "dropout must be a float in [0, 1) or a list of "
+        f"{n_hidden} of them (one per hidden layer); got {dropout!r}."
+    )
 
 
 def check_class_weight(class_weight, classes, partial):
