@@ -49,10 +49,14 @@ with optional_dependency("onnx", "sknumpynet.onnx"):
     from skl2onnx import to_onnx as _skl2onnx_to_onnx
     from skl2onnx import update_registered_converter
     from skl2onnx.common.data_types import (
+        BooleanTensorType,
         DoubleTensorType,
         FloatTensorType,
+        Int8TensorType,
+        Int32TensorType,
         Int64TensorType,
         StringTensorType,
+        UInt8TensorType,
     )
     from skl2onnx.common.utils import (
         check_input_and_output_numbers,
@@ -63,7 +67,11 @@ __all__ = ["to_onnx"]
 
 MIN_OPSET = 13
 _TENSOR_TYPES = {np.dtype(np.float32): FloatTensorType, np.dtype(np.float64): DoubleTensorType}
-_INPUT_TYPES = [FloatTensorType, DoubleTensorType, Int64TensorType]
+# The other inputs predict takes (as float64) and skl2onnx can make a graph input
+# of (it has no int16, uint16, uint32, uint64 or float16 inputs).
+_AS_FLOAT64 = (BooleanTensorType, Int8TensorType, Int32TensorType, Int64TensorType, UInt8TensorType)
+_INPUT_TYPES = [FloatTensorType, DoubleTensorType, *_AS_FLOAT64]
+_SAMPLE_DTYPES = ("float32", "float64", "int64", "int32", "int8", "uint8", "bool")
 
 
 def to_onnx(estimator, X_sample=None, **kwargs):
@@ -85,8 +93,9 @@ def to_onnx(estimator, X_sample=None, **kwargs):
         other estimator skl2onnx converts) that contains them.
     X_sample : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
         Rows whose dtype and width set the graph's input
-        ``X`` of shape ``(None, n_features)``: float32, float64 or int64. None
-        needs ``initial_types`` in ``kwargs``.
+        ``X`` of shape ``(None, n_features)``: float32 or float64, or int64,
+        int32, int8, uint8 or bool, which the graph takes as float64 as
+        ``predict`` does. None needs ``initial_types`` in ``kwargs``.
     **kwargs
         Passed on to ``skl2onnx.to_onnx``: ``options``, ``target_opset``
         (13 or later), ``initial_types``, ``name``...
@@ -101,7 +110,9 @@ def to_onnx(estimator, X_sample=None, **kwargs):
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     ValueError
-        If neither ``X_sample`` nor ``initial_types`` is given.
+        If neither ``X_sample`` nor ``initial_types`` is given, ``X_sample``
+        has another dtype or is not 2-D, or integer labels do not fit in int64
+        (see ``nocl``).
     """
     check_is_fitted(
         estimator, msg="This %(name)s instance is not fitted yet; call 'fit' before to_onnx."
@@ -116,6 +127,15 @@ def to_onnx(estimator, X_sample=None, **kwargs):
         )
     if issparse(X_sample):
         X_sample = X_sample[:1].toarray()
+    elif isinstance(X_sample, list | tuple):  # rows as lists: skl2onnx takes arrays only
+        X_sample = np.asarray(X_sample)
+    dtype = getattr(X_sample, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.name not in _SAMPLE_DTYPES:
+        # skl2onnx would fail with "data_type is not a tensor type", naming neither.
+        raise ValueError(
+            f"X_sample has dtype {dtype}, which skl2onnx cannot make a graph input of; "
+            f"give it (and the rows the graph will run on) one of {', '.join(_SAMPLE_DTYPES)}."
+        )
     elif isinstance(estimator, ScratchMLPBase) and hasattr(X_sample, "columns"):
         # A DataFrame sample would give the graph one input per column; our
         # estimators take one matrix (pipelines keep the columns for their steps).
@@ -247,7 +267,7 @@ class _Graph:
 
 def _cast_input(g, x, input_type, dtype):
     """The input in the model's dtype, cast as ``predict`` casts it."""
-    if isinstance(input_type, Int64TensorType):  # predict takes integers as float64
+    if isinstance(input_type, _AS_FLOAT64):  # predict takes integers (and float16) as float64
         x = g.node("Cast", [x], to=TensorProto.DOUBLE)
         input_type = DoubleTensorType()
     if isinstance(input_type, _TENSOR_TYPES[dtype]):
@@ -350,13 +370,29 @@ def _labels(operator, model):
         return np.arange(len(classes), dtype=np.int64)
     if all(isinstance(c, str) for c in classes):
         return classes.astype(str)
-    return classes.astype(np.int64)  # float classes_ are integers: y is not continuous
+    labels = classes.astype(np.int64)  # float classes_ are integers: y is not continuous
+    if not np.array_equal(labels, classes):  # e.g. uint64 from 2**63 on: astype wraps
+        raise ValueError(
+            f"classes_ {classes.tolist()} cannot all be int64 labels, the type skl2onnx gives "
+            f"integer labels: pass options={{id(model): {{'nocl': True}}}} to output class "
+            "indices (classes_[label] is then the class), or fit on labels int64 can hold."
+        )
+    return labels
 
 
 def _check(operator, n_outputs):
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=n_outputs)
     check_input_and_output_types(operator, good_input_types=_INPUT_TYPES)
     model = operator.raw_operator
+    check_is_fitted(model)
+    shape = operator.inputs[0].type.shape
+    if len(shape) != 2:
+        # A 1-D sample (X[0]) would give a graph onnxruntime cannot run.
+        raise ValueError(
+            f"The ONNX input must be 2-D (n_samples, n_features); got shape {shape}: "
+            "give rows as the sample (X[:1], not X[0]), or initial_types of shape "
+            f"[None, {model.n_features_in_}]."
+        )
     n_features = operator.inputs[0].get_second_dimension()
     if n_features is not None and n_features != model.n_features_in_:
         raise ValueError(

@@ -175,6 +175,67 @@ def test_integer_input_is_taken_as_float64():
         check_parity(clf, np.round(X_new * 3), input_dtypes=[np.int64])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int32, np.bool_])
+def test_the_integer_inputs_skl2onnx_takes_are_taken_as_float64(dtype):
+    # predict takes these as float64; the export refused them (uint8 images among them).
+    X, y, X_new = _data()
+    clf = ScratchMLPClassifier(**SMALL).fit(X.astype(np.float32), y)
+    X_in = np.abs(np.round(X_new * 3)).astype(dtype)
+    onx = sknumpynet_onnx.to_onnx(clf, X_in[:1], options={id(clf): {"zipmap": False}})
+    labels, proba = _run(onx, X_in)
+    assert_array_equal(labels, clf.predict(X_in))
+    assert_allclose(proba, clf.predict_proba(X_in), rtol=0, atol=2e-5)
+    reg = ScratchMLPRegressor(**SMALL).fit(X, X[:, 0])
+    (predicted,) = _run(sknumpynet_onnx.to_onnx(reg, X_in[:1]), X_in)
+    assert_allclose(predicted.ravel(), reg.predict(X_in), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.uint32, np.uint64, np.float16])
+def test_a_sample_dtype_skl2onnx_cannot_take_is_refused_naming_the_ones_it_can(dtype):
+    X, y, X_new = _data()
+    clf = ScratchMLPClassifier(**SMALL).fit(X, y)
+    with pytest.raises(ValueError, match=f"X_sample has dtype {np.dtype(dtype)}.*float32, float64"):
+        sknumpynet_onnx.to_onnx(clf, X_new[:1].astype(dtype))
+
+
+def test_a_sample_given_as_a_list_of_rows():
+    X, y, X_new = _data()
+    clf = ScratchMLPClassifier(**SMALL).fit(X, y)
+    onx = sknumpynet_onnx.to_onnx(clf, X_new[:2].tolist())
+    assert_array_equal(_run(onx, X_new)[0], clf.predict(X_new))
+
+
+@pytest.mark.parametrize("Estimator", [ScratchMLPClassifier, ScratchMLPRegressor])
+def test_a_one_dimensional_input_is_refused_not_exported_broken(Estimator):
+    # X[0] as the sample gave a graph of 1-D input that onnxruntime could not run.
+    X, y, X_new = _data()
+    est = Estimator(**SMALL).fit(X, y)
+    with pytest.raises(ValueError, match=r"input must be 2-D .*got shape \[None\].*X\[:1\]"):
+        sknumpynet_onnx.to_onnx(est, X_new[0])
+    with pytest.raises(ValueError, match=r"input must be 2-D"):
+        skl2onnx.to_onnx(est, initial_types=[("X", FloatTensorType([None]))])
+
+
+def test_skl2onnx_refuses_an_unfitted_regressor_naming_it():
+    # It failed on n_features_in_; an unfitted classifier fails earlier, in
+    # skl2onnx's own parser ("No known ways to retrieve the number of classes").
+    X, _, _ = _data()
+    with pytest.raises(NotFittedError, match="This ScratchMLPRegressor instance is not fitted"):
+        skl2onnx.to_onnx(ScratchMLPRegressor(), X[:1])
+
+
+def test_labels_that_int64_cannot_hold_are_refused_not_wrapped():
+    # uint64 labels from 2**63 on came out of astype(int64) negative, silently.
+    X, y, X_new = _data()
+    labels = np.array([1, 2, 2**63 + 5], dtype=np.uint64)
+    clf = ScratchMLPClassifier(**SMALL).fit(X, labels[y])
+    with pytest.raises(ValueError, match=r"classes_ .* int64 .*'nocl': True"):
+        sknumpynet_onnx.to_onnx(clf, X_new[:1])
+    onx = sknumpynet_onnx.to_onnx(clf, X_new[:1], options={id(clf): {"nocl": True}})
+    indices, _ = _run(onx, X_new)
+    assert_array_equal(clf.classes_[indices], clf.predict(X_new))
+
+
 @pytest.mark.parametrize(
     "params",
     [
