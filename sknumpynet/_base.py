@@ -468,6 +468,8 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         state = dict(state)
         version = state.pop("_sknumpynet_version", "unknown")
         state.pop("_loss_reference", None)  # before 0.3 the divergence limit was kept
+        if _release(version) < (0, 2):
+            _fill_before_0_2(state)
         if _release(version) < (0, 3):
             _averages_to_sums(state)
         _with_stream_origins(state)
@@ -494,6 +496,37 @@ def _release(version):
     (1, 0)); ``(0, 0)`` for "unknown" (before 0.2) or anything unparseable."""
     found = re.match(r"(?:\d+!)?(\d+)\.(\d+)", str(version))  # PEP 440, epoch and all
     return (int(found[1]), int(found[2])) if found else (0, 0)
+
+
+def _fill_before_0_2(state):
+    """Fill in what 0.2 added, for a fitted model pickled before it to train on.
+
+    0.1 had no class weights, dropout, schedules or L-BFGS: the hyperparameters
+    added since read as their defaults (the dataclass's class attributes),
+    which reproduce 0.1's training, and the model gets the records and counters
+    of a constant learning rate. Its ``_random_seed`` (from which
+    ``partial_fit`` derives its shuffles) is the one a fresh fit with an int
+    ``random_state`` draws, else 0: 0.1 kept none.
+    """
+    if "coefs_" not in state:
+        return
+    random_state = state.get("random_state")
+    seed = (
+        _seeding.new_seed(random_state)
+        if isinstance(random_state, int | np.integer) and not isinstance(random_state, bool)
+        else 0
+    )
+    state.setdefault("_random_seed", seed)
+    solver = _registered(state.get("optimizer"))
+    try:
+        rate = None if solver is None else solver.learning_rate_for(state["learning_rate_init"])
+    except (KeyError, TypeError, ValueError):
+        rate = None
+    state.setdefault("_learning_rate", rate)
+    state.setdefault("_schedule_epoch", state.get("n_iter_", 0))
+    curve = state.get("loss_curve_") or []
+    state.setdefault("learning_rates_", [] if rate is None else [rate] * len(curve))
+    state.setdefault("validation_loss_curve_", None)
 
 
 def _with_stream_origins(state):

@@ -306,6 +306,51 @@ def test_a_pickle_from_a_later_pre_release_keeps_its_optimizer_state(version):
         np.testing.assert_array_equal(loaded._optimizer_state[name], clf._optimizer_state[name])
 
 
+
+# What a 0.1.0 pickle lacks: the hyperparameters and fitted attributes 0.2 added.
+ADDED_IN_0_2 = (
+    "class_weight",
+    "dropout",
+    "learning_rate",
+    "max_fun",
+    "power_t",
+    "learning_rates_",
+    "validation_loss_curve_",
+    "_learning_rate",
+    "_learning_rate_init",
+    "_random_seed",
+    "_schedule_epoch",
+)
+
+
+@pytest.mark.parametrize("optimizer", STEP_OPTIMIZERS)
+def test_a_0_1_pickle_resumes_training_as_a_constant_rate_model(optimizer):
+    # It loaded and predicted, but partial_fit failed on _random_seed (and then
+    # on the schedule's position): 0.1 had none of what 0.2 added.
+    X, y = _data()
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(6,), optimizer=optimizer, max_iter=3, shuffle=False, random_state=0
+    ).fit(X, y)
+    state = clf.__getstate__()
+    del state["_sknumpynet_version"]
+    for name in ADDED_IN_0_2:
+        del state[name]
+    old = state["_optimizer_state"] = dict(state["_optimizer_state"])
+    for name, rate in OPTIMIZERS[optimizer].decays.items():
+        old[name] = (1 - clf.get_params()[rate]) * old[name]  # averages, as 0.1 kept them
+    loaded = ScratchMLPClassifier.__new__(ScratchMLPClassifier)
+    with pytest.warns(InconsistentVersionWarning, match="version unknown"):
+        loaded.__setstate__(state)
+    assert loaded.get_params() == clf.get_params()
+    assert loaded.learning_rates_ == clf.learning_rates_
+    clf.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    assert loaded.learning_rates_ == clf.learning_rates_
+    for a, b in zip(clf.coefs_ + clf.intercepts_, loaded.coefs_ + loaded.intercepts_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    _assert_same_predictions(clone(clf).fit(X, y), clone(loaded).fit(X, y), X)
+
+
 def test_loading_a_state_without_a_version_warns():
     clf, _, _ = _fitted("multiclass")
     state = clf.__getstate__()
