@@ -306,7 +306,6 @@ def test_a_pickle_from_a_later_pre_release_keeps_its_optimizer_state(version):
         np.testing.assert_array_equal(loaded._optimizer_state[name], clf._optimizer_state[name])
 
 
-
 # What a 0.1.0 pickle lacks: the hyperparameters and fitted attributes 0.2 added.
 ADDED_IN_0_2 = (
     "class_weight",
