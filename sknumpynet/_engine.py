@@ -458,7 +458,36 @@ class EpochLoop(_Run):
                 "drift). Scale them alike, e.g. with a scaler fitted on representative "
                 f"data; on this scale {rate}."
             )
+        light = self._light_batch()
+        if light is not None:
+            return (
+                f"{light}, and a batch's L2 step is alpha / (its total weight) times the "
+                f"weights: at learning_rate_init={value} such a batch scales them by more "
+                f"than 2. Raise the smallest {self.weights_named}, lower alpha={est.alpha:.3g} "
+                "or learning_rate_init, or use an optimizer that normalises its steps "
+                "(adam, rmsprop)."
+            )
         return f"{rate} (or the features are on too large a scale); lower it or standardize X."
+
+    def _light_batch(self):
+        """Why a batch of light rows may blow up plain gradient steps, in words, or None.
+
+        The penalty's gradient of a batch is ``alpha / S`` times the weights
+        (``S`` its total weight), so a step ``lr alpha / S > 2`` overshoots and
+        grows them: with rows of weight 1e-8 that happens at any learning rate.
+        """
+        weights, alpha = self.sample_weight, self.estimator.alpha
+        if weights is None or not alpha or self.plan.full_batch:
+            return None
+        weights = weights if self.rows is None else weights[self.rows]
+        lightest = float(weights[weights > 0].min()) * self.plan.batch_rows(len(weights))
+        if self.plan.learning_rate * alpha / lightest <= 2:
+            return None
+        return (
+            f"the rows of smallest {self.weights_named} ({lightest:.3g} in a batch of them, "
+            f"against a mean of {weights.mean(dtype=np.float64):.3g} a row) make batches whose "
+            "weights sum to little"
+        )
 
     def _say_patience_ran_out(self):
         est = self.estimator

@@ -849,6 +849,54 @@ def test_sane_learning_rates_do_not_trigger_divergence(optimizer):
     assert min(clf.loss_curve_) < clf.loss_curve_[0]
 
 
+def _tiny_weights_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return X, y, np.where(rng.random(400) < 0.2, 1.0, 1e-8)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "gd"])
+def test_batches_of_tiny_sample_weights_are_not_taken_for_divergence(optimizer):
+    # The L2 term of a batch objective is divided by the batch's total weight:
+    # a batch of rows weighing 1e-8 has one 1e8 times as large at the same
+    # weights. The guard took that for an explosion and stopped in the first
+    # epoch, blaming learning_rate_init (MLPClassifier trains on these data).
+    X, y, sw = _tiny_weights_data()
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(16,), optimizer=optimizer, batch_size=8, max_iter=20, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        clf.fit(X, y, sample_weight=sw)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 20
+    assert np.isfinite(clf.loss_curve_).all()
+    # The guard still stops a real explosion of the same fit.
+    exploding = clone(clf).set_params(learning_rate_init=1e4, momentum=0.0, rho=0.5)
+    with pytest.warns(DivergenceWarning, match="Training diverged"):
+        exploding.fit(X * 100, y, sample_weight=sw)
+    assert exploding.n_iter_ < 20
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+def test_a_divergence_from_light_batches_names_the_weights_not_the_learning_rate(optimizer):
+    # A plain gradient step on a batch of rows weighing 1e-8 multiplies the
+    # weights by 1 - lr * alpha / 8e-8 (about -11 here): a real explosion, at
+    # any learning rate, which the warning blamed on learning_rate_init alone.
+    X, y, sw = _tiny_weights_data()
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(16,), optimizer=optimizer, batch_size=8, max_iter=20, random_state=0
+    )
+    with pytest.warns(DivergenceWarning) as record:
+        clf.fit(X, y, sample_weight=sw)
+    message = str(record[0].message)
+    assert "the rows of smallest sample_weight (8e-08 in a batch of them" in message
+    assert "Raise the smallest sample_weight, lower alpha=0.0001" in message
+    assert "standardize X" not in message
+    clf.set_params(alpha=0.0).fit(X, y, sample_weight=sw)  # no penalty, no blow-up
+    assert clf.n_iter_ == 20
+
+
 # ---- interruption ------------------------------------------------------------
 
 

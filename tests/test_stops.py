@@ -93,3 +93,27 @@ def test_the_guard_refuses_a_start_that_is_not_finite():
     with pytest.raises(NotFiniteAtStart, match="objective inf at the starting weights"):
         guard.admits(float("inf"), np.ones((2, 1)), None)
     assert guard.limit is None
+
+
+def test_the_guard_reads_the_penalty_at_the_calls_weight_per_row_not_the_batchs():
+    # J = data + penalty / S: a batch whose weights sum to little (S = 8e-8)
+    # has a penalty term 1e7 times the first batch's at the same weights; that
+    # is no explosion. The guard reads the penalty divided by the batch's rows
+    # times the call's mean weight (0.5 here) instead.
+    Y = np.eye(2)[[0, 1] * 8]
+    sw = np.r_[np.ones(8), np.full(8, 1e-8)]
+    guard = DivergenceGuard(HEADS["softmax"], factor=1000, targets=Y, sample_weight=sw)
+    penalty = 2.0  # alpha / 2 * ||W||^2, unchanged between the two batches
+    data = 0.6
+    assert guard.admits(data + penalty / 8.0, Y[:8], sw[:8], penalty)
+    assert guard.limit == pytest.approx(1000 * (data + penalty / 4.0))
+    tiny = sw[8:]
+    assert guard.admits(data + penalty / tiny.sum(), Y[8:], tiny, penalty)
+    assert guard.normalised(data + penalty / tiny.sum(), tiny, penalty) == pytest.approx(
+        data + penalty / 4.0
+    )
+    # An exploded data term is still refused, whatever the weights.
+    assert not guard.admits(1e6 + penalty / tiny.sum(), Y[8:], tiny, penalty)
+    # Without the penalty (or without weights) the objective is read as it is.
+    assert not guard.admits(data + penalty / tiny.sum(), Y[8:], tiny)
+    assert guard.normalised(5.0, None, penalty) == 5.0

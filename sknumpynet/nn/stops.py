@@ -96,6 +96,17 @@ class DivergenceGuard:
     dtype : dtype, default=float64
         The network's: a first objective (a float64 number) beyond its largest
         number has overflowed the network's arithmetic, its gradient with it.
+
+    Notes
+    -----
+    A batch objective ``J = (sum_i s_i loss_i + P) / S`` (see
+    :meth:`MLP.loss_grad <sknumpynet.nn.network.MLP.loss_grad>`) divides the
+    L2 term ``P`` by the batch's total weight ``S``, so a batch whose weights
+    sum to little (rows of weight 1e-8) has a penalty term many times that of
+    the others at the same weights: no explosion, only another divisor. Given
+    ``P``, the guard reads every batch's objective with its penalty divided by
+    the batch's rows times the call's mean weight per row instead
+    (:meth:`normalised`), a divisor that changes with the batch's size only.
     """
 
     # Rows scored at a time for the scale: a workspace of this many rows, not
@@ -108,9 +119,12 @@ class DivergenceGuard:
         self.head, self.factor = head, factor
         self.largest = float(np.finfo(dtype).max)
         self.start_loss = self.limit = None
-        self.scale = None
+        self.scale = self.row_weight = None
         if targets is not None:
             self.scale = self._zero_logit_scale(targets, sample_weight, rows)
+            if sample_weight is not None:
+                weights = sample_weight if rows is None else sample_weight[rows]
+                self.row_weight = float(weights.mean(dtype=np.float64))  # float32 may overflow
 
     def _zero_logit_scale(self, Y, sample_weight, rows=None):
         """Largest loss of all-zero logits on one row of positive weight of ``Y[rows]``."""
@@ -128,7 +142,33 @@ class DivergenceGuard:
                 scale = max(scale, float(losses.max()))
         return scale
 
-    def admits(self, loss, Y, sample_weight):
+    def normalised(self, loss, sample_weight, penalty=0.0):
+        """The objective ``loss`` of a batch as the guard reads it (see Notes).
+
+        Parameters
+        ----------
+        loss : float
+            The batch objective ``(sum_i s_i loss_i + penalty) / S``.
+        sample_weight : ndarray of shape (m,) or None
+            The batch's weights; None (every weight 1) leaves ``loss`` as it is.
+        penalty : float, default=0.0
+            The L2 term ``P = alpha / 2 * sum ||W||^2`` at the batch's weights;
+            0 leaves ``loss`` as it is.
+
+        Returns
+        -------
+        float
+            ``loss - P / S + P / (m * w)``, ``w`` the call's mean weight per
+            row (the first batch's when the guard was made without targets).
+        """
+        if not penalty or sample_weight is None:
+            return loss
+        if self.row_weight is None:
+            self.row_weight = float(sample_weight.mean(dtype=np.float64))
+        total = float(sample_weight.sum(dtype=np.float64))
+        return loss + penalty * (1.0 / (len(sample_weight) * self.row_weight) - 1.0 / total)
+
+    def admits(self, loss, Y, sample_weight, penalty=0.0):
         """Whether a batch objective is sound; the first one sets the limit.
 
         Parameters
@@ -141,6 +181,9 @@ class DivergenceGuard:
         sample_weight : ndarray of shape (m,) or None
             The batch's weights (rows of weight 0 do not set the scale); None
             without weights.
+        penalty : float, default=0.0
+            The batch's L2 term (see :meth:`normalised`); 0 reads ``loss`` as
+            it is.
 
         Returns
         -------
@@ -154,9 +197,10 @@ class DivergenceGuard:
             If the first objective of the call is not finite.
         """
         if self.limit is not None:
-            return loss < self.limit  # False for NaN too
+            return self.normalised(loss, sample_weight, penalty) < self.limit  # False for NaN too
         if not loss <= self.largest:  # NaN and inf too
             raise NotFiniteAtStart(f"objective {loss} at the starting weights")
+        loss = self.normalised(loss, sample_weight, penalty)
         if self.scale is None:
             self.scale = self._zero_logit_scale(Y, sample_weight)
         self.start_loss = loss

@@ -383,10 +383,15 @@ class Trainer:
         self._check_last_step(X, Y, sample_weight)
         return loss
 
-    def _step(self, loss, Y, weights, batch):
+    def _penalty(self, weights):
+        """The L2 term for the guard to read a weighted batch's objective by (see
+        :class:`DivergenceGuard`); 0 without weights, where no batch needs it."""
+        return 0.0 if weights is None else self.network.penalty(self.alpha)
+
+    def _step(self, loss, Y, weights, batch, penalty=0.0):
         """Take the optimizer step for a batch whose objective was ``loss``."""
         # One comparison catches NaN, inf and an exploded but finite loss.
-        if not self.guard.admits(loss, Y, weights):
+        if not self.guard.admits(loss, Y, weights, penalty):
             raise Diverged(
                 f"training loss {loss:.4g} at batch {batch} is not below {self.guard.limit:.4g}"
             )
@@ -447,7 +452,7 @@ class Trainer:
                 loss = self.network.loss_grad(Xb, Yb, self.grad, wb_, self.alpha)
             else:
                 loss = self.network.loss_grad(Xb, Yb, self.grad, wb_, self.alpha, rng=drop_rng)
-            self._step(loss, Yb, wb_, start // size)
+            self._step(loss, Yb, wb_, start // size, self._penalty(wb_))
             total_loss += loss * weight
             total_weight += weight
         if total_weight == 0:
@@ -462,7 +467,8 @@ class Trainer:
         if self.probe is None or self.guard.limit is None:
             return
         loss = probe_objective(net, X, Y, sample_weight, self.probe, self.alpha)
-        if not loss < self.guard.limit:
+        weights = None if sample_weight is None else sample_weight[self.probe]
+        if not self.guard.normalised(loss, weights, self._penalty(weights)) < self.guard.limit:
             raise Diverged(
                 f"training loss {loss:.4g} after the last step is not below {self.guard.limit:.4g}"
             )
