@@ -197,23 +197,25 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         # the commit extends (a long stream of calls stays linear), in case the
         # call fails inside the commit (a Ctrl-C); and the state of the
         # caller's random_state (a RandomState, a Generator, or NumPy's global
-        # one for None), from which the call draws.
+        # one for None), from which the call draws (where others drew since,
+        # not: _seeding.restore).
         before = dict(self.__dict__)
         lengths = {n: len(v) for n in _engine.RECORDS if isinstance(v := before.get(n), list)}
-        randomness = _seeding.snapshot(self.random_state)
+        randomness, drawn = _seeding.snapshot(self.random_state), {}
         try:
-            self._run(X, y, sample_weight, partial, classes, validation)
+            self._run(X, y, sample_weight, partial, classes, validation, drawn)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             for name, length in lengths.items():
                 del before[name][length:]
-            _seeding.restore(self.random_state, randomness)
+            _seeding.restore(self.random_state, randomness, drawn.get("seed"))
             raise
         return self
 
-    def _run(self, X, y, sample_weight, partial, classes, validation):
-        """Plan, train and commit one call."""
+    def _run(self, X, y, sample_weight, partial, classes, validation, drawn):
+        """Plan, train and commit one call; ``drawn["seed"]``: ``random_state``'s
+        state after a fresh call drew its seed (see :func:`_seeding.restore`)."""
         stream = self.__dict__.get("_stream") if partial else None
         hidden, activations, dropout = self._hyperparameters(stream)
         given = validation is not None and any(v is not None for v in validation)
@@ -221,6 +223,7 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
         X, y, Y, head_name, sw, named = self._training_data(X, y, sample_weight, plan, classes)
         if plan.fresh:
             self._random_seed = _seeding.new_seed(self.random_state)
+            drawn["seed"] = _seeding.snapshot(self.random_state)
         rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if plan.fresh else self.t_)
         key = ((X.shape[1], *hidden, Y.shape[1]), tuple(activations), head_name, X.dtype, dropout)
         if stream is None or stream.key != key:

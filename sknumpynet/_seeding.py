@@ -77,9 +77,30 @@ def snapshot(random_state):
     return None
 
 
-def restore(random_state, state):
-    """Put back the state :func:`snapshot` took of ``random_state``'s generator."""
+def restore(random_state, state, drawn=None):
+    """Put back the state :func:`snapshot` took of ``random_state``'s generator.
+
+    NumPy's global state and a ``RandomState``, which the call draws one seed
+    from (:func:`new_seed`) and which other code may share (another thread's
+    unseeded fit, a callback), are put back only while that draw is still
+    their last: one others drew from since is left where they left it, or
+    their draws would come again. A ``Generator`` is the call's own generator
+    throughout (:func:`call_rng`; NumPy's generators are not to be shared
+    between threads): it is always put back.
+
+    Parameters
+    ----------
+    random_state : None, int, RandomState or Generator
+    state : object or None
+        :func:`snapshot` of it before the call.
+    drawn : object or None
+        :func:`snapshot` of it after the call drew its seed; None when it drew
+        none.
+    """
     if state is None:
+        return
+    shared = not isinstance(random_state, np.random.Generator)
+    if shared and (drawn is None or not _same(snapshot(random_state), drawn)):
         return
     if random_state is None:
         np.random.set_state(state)  # noqa: NPY002 - the global state is None's
@@ -87,3 +108,14 @@ def restore(random_state, state):
         random_state.set_state(state)
     else:
         random_state.bit_generator.state = state
+
+
+def _same(a, b):
+    """Whether two generator states (nested tuples, dicts and arrays) are equal."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, tuple | list):
+        return isinstance(b, tuple | list) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b

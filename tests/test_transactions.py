@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.neural_network import MLPRegressor
 
-from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor, _seeding
 from sknumpynet.exceptions import DivergenceWarning
 from sknumpynet.nn import OPTIMIZERS
 
@@ -222,6 +222,32 @@ def test_a_failed_fresh_fit_leaves_the_callers_random_state_as_it_was(kind):
         for left, right in zip(getattr(a, name), getattr(b, name), strict=True):
             np.testing.assert_array_equal(left, right)
     assert a.loss_curve_ == b.loss_curve_
+
+
+@pytest.mark.parametrize("kind", ["RandomState", "None"])
+def test_a_failed_fit_does_not_rewind_draws_others_made_since_its_own(kind, monkeypatch):
+    # A shared generator (NumPy's global one for None) that other code drew
+    # from while the call ran (another thread's unseeded fit, say) was wound
+    # back to before the call, so those draws came again: two unseeded fits
+    # got one seed. The call's own draw is put back only while it is the last.
+    # (A Generator is the call's own throughout, and always put back.)
+    generator = np.random.RandomState(7) if kind == "RandomState" else None
+    if kind == "None":
+        np.random.seed(7)  # noqa: NPY002 - the legacy global seed is what is tested
+    X, y = _chunk(0)
+    others = []
+
+    def draw_then_fail(*args, **kwargs):  # another user of the generator, then a failure
+        others.append(_seeding.new_seed(generator))
+        raise RuntimeError("training failed")
+
+    est = _classifier(max_iter=2).set_params(random_state=generator)
+    monkeypatch.setattr(type(est), "_train", draw_then_fail)
+    with pytest.raises(RuntimeError, match="training failed"):
+        est.fit(X, y)
+    monkeypatch.undo()
+    later = [_seeding.new_seed(generator) for _ in range(2)]
+    assert others[0] not in later  # the other user's draw is not handed out again
 
 
 def test_a_ctrl_c_while_a_call_commits_leaves_no_record_of_it(monkeypatch):
