@@ -75,9 +75,14 @@ def _log_normalize(L):
     """Subtract ``logsumexp`` of each row: rows of ``exp(L)`` then sum to 1."""
     # Shift first, then subtract the small log of the sum: adding that log to a
     # large shift (and subtracting it back) would round it away, and float32
-    # rows of large logits would no longer sum to 1.
+    # rows of large logits would no longer sum to 1. After the shift a row's
+    # sum is 1 + r, r the sum over all but one of its largest entries (each
+    # exp(0) = 1): log1p(r) keeps the digits of a probability close to 1 that
+    # the log of a sum rounded near 1 loses.
     L = L - L.max(axis=1, keepdims=True)
-    L -= np.log(np.exp(L).sum(axis=1, keepdims=True))
+    E = np.exp(L)
+    E[np.arange(len(E)), L.argmax(axis=1)] = 0.0
+    L -= np.log1p(E.sum(axis=1, keepdims=True))
     return L
 
 
