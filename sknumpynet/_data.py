@@ -7,11 +7,14 @@ Nothing here copies a whole ``X`` that the user did not ask to be copied:
   C order and a float dtype is read batch by batch in training; one that
   training would have to convert whole (another dtype, Fortran order) is
   refused with what to do instead; prediction reads any numeric map chunk by
-  chunk, converting each chunk;
+  chunk, converting each chunk; the maps joblib makes of the arrays it hands
+  its worker processes are taken as the in-memory arrays they were;
 * prediction runs through the network in chunks of rows sized from
   scikit-learn's ``working_memory`` setting, so only one chunk's activations
   exist at a time.
 """
+
+import os
 
 import numpy as np
 from scipy.sparse import issparse
@@ -49,7 +52,7 @@ def memory_mapped(X, model_dtype=None):
     ValueError
         For a memory map that training would have to copy whole.
     """
-    if not isinstance(X, np.memmap) or X.ndim != 2:
+    if not isinstance(X, np.memmap) or X.ndim != 2 or _joblib_copy(X):
         return False  # other shapes get validate_data's own message
     floats = (np.float32, np.float64) if model_dtype is None else (model_dtype,)
     if X.dtype in floats and X.flags.c_contiguous:
@@ -70,6 +73,18 @@ def memory_mapped(X, model_dtype=None):
         "array (e.g. np.lib.format.open_memmap(path, mode='w+', dtype=..., shape=X.shape) "
         "filled a block of rows at a time) and pass that."
     )
+
+
+def _joblib_copy(X):
+    """Whether ``X`` is joblib's memory map of an array it handed a worker process.
+
+    joblib maps every large array it sends to a process-based worker (a
+    meta-estimator with ``n_jobs=2``, say) into a file of its own temporary
+    folder: an array the user held in memory, trained as one (the same model
+    as with ``n_jobs=1``), not a file of the user's to be read in blocks.
+    """
+    folder = os.path.basename(os.path.dirname(str(getattr(X, "filename", None) or "")))
+    return folder.startswith("joblib_memmapping_folder_")
 
 
 def block_rows(X, batch_size):

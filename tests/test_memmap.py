@@ -455,3 +455,52 @@ def test_a_big_endian_memmap_is_refused_naming_its_byte_order(tmp_path):
     mapped = _save(tmp_path / "X.npy", X.astype(">f4"))
     with pytest.raises(ValueError, match=r"float32 \(byte order '>f4', not the machine's\)"):
         ScratchMLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(mapped, y)
+
+
+# ---- joblib's own memory maps ------------------------------------------------------
+
+
+def _fit_in_a_joblib_worker(est, X, y, block_bytes=None):
+    """``est`` fitted in a loky worker, X handed over as joblib's memory map
+    (with the worker's block size set to ``block_bytes`` for the fit)."""
+    from joblib import Parallel, delayed
+
+    def fit(est, X, y):
+        import sknumpynet._data
+
+        assert isinstance(X, np.memmap)  # joblib's automatic memory map of X
+        default = sknumpynet._data.DISK_BLOCK_BYTES
+        sknumpynet._data.DISK_BLOCK_BYTES = block_bytes or default
+        try:
+            return est.fit(X, y)
+        finally:  # the worker serves later tests
+            sknumpynet._data.DISK_BLOCK_BYTES = default
+
+    return Parallel(n_jobs=2, max_nbytes="1K")(delayed(fit)(est, X, y) for _ in range(1))[0]
+
+
+@pytest.mark.parametrize("layout", ["fortran", "int"])
+def test_an_array_joblib_maps_for_its_workers_is_taken_as_the_array_it_was(layout):
+    # Meta-estimators with n_jobs=2 (Voting, Stacking, Bagging, one-vs-rest,
+    # MultiOutputRegressor) hand X to loky workers, and joblib memory-maps any
+    # array over 1 MB: a Fortran-ordered X (DataFrame.to_numpy()) or an int X
+    # was refused there as a map training would copy whole, though n_jobs=1
+    # trained on it.
+    X, y = make_classification(300, 8, random_state=0)
+    X = np.asfortranarray(X) if layout == "fortran" else np.round(X * 10).astype(np.int64)
+    est = ScratchMLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+    in_memory = sklearn.clone(est).fit(X, y)
+    in_worker = _fit_in_a_joblib_worker(sklearn.clone(est), X, y)
+    for a, b in zip(in_memory.coefs_, in_worker.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_array_joblib_maps_for_its_workers_is_shuffled_as_in_memory():
+    # Above one block, a C-ordered joblib map was trained in shuffled blocks
+    # like a file of the user's: another model than n_jobs=1 gave.
+    X, y = make_classification(300, 8, random_state=0)
+    est = ScratchMLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+    in_memory = sklearn.clone(est).fit(X, y)
+    in_worker = _fit_in_a_joblib_worker(sklearn.clone(est), X, y, block_bytes=X[:50].nbytes)
+    for a, b in zip(in_memory.coefs_, in_worker.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
