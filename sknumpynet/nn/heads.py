@@ -79,9 +79,10 @@ def _log_normalize(L):
     # sum is 1 + r, r the sum over all but one of its largest entries (each
     # exp(0) = 1): log1p(r) keeps the digits of a probability close to 1 that
     # the log of a sum rounded near 1 loses.
-    L = L - L.max(axis=1, keepdims=True)
+    top = L.argmax(axis=1) + np.arange(0, L.size, L.shape[1])  # flat: cheapest to index
+    L = L - L.ravel()[top][:, None]
     E = np.exp(L)
-    E[np.arange(len(E)), L.argmax(axis=1)] = 0.0
+    E.ravel()[top] = 0.0  # E is new and contiguous: ravel() is a view
     L -= np.log1p(E.sum(axis=1, keepdims=True))
     return L
 
