@@ -5,6 +5,9 @@ around a difference between the scikit-learn versions it supports.
 newest scikit-learn release by the test suite (``tests/test_compat.py``).
 ``compute_class_weight`` counts weighted rows since scikit-learn 1.7;
 :func:`balanced_class_weight` does so on 1.6 too.
+Invalid hyperparameters raise scikit-learn's ``InvalidParameterError`` (a
+``ValueError`` and a ``TypeError``), which only its private
+``sklearn.utils._param_validation`` defines.
 The callback API (scikit-learn >= 1.9) keeps an estimator's callbacks and the
 context a meta-estimator hands down in two private attributes, named here;
 ``tests/test_callbacks.py`` fails if scikit-learn renames them.
@@ -15,6 +18,13 @@ import inspect
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight
+
+try:
+    from sklearn.utils._param_validation import InvalidParameterError
+except ImportError:  # pragma: no cover - present in every supported release
+
+    class InvalidParameterError(ValueError, TypeError):
+        """A hyperparameter of the wrong type or value (scikit-learn's class)."""
 
 # scikit-learn 1.7 added compute_class_weight's sample_weight.
 _WEIGHTED_CLASS_COUNTS = "sample_weight" in inspect.signature(compute_class_weight).parameters

@@ -8,6 +8,7 @@ the extra.
 """
 
 import contextlib
+import functools
 import math
 from collections.abc import Sequence
 from numbers import Integral, Real
@@ -16,6 +17,7 @@ import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils import check_scalar
 
+from ._sklearn_compat import InvalidParameterError
 from .nn import ACTIVATIONS, INIT_OPTIONS, OPTIMIZERS
 from .nn.checks import dropout_rates
 from .nn.schedules import SCHEDULES
@@ -169,6 +171,25 @@ def optional_dependency(extra, user):
         ) from exc
 
 
+def _invalid_parameter(check):
+    """Make ``check``'s TypeError or ValueError scikit-learn's ``InvalidParameterError``.
+
+    As scikit-learn's estimators raise for a bad hyperparameter: both a
+    ``ValueError`` and a ``TypeError``, so that ``except ValueError`` catches
+    a value of the wrong type too.
+    """
+
+    @functools.wraps(check)
+    def checked(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(str(exc)) from None
+
+    return checked
+
+
+@_invalid_parameter
 def validate_hyperparameters(estimator):
     """Check every hyperparameter of ``estimator``.
 
@@ -187,8 +208,9 @@ def validate_hyperparameters(estimator):
 
     Raises
     ------
-    ValueError or TypeError
-        Naming the first invalid hyperparameter and what it allows.
+    InvalidParameterError
+        Naming the first invalid hyperparameter and what it allows (a
+        ``ValueError`` and a ``TypeError``).
     """
     for name, (kind, low, high, closed) in _SCALARS.items():
         value = getattr(estimator, name)
@@ -289,6 +311,7 @@ def _dropout_rates(dropout, n_hidden):
     )
 
 
+@_invalid_parameter
 def check_class_weight(class_weight, classes, partial):
     """Raise unless ``class_weight`` is "balanced" (not in partial_fit) or a dict
     of finite weights >= 0 for labels among ``classes``.
@@ -300,6 +323,11 @@ def check_class_weight(class_weight, classes, partial):
     classes : ndarray of shape (n_classes,)
     partial : bool
         Whether the call is a ``partial_fit``.
+
+    Raises
+    ------
+    InvalidParameterError
+        What ``class_weight`` allows (a ``ValueError`` and a ``TypeError``).
     """
     allowed = "class_weight must be None, 'balanced' or a dict {label: weight}"
     if isinstance(class_weight, str):

@@ -25,6 +25,7 @@ from _shared import STEP_OPTIMIZERS, assert_same_fitted_state, flat_weights, lea
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sknumpynet._sklearn_compat import InvalidParameterError
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet._plan import CallPlan
@@ -328,10 +329,25 @@ def test_invalid_hyperparameter_is_named_with_what_is_allowed(name, value, error
             clf.fit(X_OK, Y_OK)
         else:
             clf.partial_fit(X_OK, Y_OK, classes=[0, 1])
+    # scikit-learn's InvalidParameterError, a ValueError and a TypeError, so
+    # that "except ValueError" catches a wrong type too (it caught only one).
+    assert isinstance(info.value, InvalidParameterError)
     message = str(info.value)
     assert name in message
     assert allowed in message
     assert not hasattr(clf, "coefs_")
+
+
+@pytest.mark.parametrize(
+    "params", [{"alpha": "0.1"}, {"max_iter": 10.0}, {"shuffle": 1}, {"alpha": -1.0}], ids=repr
+)
+def test_a_bad_hyperparameter_raises_what_mlpclassifier_raises(params):
+    from sklearn.neural_network import MLPClassifier
+
+    for est in (MLPClassifier(**params), ScratchMLPClassifier(**params)):
+        with pytest.raises(ValueError) as info:
+            est.fit(X_OK, Y_OK)
+        assert isinstance(info.value, TypeError), type(est).__name__
 
 
 def test_every_hyperparameter_has_an_invalid_value_case():
