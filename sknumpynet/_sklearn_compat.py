@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - present in every supported release
     class InvalidParameterError(ValueError, TypeError):
         """A hyperparameter of the wrong type or value (scikit-learn's class)."""
 
+
 # scikit-learn 1.7 added compute_class_weight's sample_weight.
 _WEIGHTED_CLASS_COUNTS = "sample_weight" in inspect.signature(compute_class_weight).parameters
 

@@ -25,10 +25,10 @@ from _shared import STEP_OPTIMIZERS, assert_same_fitted_state, flat_weights, lea
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sknumpynet._sklearn_compat import InvalidParameterError
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
 from sknumpynet._plan import CallPlan
+from sknumpynet._sklearn_compat import InvalidParameterError
 from sknumpynet.exceptions import DivergenceWarning, TrainingInterruptedWarning
 from sknumpynet.nn import HEADS, OPTIMIZERS, Trainer
 from sknumpynet.nn.schedules import SCHEDULES
