@@ -96,7 +96,9 @@ class FitState:
         elif plan.fresh or est.validation_scores_ is None:
             self.restart.update(validation)
             self.best_validation_score, self.no_improvement = -np.inf, 0
-        if not plan.early_stopping and self.best_loss is None:
+        if plan.early_stopping:  # judged on the validation set: no training best
+            self.best_loss = None
+        elif self.best_loss is None:
             self.best_loss, self.no_improvement = min(est.loss_curve_, default=np.inf), 0
 
     def _start_schedule(self, plan):

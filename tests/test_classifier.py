@@ -340,6 +340,12 @@ def test_warm_start_may_toggle_early_stopping(first, second, small_digits):
     if second:
         assert len(clf.validation_scores_) == 3
         assert clf.best_validation_score_ == max(clf.validation_scores_)
+        # As a fresh early-stopping fit leaves it (and scikit-learn documents):
+        # the previous fit's training best stayed, and a later call without
+        # early stopping measured its improvement against that stale value.
+        assert clf.best_loss_ is None
+        clf.set_params(early_stopping=False).partial_fit(X, y)
+        assert clf.best_loss_ == min(clf.loss_curve_)
     else:
         assert clf.best_loss_ == min(clf.loss_curve_)
 
