@@ -137,7 +137,8 @@ class LossCurveDisplay:
         TypeError
             If ``ax`` is not a matplotlib Axes.
         ValueError
-            If ``loss_curve`` is not a non-empty 1-D sequence.
+            If ``loss_curve`` is not a non-empty 1-D sequence, or a validation
+            curve to draw is not a 1-D sequence of at most one entry per epoch.
         """
         with optional_dependency("plot", "LossCurveDisplay"):
             import matplotlib.pyplot as plt
@@ -151,19 +152,27 @@ class LossCurveDisplay:
                 "loss_curve must be a non-empty 1-D sequence of losses, one per epoch; got "
                 f"{self.loss_curve!r}."
             )
+        val_loss, scores = (
+            (
+                _per_epoch(self.validation_loss_curve, "validation_loss_curve", loss.size),
+                _per_epoch(self.validation_scores, "validation_scores", loss.size),
+            )
+            if show_validation
+            else (None, None)
+        )
         if ax is None:
             _, ax = plt.subplots()
         elif not isinstance(ax, Axes):  # e.g. a Figure or an array of Axes
             raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}.")
-        name = self.estimator_name if name is None else name
+        # A label given for the training curve names the model's other curves too.
+        name = kwargs.get("label", self.estimator_name) if name is None else name
         kwargs.setdefault("label", name if name is not None else "training loss")
         (self.line_,) = ax.plot(np.arange(1, loss.size + 1), loss, **kwargs)
         # The validation curves match the training curve's colour and width,
         # so each model of an overlay reads as one colour.
         style = {"color": self.line_.get_color(), "linewidth": self.line_.get_linewidth()}
         self.validation_loss_line_ = self.validation_ax_ = self.validation_line_ = None
-        if show_validation and self.validation_loss_curve is not None:
-            val_loss = np.asarray(self.validation_loss_curve, dtype=float)
+        if val_loss is not None:
             (self.validation_loss_line_,) = ax.plot(
                 _last_epochs(loss.size, val_loss.size),
                 val_loss,
@@ -178,8 +187,7 @@ class LossCurveDisplay:
             ax.set_ylabel("loss")
         if log_scale:
             ax.set_yscale("log")
-        if show_validation and self.validation_scores is not None:
-            scores = np.asarray(self.validation_scores, dtype=float)
+        if scores is not None:
             twin = _VALIDATION_AXES.get(ax)
             if twin is None:
                 twin = _VALIDATION_AXES[ax] = ax.twinx()
@@ -239,6 +247,9 @@ class LossCurveDisplay:
             If the estimator is not fitted.
         TypeError
             If the estimator records no loss curve.
+        ValueError
+            If the estimator recorded no epoch (its training stopped in the
+            first one).
         ModuleNotFoundError
             If matplotlib (the ``plot`` extra) is not installed.
         """
@@ -249,6 +260,12 @@ class LossCurveDisplay:
                 f"{type(model).__name__} has no loss_curve_ attribute; LossCurveDisplay needs "
                 "an estimator trained by gradient steps, such as ScratchMLPClassifier."
             )
+        if not len(model.loss_curve_):
+            raise ValueError(
+                f"{type(model).__name__} recorded no epoch (n_iter_={model.n_iter_}): its "
+                "training stopped within the first (a divergence at its first batches, or "
+                "L-BFGS converged at its starting weights), so there is no loss curve to plot."
+            )
         display = cls(
             loss_curve=list(model.loss_curve_),
             validation_scores=getattr(model, "validation_scores_", None),
@@ -256,6 +273,23 @@ class LossCurveDisplay:
             validation_loss_curve=getattr(model, "validation_loss_curve_", None),
         )
         return display.plot(ax=ax, show_validation=show_validation, log_scale=log_scale, **kwargs)
+
+
+def _per_epoch(curve, name, n_epochs):
+    """``curve`` as a float array of at most ``n_epochs`` entries, or None; else a ValueError."""
+    if curve is None:
+        return None
+    values = np.asarray(curve, dtype=float)
+    if values.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D sequence, one entry per validated epoch; got {curve!r}."
+        )
+    if values.size > n_epochs:
+        raise ValueError(
+            f"{name} has {values.size} entries, more than the {n_epochs} epochs of "
+            "loss_curve: each belongs to one of its epochs (the last ones)."
+        )
+    return values
 
 
 def _last_epochs(n_epochs, n_scored):

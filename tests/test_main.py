@@ -312,3 +312,21 @@ def test_an_mnist_folder_too_small_to_split_is_a_usage_error(capsys, tmp_path):
     _write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.arange(10))
     err = _usage_error(["--dataset", "mnist", "--mnist-dir", str(tmp_path)], capsys)
     assert "--dataset mnist: cannot split it into train and test sets" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--task", "regression", "--lr", "1", "--optimizer", "sgd"],
+        ["--dataset", "iris", "--lr", "1e300", "--optimizer", "sgd"],
+    ],
+    ids=["regression", "classification"],
+)
+def test_a_reference_model_that_cannot_train_is_reported_not_a_traceback(argv, capsys):
+    # MLPRegressor / MLPClassifier raise "Solver produced non-finite parameter
+    # weights" where ours stops on its divergence guard: the job crashed there.
+    with pytest.warns(Warning):  # our model's DivergenceWarning
+        assert main([*argv, "--epochs", "5", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "could not train at these settings: ValueError: Solver produced non-finite" in out
+    assert "Saved with joblib" in out

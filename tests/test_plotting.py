@@ -261,3 +261,42 @@ def test_a_loss_curve_that_is_not_one_loss_per_epoch_is_refused(curve):
     with pytest.raises(ValueError, match=r"^loss_curve must be a non-empty 1-D sequence"):
         LossCurveDisplay(loss_curve=curve).plot()
     assert not plt.get_fignums()  # refused before a figure was made
+
+
+def test_a_model_that_recorded_no_epoch_is_refused_saying_so(data):
+    # A divergence at the first batch keeps the starting weights and records
+    # no epoch: the message named the constructor's loss_curve argument.
+    X, y = data
+    clf = ScratchMLPClassifier(optimizer="rmsprop", learning_rate_init=1e6, random_state=0)
+    with pytest.warns(Warning):
+        clf.fit(X * 1e3, y)
+    assert clf.loss_curve_ == []
+    n_figures = len(plt.get_fignums())
+    with pytest.raises(ValueError, match=r"ScratchMLPClassifier recorded no epoch \(n_iter_=0\)"):
+        LossCurveDisplay.from_estimator(clf)
+    assert len(plt.get_fignums()) == n_figures
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("validation_scores", [0.5, 0.6, 0.7], "validation_scores has 3 entries"),
+        ("validation_loss_curve", [[0.5, 0.6]], "validation_loss_curve must be a 1-D"),
+    ],
+)
+def test_validation_curves_that_do_not_fit_the_epochs_are_refused(field, value, message):
+    # They were drawn at epochs beyond the training curve, or failed in
+    # matplotlib leaving an empty figure open.
+    display = LossCurveDisplay(loss_curve=[1.0, 0.8], **{field: value})
+    n_figures = len(plt.get_fignums())
+    with pytest.raises(ValueError, match=re.escape(message)):
+        display.plot()
+    assert len(plt.get_fignums()) == n_figures
+
+
+def test_a_label_names_the_validation_curves_too(data):
+    X, y = data
+    clf = ScratchMLPClassifier(max_iter=3, early_stopping=True, random_state=0).fit(X, y)
+    display = LossCurveDisplay.from_estimator(clf, label="adam")
+    assert display.line_.get_label() == "adam"
+    assert display.validation_line_.get_label() == "adam (validation score)"
