@@ -162,6 +162,8 @@ def _check_mnist(images, labels, files):
             f"{files[1]}: MNIST labels are uint8 of shape (n_images,); got {labels.dtype} "
             f"of shape {labels.shape}."
         )
+    if not images.shape[0]:
+        raise ValueError(f"{files[0]}: holds no images (its header declares 0).")
     if labels.shape[0] != images.shape[0]:
         raise ValueError(
             f"MNIST files disagree: {images.shape[0]} images ({files[0]}) but "

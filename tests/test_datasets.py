@@ -219,8 +219,10 @@ def test_load_idx_names_a_corrupt_gzip_file(tmp_path):
         (np.zeros((3, 784), np.uint8), np.zeros(3, np.uint8), r"images are uint8.*\(3, 784\)"),
         (np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.float32), r"labels are uint8.*float32"),
         (np.zeros((3, 28, 28), np.uint8), np.array([1, 99, 2], np.uint8), r"digits 0-9; got 99"),
+        # numpy's "cannot reshape array of size 0 into shape (0,newaxis)" before
+        (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), r"holds no images"),
     ],
-    ids=["float images", "2-D images", "float labels", "label 99"],
+    ids=["float images", "2-D images", "float labels", "label 99", "no images"],
 )
 def test_load_mnist_refuses_files_that_are_not_mnists(tmp_path, images, labels, message):
     # Any IDX type was read: float pixels divided by 255 left [0, 1], float
