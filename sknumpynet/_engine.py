@@ -424,10 +424,12 @@ class EpochLoop(_Run):
         if any(answers):
             return "callback"
         if self.state.no_improvement > self.estimator.n_iter_no_change:
-            if any(self._tell("on_patience_exhausted")):
+            if any(self._tell("on_patience_exhausted")):  # the schedule cut the rate
                 self.state.no_improvement = 0
+                self._say_patience_ran_out(f"Setting learning rate to {self.state.learning_rate:f}")
                 return None
-            self._say_patience_ran_out()
+            floor = self.estimator.learning_rate == "adaptive"
+            self._say_patience_ran_out(("Learning rate too small. " if floor else "") + "Stopping.")
             return "patience"
         return None
 
@@ -491,13 +493,14 @@ class EpochLoop(_Run):
             "weights sum to little"
         )
 
-    def _say_patience_ran_out(self):
+    def _say_patience_ran_out(self, then):
+        """With ``verbose``, scikit-learn's line for the patience running out, then ``then``."""
         est = self.estimator
         if est.verbose:
             what = "Validation score" if self.plan.early_stopping else "Training loss"
             print(
-                f"{what} did not improve more than tol={est.tol} for "
-                f"{est.n_iter_no_change} consecutive epochs. Stopping."
+                f"{what} did not improve more than tol={est.tol:f} for "
+                f"{est.n_iter_no_change} consecutive epochs. {then}"
             )
 
     def _warn_end(self, ended, kept_best):

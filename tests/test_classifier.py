@@ -506,7 +506,34 @@ def test_verbose_says_why_training_stopped(small_digits, capsys):
     _small(max_iter=50, tol=10.0, n_iter_no_change=1, verbose=1).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 + 1
-    assert "did not improve more than tol=10.0 for 1 consecutive epochs" in lines[-1]
+    # scikit-learn's words and number format, to the character.
+    assert lines[-1] == (
+        "Training loss did not improve more than tol=10.000000 for 1 consecutive epochs. Stopping."
+    )
+
+
+def test_verbose_announces_adaptive_rate_cuts_as_mlpclassifier_does(small_digits, capsys):
+    # Each cut went unannounced, and the final stop (the rate at its floor)
+    # was reported as a plain "Stopping.".
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = small_digits
+    settings = dict(
+        learning_rate="adaptive",
+        learning_rate_init=1e-4,
+        tol=10.0,
+        n_iter_no_change=1,
+        max_iter=200,
+        verbose=1,
+        random_state=0,
+    )
+    _small(optimizer="sgd", **settings).fit(X, y)
+    ours = [line for line in capsys.readouterr().out.splitlines() if "did not improve" in line]
+    MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", **settings).fit(X, y)
+    theirs = [line for line in capsys.readouterr().out.splitlines() if "did not improve" in line]
+    assert ours == theirs
+    assert ours[0].endswith("Setting learning rate to 0.000020")
+    assert ours[-1].endswith("Learning rate too small. Stopping.")
 
 
 def test_silent_by_default(small_digits, capsys):
