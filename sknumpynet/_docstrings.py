@@ -125,8 +125,9 @@ n_iter_ : int
     own, ``partial_fit`` 1.
 t_ : int
     Training samples seen over every call (rows times epochs).
-loss_ : float
-    Loss of the last epoch.
+loss_ : float or None
+    Loss of the last epoch; None when training stopped within its first
+    epoch (a divergence there keeps the starting weights and records none).
 best_loss_ : float or None
     Lowest epoch loss (None when early stopping is used; ``lbfgs`` ignores
     ``early_stopping``).

@@ -10,6 +10,7 @@ the extra.
 import contextlib
 import functools
 import math
+import sys
 from collections.abc import Sequence
 from numbers import Integral, Real
 
@@ -89,6 +90,8 @@ def checking_input(name):
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             yield
+    except OverflowError as exc:  # a Python int of an object array, e.g. 10**400
+        raise ValueError(f"{name} holds a number beyond float64's range; {exc}") from exc
     except (TypeError, ValueError) as exc:
         message = str(exc)
         if "could not convert" in message or message.startswith("float() argument"):
@@ -130,8 +133,12 @@ def numeric_targets(y, name):
     values = np.asarray(y)
     if values.dtype.kind != "O":
         return y
+    # A frame of mixed column dtypes arrives as objects, its missing values as
+    # None or pandas' NA, which float() refuses: NaN, refused below as such.
+    pandas = sys.modules.get("pandas")  # NA exists only where pandas is imported
+    missing = np.equal(values, None) if pandas is None else pandas.isna(values)
     with checking_input(name):
-        values = values.astype(np.float64)
+        values = np.where(missing, np.nan, values).astype(np.float64)
     if np.isnan(values).any():
         raise ValueError(f"Input {name} contains NaN (None or a missing value).")
     return values

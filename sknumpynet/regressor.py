@@ -72,13 +72,16 @@ class ScratchMLPRegressor(RegressorMixin, ScratchMLPBase):
                 f"y has {Y.shape[1]} outputs; the model was fitted with {self.n_outputs_}."
             )
         head_name = REGRESSION_LOSSES[self.loss]
-        if getattr(HEADS[head_name], "non_negative_targets", False) and not (
-            (Y >= 0).all() and (partial or (Y.sum(axis=0) > 0).all())
-        ):
-            raise ValueError(
-                f"loss={self.loss!r} needs y >= 0 with a positive sum in every output; "
-                f"got minimum {Y.min():.4g} and output sums {Y.sum(axis=0).tolist()}."
-            )
+        if getattr(HEADS[head_name], "non_negative_targets", False):
+            # In float64: integer counts would wrap, and a float sum may pass the
+            # largest float (inf is a positive sum all the same).
+            with np.errstate(over="ignore"):
+                sums = Y.sum(axis=0, dtype=np.float64)
+            if not ((Y >= 0).all() and (partial or (sums > 0).all())):
+                raise ValueError(
+                    f"loss={self.loss!r} needs y >= 0 with a positive sum in every output; "
+                    f"got minimum {Y.min():.4g} and output sums {sums.tolist()}."
+                )
         return y, Y, head_name
 
     def _encode_validation(self, y):

@@ -543,3 +543,45 @@ def test_poisson_predictions_stay_positive_far_outside_the_training_range(dtype)
     pred = reg.predict(far)
     assert (pred >= np.finfo(dtype).tiny).all() and np.isfinite(pred).all()
     assert (pred == np.finfo(dtype).tiny).any()  # some rows did underflow
+
+
+@pytest.mark.parametrize("dtype", ["Float64", "Int64", "boolean"])
+def test_a_missing_value_in_a_dataframe_y_is_a_nan_error_naming_y(dtype):
+    # A frame of mixed column dtypes arrives as objects; pandas' NA failed
+    # float() with a TypeError about NAType instead of MLPRegressor's error.
+    pd = pytest.importorskip("pandas", reason="pandas frames are what is tested")
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    values = [1] * 19 + [None] if dtype != "boolean" else [True] * 19 + [None]
+    y = pd.DataFrame({"a": pd.array(values, dtype=dtype), "b": np.arange(20.0)})
+    for name, fit in (
+        ("y", lambda est: est.fit(X, y)),
+        ("y_val", lambda est: est.fit(X, np.ones((20, 2)), X_val=X, y_val=y)),
+    ):
+        with pytest.raises(ValueError, match=f"Input {name} contains NaN"):
+            fit(ScratchMLPRegressor(max_iter=2))
+
+
+def test_a_number_beyond_float64_in_an_object_y_is_named():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = np.array([10**400] + [1] * 19, dtype=object)  # OverflowError, naming nothing
+    with pytest.raises(ValueError, match=r"^y holds a number beyond float64's range"):
+        ScratchMLPRegressor(max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64])
+def test_poisson_counts_whose_sum_passes_the_integer_range_are_accepted(dtype):
+    # The check summed the targets in their own dtype: 2**62 counts wrapped to
+    # a sum of 0 and were refused ("output sums [0]").
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    y = np.full(8, 2**62, dtype=dtype)
+    reg = ScratchMLPRegressor(loss="poisson", max_iter=2).fit(X, y)
+    assert reg.n_iter_ == 2
+    assert (reg.predict(X) > 0).all()
+
+
+def test_poisson_targets_whose_sum_overflows_raise_no_runtime_warning():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="loss at the starting weights is not finite"):
+            ScratchMLPRegressor(loss="poisson", max_iter=2).fit(X, np.full(10, 1e308))
