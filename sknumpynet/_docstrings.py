@@ -76,7 +76,9 @@ dropout : float or list of float, default=0.0
 batch_size : int or "auto", default="auto"
     Rows per mini-batch. ``"auto"`` splits the ``n`` training rows of the
     call into ``k = max(ceil(n / 200), 2)`` nearly equal batches of
-    ``ceil(n / k)`` rows (one batch when ``n < 64``): at most scikit-learn's
+    ``ceil(n / k)`` rows (equal to within one row where the last would be
+    less than half a batch, from about 20,000 rows; one batch when
+    ``n < 64``): at most scikit-learn's
     200 rows, but at least two batches per epoch where scikit-learn's
     ``min(200, n)`` trains a data set under 200 rows in one step per epoch.
 max_iter : int, default=200

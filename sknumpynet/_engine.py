@@ -373,6 +373,7 @@ class EpochLoop(_Run):
             block_rows=plan.block_rows(X, batch_rows),
             chunk_rows=plan.chunk_rows(X, self.network.layer_sizes) if plan.full_batch else None,
             buffers=self.buffers,
+            even_batches=plan.batch_size == "auto",
         )
 
     def run(self):

@@ -144,7 +144,8 @@ class CallPlan:
         """Rows per step: every training row for a full batch, else the batch size.
 
         ``"auto"``: ``k = max(ceil(n / 200), 2)`` batches (one below 64 rows) of
-        ``ceil(n / k)`` rows, so the last batch is at most ``k - 1`` rows short.
+        ``ceil(n / k)`` rows, so the last batch is at most ``k - 1`` rows short (the
+        trainer evens out a last batch of less than half as many rows: ``even_batches``).
         """
         if self.full_batch:
             return n_train
@@ -196,7 +197,9 @@ def auto_batch_rows(n_train):
     """Rows per batch of ``batch_size="auto"`` on ``n_train`` training rows.
 
     ``k = max(ceil(n / 200), 2)`` batches (one below 64 rows) of ``ceil(n / k)``
-    rows, so the last batch is at most ``k - 1`` rows short.
+    rows, so the last batch is at most ``k - 1`` rows short; where that is less
+    than half a batch (from about 20,000 rows) the trainer makes the ``k`` batches
+    equal to within one row (``Trainer(even_batches=True)``).
 
     Parameters
     ----------

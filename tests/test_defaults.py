@@ -30,6 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sknumpynet import ScratchMLPClassifier, ScratchMLPRegressor
+from sknumpynet.nn import MLP
 
 SEEDS = (0, 1, 2)
 
@@ -108,6 +109,39 @@ def test_auto_batch_size_trains_as_the_rule_says(n_rows, batch_rows):
         hidden_layer_sizes=(8,), max_iter=3, batch_size=batch_rows - 1, random_state=0
     ).fit(X, y)
     assert not np.array_equal(other.predict(X), fitted[0])
+
+
+def _batch_sizes(monkeypatch, est, X, y):
+    """The row counts of the batches of ``est``'s one-epoch fit."""
+    sizes = []
+    loss_grad = MLP.loss_grad
+
+    def recording(self, Xb, *args, **kwargs):
+        sizes.append(Xb.shape[0])
+        return loss_grad(self, Xb, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "loss_grad", recording)
+    est.set_params(max_iter=1).fit(X, y)
+    monkeypatch.undo()
+    return sizes
+
+
+@pytest.mark.parametrize("n_rows", [20499, 40001])
+def test_auto_batches_stay_nearly_equal_on_large_data(n_rows, monkeypatch):
+    # k = ceil(n / 200) batches of ceil(n / k) rows ended 40,001 rows on a
+    # batch of 1 row (200 x 200 + 1), whose L2 term is divided by 1: from
+    # about 20,000 rows such a cut now gives k batches equal to within one row.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_rows, 2))
+    y = X[:, 0]
+    reg = ScratchMLPRegressor(hidden_layer_sizes=(2,), random_state=0)
+    sizes = _batch_sizes(monkeypatch, reg, X, y)
+    k = -(-n_rows // 200)
+    assert len(sizes) == k and sum(sizes) == n_rows
+    assert max(sizes) - min(sizes) <= 1
+    # An explicit batch_size cuts as scikit-learn does: a short last batch.
+    plain = _batch_sizes(monkeypatch, reg.set_params(batch_size=200), X, y)
+    assert plain[:-1] == [200] * (len(plain) - 1) and plain[-1] == n_rows % 200
 
 
 def test_auto_batch_size_follows_partial_fit_chunks():

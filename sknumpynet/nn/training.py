@@ -288,6 +288,15 @@ class Trainer:
     buffers : Buffers, optional
         Where the trainer keeps its reused arrays; pass the same object to the
         next Trainer of the same network to reuse them.
+    even_batches : bool, default=False
+        Keep the batches of an epoch's ``n`` rows nearly equal: where cutting
+        ``k = ceil(n / batch_rows)`` batches of ``batch_rows`` would leave a
+        last batch of less than half as many rows, make the ``k`` batches equal
+        to within one row instead (``batch_size="auto"``, whose ``batch_rows``
+        is ``ceil(n / k)``: from about 20,000 rows the plain cut can end on a
+        batch of one row, whose L2 term weighs as much as a whole batch's).
+        False: batches of ``batch_rows`` and a shorter last one, as
+        scikit-learn cuts them.
     """
 
     def __init__(
@@ -307,6 +316,7 @@ class Trainer:
         block_rows=None,
         chunk_rows=None,
         buffers=None,
+        even_batches=False,
     ):
         self.network, self.optimizer, self.state = network, optimizer, state
         self.batch_rows, self.full_batch = batch_rows, full_batch
@@ -318,6 +328,7 @@ class Trainer:
         self.probe, self.block_rows, self.chunk_rows = probe, block_rows, chunk_rows
         self.buffers = Buffers() if buffers is None else buffers
         self.grad = self.buffers.gradient(network.params)
+        self.even_batches = even_batches
 
     def _order(self, n, indices):
         """This epoch's order of the rows ``indices`` (all ``n`` rows if None)."""
@@ -430,8 +441,7 @@ class Trainer:
             xb, yb, wb = self.buffers.gathered(size, X, Y, sample_weight)
         total_loss = total_weight = 0.0
         drop_rng = self._drop_rng()
-        for start in range(0, n, size):
-            stop = min(start + size, n)
+        for batch, (start, stop) in enumerate(self._batch_bounds(n, size)):
             if order is None:  # rows in place: slices are views, nothing copied
                 Xb, Yb = X[start:stop], Y[start:stop]
                 wb_ = None if sample_weight is None else sample_weight[start:stop]
@@ -452,12 +462,22 @@ class Trainer:
                 loss = self.network.loss_grad(Xb, Yb, self.grad, wb_, self.alpha)
             else:
                 loss = self.network.loss_grad(Xb, Yb, self.grad, wb_, self.alpha, rng=drop_rng)
-            self._step(loss, Yb, wb_, start // size, self._penalty(wb_))
+            self._step(loss, Yb, wb_, batch, self._penalty(wb_))
             total_loss += loss * weight
             total_weight += weight
         if total_weight == 0:
             raise ValueError("sample_weight: every training row has weight 0.")
         return total_loss / total_weight
+
+    def _batch_bounds(self, n, size):
+        """``(start, stop)`` of each batch of an epoch of ``n`` rows (see ``even_batches``)."""
+        k = -(-n // size)
+        last = n - (k - 1) * size  # the last batch of a plain cut
+        if self.even_batches and 2 * last < size:
+            bounds = [i * n // k for i in range(k + 1)]
+        else:
+            bounds = [min(i * size, n) for i in range(k + 1)]
+        return zip(bounds[:-1], bounds[1:], strict=True)
 
     def _check_last_step(self, X, Y, sample_weight):
         """Raise :class:`Diverged` if the weights after the last step exploded."""
