@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import type_of_target
 from ._plan import auto_batch_rows
 from .nn import ACTIVATIONS, HEADS, OPTIMIZERS, REGRESSION_LOSSES
 from .nn.initializers import resolve_init
+from .nn.training import batch_bounds
 
 # scikit-learn's activation names for ours; leaky_relu has no counterpart.
 _ACTIVATIONS = {
@@ -101,7 +102,16 @@ def _batch_size(params, entry, n_samples, notes, name):
             "Pass n_samples to give it the same batch size."
         )
         return batch_size
-    return auto_batch_rows(_training_rows(params, entry, n_samples))
+    n = _training_rows(params, entry, n_samples)
+    rows = auto_batch_rows(n)
+    ours = batch_bounds(n, rows, even=True)
+    if ours != batch_bounds(n, rows):
+        notes.append(
+            f"{name} cuts {n} rows into batches of {rows} and a last one of "
+            f"{n - (len(ours) - 1) * rows}; ours makes the {len(ours)} batches equal to "
+            "within one row."
+        )
+    return rows
 
 
 def _sklearn_head(y):

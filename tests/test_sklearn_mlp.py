@@ -355,3 +355,13 @@ def test_a_head_is_noted_only_where_mlpclassifier_picks_another(head, target, rn
     assert any(f"head={head!r}" in note for note in notes) is not same
     _, unknown = sklearn_equivalent(ScratchMLPClassifier(head=head))
     assert any("pass y to check it" in note for note in unknown)
+
+
+def test_auto_batches_evened_on_large_data_are_noted():
+    # From about 20,000 rows our "auto" evens out a cut that would end on a
+    # sliver; scikit-learn at the same batch_size cuts plainly.
+    mlp, notes = sklearn_equivalent(ScratchMLPClassifier(), n_samples=40001)
+    assert mlp.batch_size == 200
+    assert any("cuts 40001 rows into batches of 200 and a last one of 1" in n for n in notes)
+    _, notes = sklearn_equivalent(ScratchMLPClassifier(), n_samples=1000)
+    assert not any("cuts" in n for n in notes)

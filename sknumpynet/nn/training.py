@@ -138,6 +138,33 @@ def full_batch_loss_grad(
     return network.add_penalty(grad, data_loss, total, alpha)
 
 
+def batch_bounds(n, size, even=False):
+    """``(start, stop)`` of each batch of ``size`` rows (at most) in ``n`` rows.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the epoch.
+    size : int
+        Rows per batch.
+    even : bool, default=False
+        Where the last of ``k = ceil(n / size)`` batches of ``size`` rows would
+        hold less than half as many, make the ``k`` batches equal to within
+        one row instead (see :class:`Trainer`'s ``even_batches``).
+
+    Returns
+    -------
+    list of tuple of int
+    """
+    k = -(-n // size)
+    last = n - (k - 1) * size  # the last batch of a plain cut
+    if even and 2 * last < size:
+        bounds = [i * n // k for i in range(k + 1)]
+    else:
+        bounds = [min(i * size, n) for i in range(k + 1)]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
 class Buffers:
     """Arrays a :class:`Trainer` reuses from batch to batch (and, given to the
     next trainer of the same network, from call to call).
@@ -470,14 +497,8 @@ class Trainer:
         return total_loss / total_weight
 
     def _batch_bounds(self, n, size):
-        """``(start, stop)`` of each batch of an epoch of ``n`` rows (see ``even_batches``)."""
-        k = -(-n // size)
-        last = n - (k - 1) * size  # the last batch of a plain cut
-        if self.even_batches and 2 * last < size:
-            bounds = [i * n // k for i in range(k + 1)]
-        else:
-            bounds = [min(i * size, n) for i in range(k + 1)]
-        return zip(bounds[:-1], bounds[1:], strict=True)
+        """``(start, stop)`` of each batch of an epoch of ``n`` rows."""
+        return batch_bounds(n, size, self.even_batches)
 
     def _check_last_step(self, X, Y, sample_weight):
         """Raise :class:`Diverged` if the weights after the last step exploded."""
