@@ -287,8 +287,12 @@ def validate_hyperparameters(estimator):
             f"activation must be one of {_allowed(ACTIVATIONS)}, or a list of "
             f"{len(sizes)} of them (one per hidden layer); got {estimator.activation!r}."
         )
-    if estimator.random_state is not None and not isinstance(
-        estimator.random_state, (Integral, np.random.RandomState, np.random.Generator)
+    if (
+        estimator.random_state is not None
+        and not isinstance(
+            estimator.random_state, (Integral, np.random.RandomState, np.random.Generator)
+        )
+        or isinstance(estimator.random_state, (bool, np.bool_))
     ):
         raise TypeError(
             "random_state must be None, an int, a numpy RandomState or Generator; "

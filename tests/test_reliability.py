@@ -310,6 +310,8 @@ BAD_HYPERPARAMETERS = [
     ("random_state", "0", TypeError, "None, an int, a numpy RandomState or Generator"),
     ("random_state", 1.5, TypeError, "None, an int, a numpy RandomState or Generator"),
     ("random_state", -1, ValueError, r"an int in [0, 2**32 - 1]"),
+    # Accepted as seed 1 (MLPClassifier takes it too), against the rule for ints.
+    ("random_state", True, TypeError, "None, an int, a numpy RandomState or Generator"),
     ("warm_start", None, TypeError, "True or False"),
     ("verbose", -1, ValueError, "must be >= 0"),
     ("verbose", 0.5, TypeError, "instance of int"),
