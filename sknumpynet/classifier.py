@@ -34,9 +34,29 @@ def _check_weighted_classes(y, sw, what):
         raise ValueError(f"{what} {found} with a positive weight; at least 2 classes are needed.")
 
 
+def _check_label_types(labels, name):
+    """Raise what sorting the labels cannot say clearly: a NaT, or mixed types.
+
+    NaT compares with nothing, so labels holding one sort in any order (and
+    would be encoded to the wrong units); scikit-learn calls an object array
+    whose first label is not a string "unknown", a regression target.
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "mM" and np.isnat(labels).any():
+        raise ValueError(f"{name} contains NaT (a missing date or time).")
+    if labels.dtype == object and labels.ndim == 1:
+        others = {type(label).__name__ for label in labels if not isinstance(label, str)}
+        if others and any(isinstance(label, str) for label in labels):
+            raise TypeError(
+                f"{name} must hold labels of one type (all strings, or all numbers); got "
+                f"strings and {sorted(others)}."
+            )
+
+
 def _checked_classes(classes):
     """``unique_labels(classes)``, its errors naming ``classes``."""
     try:
+        _check_label_types(classes, "classes")
         with np.errstate(invalid="ignore"):  # NaN labels are refused by the check
             return unique_labels(classes)
     except (TypeError, ValueError) as exc:
@@ -152,6 +172,7 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        _check_label_types(y, "y")
         try:
             kind = type_of_target(y, input_name="y")
         except TypeError as exc:
@@ -243,8 +264,14 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             weights = balanced_class_weight(classes, y[kept], sw[kept] / sw.max())
             per_sample = np.zeros_like(sw)
             per_sample[kept] = weights[np.searchsorted(classes, y[kept])]
-        else:
+        elif isinstance(self.class_weight, str):  # "balanced", unweighted rows
             weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+            per_sample = weights[np.searchsorted(self.classes_, y)]
+        else:
+            # Each class's value, found as check_class_weight matched the keys:
+            # compute_class_weight reads every label with int() first, so the
+            # label '2' missed the key '2' and a date failed.
+            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
             per_sample = weights[np.searchsorted(self.classes_, y)]
         # A weight or product beyond the dtype's range becomes inf here, which
         # the weights' range check names (not numpy's overflow warning).

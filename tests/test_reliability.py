@@ -685,13 +685,46 @@ def test_big_endian_float32_input_trains_a_float32_model():
     np.testing.assert_array_equal(big_endian.coefs_[0], native.coefs_[0])
 
 
-def test_labels_of_mixed_types_are_refused_naming_the_argument():
+@pytest.mark.parametrize("labels", [["a", 1], [1, "a"], [None, "a"], ["a", None]], ids=repr)
+def test_labels_of_mixed_types_are_refused_naming_the_argument(labels):
+    # With a number (or None) first, scikit-learn's type_of_target called the
+    # labels "unknown" and the error blamed a continuous regression target.
     X, _ = _data(n=60)
-    mixed = np.array(["a", 1] * 30, dtype=object)
+    mixed = np.array(labels * 30, dtype=object)
     with pytest.raises(TypeError, match=r"^y must hold labels of one type"):
         _small().fit(X, mixed)
     with pytest.raises(TypeError, match=r"^classes must be an array-like of labels of one type"):
         _small().partial_fit(X, np.array(["a"] * 60, dtype=object), classes=mixed[:2])
+
+
+@pytest.mark.parametrize("where", ["y", "classes"])
+def test_labels_with_a_missing_date_are_refused(where):
+    # NaT compares with nothing, so classes_ came out unsorted in any order and
+    # the labels were encoded to the wrong units: a silently wrong model.
+    X, _ = _data(n=60)
+    y = np.array(["2020-01-01", "NaT", "2021-06-01"] * 20, dtype="datetime64[D]")
+    with pytest.raises(ValueError, match=r"(y|classes) contains NaT \(a missing date or time\)"):
+        if where == "y":
+            _small().fit(X, y)
+        else:
+            _small().partial_fit(X[:20], y[y == y[0]], classes=np.unique(y))
+
+
+def test_class_weight_dicts_for_labels_that_spell_numbers_or_dates():
+    # scikit-learn's compute_class_weight reads each label with int() first:
+    # the label '2' became 2 and missed its key, and dates failed in int().
+    X, _ = _data(n=60)
+    for y, key in (
+        (np.array(["1", "2", "x"] * 20), "2"),
+        (
+            np.array(["2020-01-01", "2021-06-01", "2022-03-01"] * 20, dtype="datetime64[D]"),
+            np.datetime64("2021-06-01"),
+        ),
+    ):
+        weighted = _small(class_weight={key: 5.0}).fit(X, y)
+        sw = np.where(y == key, 5.0, 1.0)
+        same = _small().fit(X, y, sample_weight=sw)
+        np.testing.assert_array_equal(weighted.coefs_[0], same.coefs_[0])
 
 
 # ---- divergence --------------------------------------------------------------
