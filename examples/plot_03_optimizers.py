@@ -69,7 +69,7 @@ for optimizer, learning_rate in learning_rates.items():
         hidden_layer_sizes=(64,),
         optimizer=optimizer,
         learning_rate_init=learning_rate,
-        batch_size=64,
+        batch_size="auto" if optimizer == "gd" else 64,  # gd takes every row at once
         max_iter=EPOCHS,
         n_iter_no_change=EPOCHS,
         random_state=0,

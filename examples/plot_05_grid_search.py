@@ -31,11 +31,13 @@ print(f"{mnist.source}: {X_train.shape[0]} training and {X_test.shape[0]} test i
 # The search
 # ----------
 # Parameters of a pipeline step are addressed as ``<step>__<parameter>``.
-# Learning rates that suit Adam are too small for plain gradient descent and
-# the other way round; the grid spans both. A learning rate too small leaves a
-# network near chance after 15 epochs; one too large shows up as a lower
-# score (or a ``DivergenceWarning``, silenced here by its message with the
-# iteration-cap warning of these short runs).
+# Learning rates that suit Adam are too small for plain gradient descent, and
+# those that suit plain gradient descent are larger than Adam needs; the grid
+# spans both. A learning rate too small leaves a network far behind after 15
+# epochs (well under half of the best score); one too large shows up as a
+# lower score (or a ``DivergenceWarning``, silenced here by its message with
+# the iteration-cap warning of these short runs), by a little for Adam, whose
+# steps the learning rate bounds.
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler

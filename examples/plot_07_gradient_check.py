@@ -45,7 +45,7 @@ print(f"{net.params.size} parameters, relative error {rel_error:.2e}")
 # Analytic against numerical, parameter by parameter
 # --------------------------------------------------
 # Every point lies on the diagonal; the right panel shows the absolute
-# difference of each parameter, about nine orders of magnitude below the
+# difference of each parameter, eight to nine orders of magnitude below the
 # gradients themselves.
 import matplotlib.pyplot as plt
 

@@ -93,7 +93,9 @@ for optimizer, library, acc, seconds, epochs in rows:
 # -----------
 # :class:`~sknumpynet.LossCurveDisplay` reads ``loss_curve_``, which
 # ``MLPClassifier`` records too, so it draws both. The two libraries report
-# the same objective: mean cross-entropy plus ``alpha / (2 n) ||W||^2``.
+# the same objective: the mean cross-entropy of a batch plus
+# ``alpha / (2 S) ||W||^2``, ``S`` the batch's size (its total sample weight),
+# averaged over the epoch's batches.
 import matplotlib.pyplot as plt
 
 from sknumpynet import LossCurveDisplay

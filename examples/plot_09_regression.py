@@ -187,8 +187,13 @@ print(f"out_activation_: {counts['ScratchMLPRegressor'].out_activation_!r}")
 # there is no learning rate, no batch and no shuffling. ``max_iter`` caps the
 # iterations, ``max_fun`` the evaluations of the loss, and ``loss_curve_``
 # gets one entry per iteration. Each iteration costs at least one pass over
-# all the data, where an Adam epoch makes one pass and many steps: L-BFGS
-# suits small data sets like this one, mini-batch optimizers large ones.
+# all the data, where an Adam epoch makes one pass and many steps, so on a
+# small data set like this one L-BFGS gets there in less time, and on a large
+# one mini-batch optimizers win. Both stop at ``max_iter=150`` here (the
+# warning is silenced). L-BFGS drives the training loss far lower and fits the
+# noise: its test R² trails Adam's, and more iterations lower it further
+# (0.87 at 500, 0.83 at 2,000 in a run of this script); a larger ``alpha`` is
+# its remedy.
 X_train, X_test, y_train, y_test = splits["friedman1"]
 runs = {
     "adam": ScratchMLPRegressor(hidden_layer_sizes=(64,), alpha=1e-3, batch_size=32),

@@ -48,8 +48,9 @@ print(f"'balanced' weights: {balanced.round(3)}  (n / (K n_k) = {by_hand.round(3
 # Three fits, all else equal
 # --------------------------
 # The same network, data and ``random_state``; only ``class_weight`` changes.
-# 100 epochs are enough here: a fit that reaches ``max_iter`` warns, and only
-# that exact warning is silenced.
+# Training stops at 100 epochs, short of convergence (each fit reaches
+# ``max_iter``, whose warning, and only it, is silenced): that is where the
+# weights show most, as the end of this section explains.
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
@@ -95,6 +96,14 @@ print(f"balanced accuracy, class_weight None -> 'balanced': {before:.3f} -> {aft
 # often. The price is more false alarms in the common class, as the confusion
 # matrices show (rows: true class, columns: predicted class). The dict, which
 # weighs class 1 less than ``"balanced"`` does, sits in between.
+#
+# The gain is one of training time more than of the final model: trained on to
+# convergence (about 400 epochs, ``max_iter=2000``), the unweighted network
+# finds the rare class too, and the three balanced accuracies end within 0.005
+# of each other (0.918, 0.918 and 0.915 with this seed). Class weights matter
+# most where training stops early (a budget of epochs, early stopping on a
+# validation score dominated by the common class) or where a small network
+# cannot fit both classes; with class weights the rare class is learned first.
 import matplotlib.pyplot as plt
 from sklearn.metrics import ConfusionMatrixDisplay
 

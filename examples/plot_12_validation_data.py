@@ -108,8 +108,9 @@ plt.show()
 # -----------------------
 # Routing alone hands ``X_val`` to the network as it was given: raw features,
 # on scales the network never saw in training. Its predictions on them are
-# meaningless: the validation accuracy never rises above the share of the
-# majority class, so early stopping gives up after ``n_iter_no_change`` epochs
+# meaningless: the network puts every raw row in one class, so the validation
+# accuracy stays at that class's share (here the minority's, 0.374) and never
+# improves, and early stopping gives up after ``n_iter_no_change`` epochs
 # and keeps the weights of the first epoch. The test score shows the damage.
 # No error is raised (the shapes are right), which is why
 # ``transform_input=["X_val"]`` matters.

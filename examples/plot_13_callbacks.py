@@ -44,8 +44,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sknumpynet import ScratchMLPClassifier
 
-# Every fit below stops at max_iter on purpose (a short example).
-warnings.filterwarnings("ignore", "Stochastic Optimizer", ConvergenceWarning)
+# The fits below are short on purpose: those that reach max_iter warn, and
+# only that exact warning is silenced, for the rest of this script.
+warnings.filterwarnings("ignore", "Stochastic Optimizer: Maximum iterations", ConvergenceWarning)
 
 monitor = ScoringMonitor(scoring="accuracy")
 clf = ScratchMLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0)
