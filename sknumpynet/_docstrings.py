@@ -137,7 +137,9 @@ loss_curve_ : list of float
     Loss of each epoch, over every call since the model was started.
 learning_rates_ : list of float
     Learning rate of each epoch, beside ``loss_curve_`` and over the same
-    calls; ``[]`` with lbfgs.
+    calls; ``[]`` with lbfgs, whose iterations record none (so in a model
+    that mixed lbfgs fits with step optimizers the two lists no longer pair
+    up).
 validation_scores_ : list of float or None
     Validation score (accuracy for a classifier, R² for a regressor) on the
     rows held out by ``early_stopping``, or on ``X_val``, ``y_val`` passed to
@@ -150,7 +152,8 @@ validation_loss_curve_ : list of float or None
     Loss on the validation set (without the penalty term) beside each entry
     of ``validation_scores_``; None like it.
 best_validation_score_ : float or None
-    Best of ``validation_scores_`` (None without a validation set).
+    Best of ``validation_scores_`` (None without a validation set, or when
+    no epoch was scored).
 n_layers_ : int
     Layers including input and output.
 n_outputs_ : int

@@ -96,6 +96,13 @@ class FitState:
         elif plan.fresh or est.validation_scores_ is None:
             self.restart.update(validation)
             self.best_validation_score, self.no_improvement = -np.inf, 0
+        elif self.best_validation_score is None or (
+            plan.early_stopping and est.best_loss_ is not None
+        ):
+            # No epoch scored yet, or the previous call only recorded its scores
+            # (early stopping off): its best is an epoch whose weights it did not
+            # keep, so this call judges its own epochs. The records go on.
+            self.best_validation_score, self.no_improvement = -np.inf, 0
         if plan.early_stopping:  # judged on the validation set: no training best
             self.best_loss = None
         elif self.best_loss is None:
@@ -201,7 +208,10 @@ class FitState:
             "t_": self.t,
             "loss_": self.loss,
             "best_loss_": self.best_loss,
-            "best_validation_score_": self.best_validation_score,
+            # -inf is the search's start: no epoch was scored.
+            "best_validation_score_": (
+                None if self.best_validation_score == -np.inf else self.best_validation_score
+            ),
             "_no_improvement_count": self.no_improvement,
             "_schedule_epoch": self.schedule_epoch,
             "_learning_rate": self.learning_rate,

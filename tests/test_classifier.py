@@ -785,3 +785,25 @@ def test_the_first_partial_fit_without_classes_says_to_pass_them_by_keyword(smal
     X, y = small_digits
     with pytest.raises(ValueError, match=r"by keyword \(classes=\.\.\.\).*sample_weight, classes"):
         _small().partial_fit(X, y, np.unique(y))
+
+
+def test_gd_with_dropout_on_two_layers_does_not_depend_on_working_memory():
+    # The full-batch gradient is summed in chunks sized from working_memory;
+    # with two dropped layers the chunks consumed one generator in another
+    # order, so one random_state gave two models.
+    import sklearn
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(400, 8, random_state=0)
+    est = ScratchMLPClassifier(
+        hidden_layer_sizes=(16, 16),
+        optimizer="gd",
+        dropout=[0.3, 0.3],
+        max_iter=5,
+        random_state=0,
+    )
+    whole = sklearn.clone(est).fit(X, y)
+    with sklearn.config_context(working_memory=0.01):  # chunks of a few dozen rows
+        chunked = sklearn.clone(est).fit(X, y)
+    for a, b in zip(whole.coefs_, chunked.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)

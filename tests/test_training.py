@@ -165,9 +165,12 @@ def test_dropout_masks_come_from_the_trainer_rng(optimizer):
     order = np.arange(len(X)) if opt.full_batch else draws.permutation(len(X))
     size = len(X) if opt.full_batch else 5
     grad, total = np.empty_like(ref.params), 0.0
+    # A full batch draws each hidden layer's masks from a generator of its own,
+    # seeded from the trainer's (so that its chunks draw what one pass would).
+    masks = [np.random.default_rng(draws.integers(2**63, size=1)[0])] if opt.full_batch else draws
     for start in range(0, len(X), size):
         rows = order[start : start + size]
-        total += sw[rows].sum() * ref.loss_grad(X[rows], Y[rows], grad, sw[rows], rng=draws)
+        total += sw[rows].sum() * ref.loss_grad(X[rows], Y[rows], grad, sw[rows], rng=masks)
         opt.step(ref.params, grad, ref_state)
     np.testing.assert_array_equal(net.params, ref.params)
     assert loss == pytest.approx(total / sw.sum(), rel=1e-12)
@@ -273,6 +276,27 @@ def test_full_batch_in_chunks_equals_one_pass_over_the_rows(weighted, use_rows, 
     loss = full_batch_loss_grad(net, data, Y, grad, sw, 0.3, rows=rows, chunk_rows=4)
     assert loss == pytest.approx(expected, rel=1e-12)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_full_batch_dropout_masks_do_not_depend_on_the_chunks(dtype):
+    # Masks were drawn chunk by chunk, layer after layer, from one generator:
+    # with two dropped layers the chunk size (scikit-learn's working_memory)
+    # changed which mask a row got, so one random_state gave two models.
+    X, Y, _ = _data(n=23)
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    net = MLP([3, 5, 4, 2], ["relu", "tanh"], "sigmoid", dtype=dtype, dropout=[0.3, 0.4])
+    net.initialize("auto", np.random.default_rng(1))
+    results = []
+    for chunk_rows in (23, 4, 7):
+        grad = np.empty_like(net.params)
+        loss = full_batch_loss_grad(
+            net, X, Y, grad, None, 0.1, chunk_rows=chunk_rows, rng=np.random.default_rng(5)
+        )
+        results.append((loss, grad))
+    for loss, grad in results[1:]:
+        assert loss == pytest.approx(results[0][0], rel=1e-5 if dtype == np.float32 else 1e-12)
+        np.testing.assert_allclose(grad, results[0][1], rtol=1e-4, atol=1e-6)
 
 
 def test_full_batch_refuses_rows_that_all_weigh_zero():

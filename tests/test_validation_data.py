@@ -317,3 +317,45 @@ def test_a_refused_validation_set_leaves_the_fitted_model_unchanged(warm_start):
     assert clf.validation_scores_ == state["validation_scores_"]
     assert clf.t_ == state["t_"]
     np.testing.assert_array_equal(clf.coefs_[0], state["coefs_"][0])
+
+
+def test_a_warm_fit_that_turns_early_stopping_on_judges_its_own_epochs():
+    # The previous fit only recorded its validation scores: its best belongs to
+    # an epoch whose weights it did not keep. Judged against it, no epoch of
+    # the early-stopping fit counted as better and all its training was thrown
+    # away, while best_validation_score_ named weights the model did not have.
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import accuracy_score
+
+    X, y = make_classification(300, 20, n_informative=3, flip_y=0.3, random_state=0)
+    Xt, yt, Xv, yv = X[:150], y[:150], X[150:], y[150:]
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(200,),
+        learning_rate_init=0.01,
+        max_iter=150,
+        n_iter_no_change=np.inf,
+        random_state=0,
+    ).fit(Xt, yt, X_val=Xv, y_val=yv)
+    assert clf.validation_scores_[-1] < clf.best_validation_score_  # it overfitted
+    clf.set_params(warm_start=True, early_stopping=True, max_iter=50, n_iter_no_change=5)
+    clf.fit(Xt, yt, X_val=Xv, y_val=yv)
+    this_call = clf.validation_scores_[-clf.n_iter_ :]
+    assert clf.best_validation_score_ == max(this_call)
+    assert accuracy_score(yv, clf.predict(Xv)) == pytest.approx(max(this_call))
+
+
+def test_an_early_stopping_fit_that_diverges_at_once_has_no_best_score():
+    # It was -inf, the search's starting value, where the attribute is the best
+    # of validation_scores_ (here empty) or None.
+    from sknumpynet.exceptions import DivergenceWarning
+
+    clf = ScratchMLPClassifier(
+        optimizer="sgd", learning_rate_init=1e6, early_stopping=True, random_state=0
+    )
+    with pytest.warns(DivergenceWarning):
+        clf.fit(X * 1e3, Y)
+    assert clf.validation_scores_ == []
+    assert clf.best_validation_score_ is None
+    # A warm fit goes on from there.
+    clf.set_params(warm_start=True, learning_rate_init=0.01).fit(X, Y)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)

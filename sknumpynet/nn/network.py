@@ -332,10 +332,11 @@ class MLP:
             once per call.
         alpha : float, default=0.0
             L2 penalty on the weights (not the biases).
-        rng : numpy.random.Generator, optional
-            Source of the dropout masks, drawn layer by layer in order; None
-            (or every rate 0) means no dropout.  ``J`` and ``grad`` are then
-            those of the network thinned by the drawn masks.
+        rng : numpy.random.Generator or list of Generator, optional
+            Source of the dropout masks, drawn layer by layer in order (or, a
+            list, one generator per hidden layer); None (or every rate 0)
+            means no dropout.  ``J`` and ``grad`` are then those of the
+            network thinned by the drawn masks.
 
         Returns
         -------
@@ -395,7 +396,7 @@ class MLP:
             inputs.append(a)
             return None
         mask, dropped = ws["M"][layer][:m], ws["H"][layer][:m]
-        rng.random(out=mask, dtype=self.dtype)
+        (rng[layer] if isinstance(rng, list) else rng).random(out=mask, dtype=self.dtype)
         # For u uniform in [0, 1), floor(u + 1 - p) is 1 when u >= p (probability
         # 1 - p) and 0 otherwise; then 1 / (1 - p) rescales.  Three in-place
         # passes, no temporaries (an in-place comparison would cast through a

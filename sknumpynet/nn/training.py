@@ -97,7 +97,9 @@ def full_batch_loss_grad(
     scratch : ndarray of shape (n_params,), optional
         Room for one chunk's gradient (allocated when needed and not given).
     rng : numpy.random.Generator, optional
-        Dropout masks (see :meth:`MLP.loss_grad`).
+        Source of the dropout masks (see :meth:`MLP.loss_grad`): one generator
+        per hidden layer is seeded from it, each read in row order, so chunks
+        of any size draw the masks of one pass over every row.
 
     Returns
     -------
@@ -117,6 +119,10 @@ def full_batch_loss_grad(
     n = X.shape[0] if rows is None else len(rows)
     if sample_weight is not None and not sample_weight[slice(None) if rows is None else rows].any():
         raise ValueError("sample_weight: every training row has weight 0.")
+    if rng is not None:  # seeds drawn from rng: Generator.spawn needs NumPy 1.25
+        rng = [
+            np.random.default_rng(seed) for seed in rng.integers(2**63, size=len(network.dropout))
+        ]
     if rows is None and n <= chunk_rows:
         return network.loss_grad(X, Y, grad, sample_weight, alpha, rng=rng)
     part = np.empty_like(grad) if scratch is None else scratch
