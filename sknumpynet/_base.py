@@ -215,15 +215,17 @@ class ScratchMLPBase(_callbacks.CallbackSupport, BaseEstimator):
 
     def _run(self, X, y, sample_weight, partial, classes, validation, drawn):
         """Plan, train and commit one call; ``drawn["seed"]``: ``random_state``'s
-        state after a fresh call drew its seed (see :func:`_seeding.restore`)."""
+        states just before and after a fresh call drew its seed (see
+        :func:`_seeding.restore`)."""
         stream = self.__dict__.get("_stream") if partial else None
         hidden, activations, dropout = self._hyperparameters(stream)
         given = validation is not None and any(v is not None for v in validation)
         plan = CallPlan.make(self, partial=partial, X=X, validation_given=given, dropout=dropout)
         X, y, Y, head_name, sw, named = self._training_data(X, y, sample_weight, plan, classes)
         if plan.fresh:
+            before = _seeding.snapshot(self.random_state)
             self._random_seed = _seeding.new_seed(self.random_state)
-            drawn["seed"] = _seeding.snapshot(self.random_state)
+            drawn["seed"] = (before, _seeding.snapshot(self.random_state))
         rng = _seeding.call_rng(self.random_state, self._random_seed, 0 if plan.fresh else self.t_)
         key = ((X.shape[1], *hidden, Y.shape[1]), tuple(activations), head_name, X.dtype, dropout)
         if stream is None or stream.key != key:

@@ -36,7 +36,14 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .exceptions import DivergenceWarning, TrainingInterruptedWarning, warn_user
-from .nn import Diverged, DivergenceGuard, NotFiniteAtStart, Trainer, deferred_interrupt
+from .nn import (
+    OPTIMIZERS,
+    Diverged,
+    DivergenceGuard,
+    NotFiniteAtStart,
+    Trainer,
+    deferred_interrupt,
+)
 from .nn.memory import aligned_copy
 
 DIVERGENCE_FACTOR = 1e3
@@ -475,12 +482,13 @@ class EpochLoop(_Run):
             )
         light = self._light_batch()
         if light is not None:
+            bounded = [n for n, o in OPTIMIZERS.items() if getattr(o, "normalised_steps", False)]
             return (
                 f"{light}, and a batch's L2 step is alpha / (its total weight) times the "
                 f"weights: at learning_rate_init={value} such a batch scales them by more "
                 f"than 2. Raise the smallest {self.weights_named}, lower alpha={est.alpha:.3g} "
                 "or learning_rate_init, or use an optimizer that normalises its steps "
-                "(adam, rmsprop)."
+                f"({', '.join(bounded)})."
             )
         return f"{rate} (or the features are on too large a scale); lower it or standardize X."
 
@@ -493,6 +501,8 @@ class EpochLoop(_Run):
         """
         weights, alpha = self.sample_weight, self.estimator.alpha
         if weights is None or not alpha or self.plan.full_batch:
+            return None
+        if getattr(self.plan.solver, "normalised_steps", False):  # steps of bounded size
             return None
         weights = weights if self.rows is None else weights[self.rows]
         lightest = float(weights[weights > 0].min()) * self.plan.batch_rows(len(weights))

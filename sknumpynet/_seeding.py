@@ -77,31 +77,33 @@ def snapshot(random_state):
     return None
 
 
-def restore(random_state, state, drawn=None):
-    """Put back the state :func:`snapshot` took of ``random_state``'s generator.
+def restore(random_state, state, draw=None):
+    """Put back what a failed call drew from ``random_state``'s generator.
 
-    NumPy's global state and a ``RandomState``, which the call draws one seed
-    from (:func:`new_seed`) and which other code may share (another thread's
-    unseeded fit, a callback), are put back only while that draw is still
-    their last: one others drew from since is left where they left it, or
-    their draws would come again. A ``Generator`` is the call's own generator
-    throughout (:func:`call_rng`; NumPy's generators are not to be shared
-    between threads): it is always put back.
+    A ``Generator`` is the call's own generator throughout (:func:`call_rng`;
+    NumPy's generators are not to be shared between threads): it is put back
+    to ``state``, its state at the start of the call. NumPy's global state and
+    a ``RandomState``, which the call draws one seed from (:func:`new_seed`)
+    and which other code may share (another thread's unseeded fit, a
+    callback), are put back to their state just before that draw, and only
+    while the draw is still their last: one others drew from since is left
+    where they left it, or their draws would come again.
 
     Parameters
     ----------
     random_state : None, int, RandomState or Generator
     state : object or None
-        :func:`snapshot` of it before the call.
-    drawn : object or None
-        :func:`snapshot` of it after the call drew its seed; None when it drew
-        none.
+        :func:`snapshot` of it at the start of the call.
+    draw : tuple or None
+        :func:`snapshot` of it just before and just after the call drew its
+        seed; None when it drew none.
     """
     if state is None:
         return
-    shared = not isinstance(random_state, np.random.Generator)
-    if shared and (drawn is None or not _same(snapshot(random_state), drawn)):
-        return
+    if not isinstance(random_state, np.random.Generator):
+        if draw is None or not _same(snapshot(random_state), draw[1]):
+            return
+        state = draw[0]
     if random_state is None:
         np.random.set_state(state)  # noqa: NPY002 - the global state is None's
     elif isinstance(random_state, np.random.RandomState):

@@ -190,8 +190,9 @@ def _invalid_parameter(check):
     def checked(*args, **kwargs):
         try:
             return check(*args, **kwargs)
-        except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(str(exc)) from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            # Chained, so that a fault of the check itself keeps its traceback.
+            raise InvalidParameterError(str(exc)) from exc
 
     return checked
 
@@ -237,9 +238,14 @@ def validate_hyperparameters(estimator):
                 f"got {value!r}."
             )
         check_scalar(value, name, kind, min_val=low, max_val=high, include_boundaries=closed)
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int beyond the floats, e.g. 10**400
+            finite = False
+        if not finite:
+            shown = repr(value) if len(repr(value)) < 40 else f"{repr(value)[:20]}..."
             raise ValueError(
-                f"{name} must be a finite number {_bounds(low, high, closed)}; got {value!r}."
+                f"{name} must be a finite number {_bounds(low, high, closed)}; got {shown}."
             )
     patience = estimator.n_iter_no_change
     if not (isinstance(patience, Real) and patience == math.inf):

@@ -55,8 +55,8 @@ def _check_label_types(labels, name):
 
 def _checked_classes(classes):
     """``unique_labels(classes)``, its errors naming ``classes``."""
+    _check_label_types(classes, "classes")  # its own message names classes
     try:
-        _check_label_types(classes, "classes")
         with np.errstate(invalid="ignore"):  # NaN labels are refused by the check
             return unique_labels(classes)
     except (TypeError, ValueError) as exc:

@@ -267,7 +267,7 @@ class _Graph:
 
 def _cast_input(g, x, input_type, dtype):
     """The input in the model's dtype, cast as ``predict`` casts it."""
-    if isinstance(input_type, _AS_FLOAT64):  # predict takes integers (and float16) as float64
+    if isinstance(input_type, _AS_FLOAT64):  # predict takes integers and bools as float64
         x = g.node("Cast", [x], to=TensorProto.DOUBLE)
         input_type = DoubleTensorType()
     if isinstance(input_type, _TENSOR_TYPES[dtype]):

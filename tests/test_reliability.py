@@ -693,7 +693,7 @@ def test_labels_of_mixed_types_are_refused_naming_the_argument(labels):
     mixed = np.array(labels * 30, dtype=object)
     with pytest.raises(TypeError, match=r"^y must hold labels of one type"):
         _small().fit(X, mixed)
-    with pytest.raises(TypeError, match=r"^classes must be an array-like of labels of one type"):
+    with pytest.raises(TypeError, match=r"^classes must hold labels of one type"):
         _small().partial_fit(X, np.array(["a"] * 60, dtype=object), classes=mixed[:2])
 
 
@@ -1320,3 +1320,50 @@ def test_alpha_beyond_a_float32_model_is_named(optimizer):
     message = "alpha=1e+300 makes the L2 penalty of the starting weights overflow"
     with pytest.raises(ValueError, match=re.escape(message)):
         _small(optimizer=optimizer, alpha=1e300).fit(X.astype(np.float32), y)
+
+
+def test_probe_rows_that_all_weigh_zero_do_not_crash_the_end_of_an_epoch():
+    # The end-of-epoch check divided the probe's penalty by the probe rows'
+    # total weight: 0 when every probe row weighs 0 (here every other row).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(101, 4))
+    y = (X[:, 0] > 0).astype(int)
+    sw = (np.arange(101) % 2).astype(float)
+    clf = ScratchMLPClassifier(max_iter=2, random_state=0).fit(X, y, sample_weight=sw)
+    assert clf.n_iter_ == 2
+
+
+def test_the_light_batch_cause_is_not_given_for_optimizers_that_normalise_steps():
+    X, y, sw = _tiny_weights_data()
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(16,),
+        learning_rate_init=50.0,
+        batch_size=8,
+        max_iter=20,
+        random_state=0,
+    )
+    with pytest.warns(DivergenceWarning) as record:
+        clf.fit(X * 1e3, y, sample_weight=sw)
+    message = str(record[0].message)
+    assert "learning_rate_init=50.0 is too high for optimizer='adam'" in message
+    assert "smallest sample_weight" not in message
+
+
+def test_an_internal_error_of_a_check_keeps_its_traceback(monkeypatch):
+    # InvalidParameterError replaced any TypeError/ValueError "from None": a
+    # bug inside a check read as a bad hyperparameter, its origin lost.
+    import sknumpynet._validation as validation
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in a check")
+
+    monkeypatch.setattr(validation, "_dropout_rates", broken)
+    with pytest.raises(InvalidParameterError) as info:
+        _small().fit(*_data())
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize("name", ["alpha", "tol"])
+def test_a_number_beyond_float_range_is_an_invalid_parameter(name):
+    with pytest.raises(InvalidParameterError, match=name):
+        _small().set_params(**{name: 10**400}).fit(*_data())

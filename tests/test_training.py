@@ -378,3 +378,21 @@ def test_full_batch_refuses_a_short_y():
     net = MLP([3, 4, 2], ["tanh"], "sigmoid")
     with pytest.raises(ValueError, match="Y must have shape"):
         full_batch_loss_grad(net, X, Y[:10], np.empty_like(net.params), chunk_rows=4)
+
+
+def test_a_divergence_message_reports_the_objective_the_guard_compared():
+    # With weights the guard compares the batch objective read at the call's
+    # mean weight per row; the message printed the raw one, which could be
+    # below the limit it claimed it was not below.
+    from sknumpynet.nn import HEADS, Diverged, DivergenceGuard
+
+    net, trainer = _trainer("sgd", batch_size=4, lr=0.1, seed=0)
+    trainer.guard = guard = DivergenceGuard(HEADS["softmax"], factor=10)
+    Y = np.eye(2)[[0, 1, 0, 1]]
+    assert guard.admits(1.0, Y, np.ones(4), 0.4)  # the limit: 10
+    heavy = np.full(4, 10.0)
+    raw = 9.95 + 0.4 / heavy.sum()
+    judged = guard.normalised(raw, heavy, 0.4)
+    assert raw < guard.limit <= judged
+    with pytest.raises(Diverged, match=f"training loss {judged:.4g} at batch 3 is not below 10"):
+        trainer._step(raw, Y, heavy, 3, 0.4)

@@ -415,3 +415,31 @@ def test_full_batch_training_on_a_memmap_reads_it_chunk_by_chunk(tmp_path):
         tracemalloc.stop()
     # The held-out tenth is copied (as documented); the training rows are not.
     assert peak < 0.35 * X.nbytes, (peak, X.nbytes)
+
+
+@pytest.mark.parametrize("kind", ["RandomState", "None"])
+def test_a_draw_others_made_before_the_calls_own_is_not_rewound(kind, monkeypatch):
+    # The state put back was the one at the start of the call, before its data
+    # were checked: a draw another thread made in the meantime came again.
+    generator = np.random.RandomState(3) if kind == "RandomState" else None
+    if kind == "None":
+        np.random.seed(3)  # noqa: NPY002 - the legacy global seed is what is tested
+    X, y = _chunk(0)
+    others = []
+    est = _classifier(max_iter=2).set_params(random_state=generator)
+    training_data = type(est)._training_data
+
+    def another_thread_draws_first(self, *args, **kwargs):
+        others.append(_seeding.new_seed(generator))
+        return training_data(self, *args, **kwargs)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("training failed")
+
+    monkeypatch.setattr(type(est), "_training_data", another_thread_draws_first)
+    monkeypatch.setattr(type(est), "_train", fail)
+    with pytest.raises(RuntimeError, match="training failed"):
+        est.fit(X, y)
+    monkeypatch.undo()
+    later = [_seeding.new_seed(generator) for _ in range(2)]
+    assert others[0] not in later

@@ -125,6 +125,7 @@ class MLP:
         self.params = aligned_zeros(n_params, self.dtype)
         self.coefs, self.intercepts = self.unpack(self.params)
         self._workspace = None
+        self.last_penalty = 0.0  # the L2 term of the last objective computed
 
     @property
     def n_layers(self):
@@ -425,8 +426,11 @@ class MLP:
         return 0.5 * alpha * float(W_all @ W_all)
 
     def _objective(self, data_loss, total, alpha):
-        """``J`` from the weighted loss sum and the total weight ``S``."""
-        return (data_loss + self.penalty(alpha)) / total
+        """``J`` from the weighted loss sum and the total weight ``S``; keeps the
+        L2 term in :attr:`last_penalty` (the divergence guard reads weighted
+        batches by it, without a second pass over the weights)."""
+        self.last_penalty = self.penalty(alpha)
+        return (data_loss + self.last_penalty) / total
 
     def objective(self, X, Y, sample_weight=None, alpha=0.0):
         """Objective ``J`` of the current weights on a batch; forward pass only.

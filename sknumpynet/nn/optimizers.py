@@ -108,6 +108,10 @@ class Optimizer:
     # hyperparameter that is its decay rate (see state_from_averages).
     decays = {}
     flush_every = FLUSH_EVERY
+    # Steps divided by a running root mean square of the gradients (rmsprop,
+    # adam): a gradient many times the usual makes a step of about the usual
+    # size, not one many times larger.
+    normalised_steps = False
     # The step size of learning_rate_init="auto": the customary 0.01 of plain
     # and momentum SGD (with momentum's averaged velocity, exactly the steps of
     # scikit-learn's solver="sgd" at its defaults, 0.001 and momentum 0.9).
@@ -387,6 +391,7 @@ class RMSProp(Optimizer):
 
     hyperparameters = ("rho", "epsilon")
     positive = ("epsilon",)
+    normalised_steps = True
     state_names = ("square_avg",)
     decays = {"square_avg": "rho"}
     default_learning_rate = 0.001
@@ -428,6 +433,7 @@ class Adam(Optimizer):
 
     hyperparameters = ("beta_1", "beta_2", "epsilon")
     positive = ("epsilon",)
+    normalised_steps = True
     state_names = ("m", "s")
     decays = {"m": "beta_1", "s": "beta_2"}
     default_learning_rate = 0.001  # scikit-learn's and Kingma & Ba's

@@ -166,6 +166,8 @@ class DivergenceGuard:
         if self.row_weight is None:
             self.row_weight = float(sample_weight.mean(dtype=np.float64))
         total = float(sample_weight.sum(dtype=np.float64))
+        if not total > 0 or not self.row_weight > 0:  # an unweighted objective then
+            return loss
         return loss + penalty * (1.0 / (len(sample_weight) * self.row_weight) - 1.0 / total)
 
     def admits(self, loss, Y, sample_weight, penalty=0.0):

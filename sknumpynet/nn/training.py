@@ -119,7 +119,7 @@ def full_batch_loss_grad(
     n = X.shape[0] if rows is None else len(rows)
     if sample_weight is not None and not sample_weight[slice(None) if rows is None else rows].any():
         raise ValueError("sample_weight: every training row has weight 0.")
-    if rng is not None:  # seeds drawn from rng: Generator.spawn needs NumPy 1.25
+    if rng is not None and any(network.dropout):  # Generator.spawn needs NumPy 1.25
         rng = [
             np.random.default_rng(seed) for seed in rng.integers(2**63, size=len(network.dropout))
         ]
@@ -428,16 +428,18 @@ class Trainer:
         return loss
 
     def _penalty(self, weights):
-        """The L2 term for the guard to read a weighted batch's objective by (see
-        :class:`DivergenceGuard`); 0 without weights, where no batch needs it."""
-        return 0.0 if weights is None else self.network.penalty(self.alpha)
+        """The L2 term of the objective just computed, for the guard to read a
+        weighted batch's objective by (see :class:`DivergenceGuard`); 0 without
+        weights, where no batch needs it."""
+        return 0.0 if weights is None else self.network.last_penalty
 
     def _step(self, loss, Y, weights, batch, penalty=0.0):
         """Take the optimizer step for a batch whose objective was ``loss``."""
         # One comparison catches NaN, inf and an exploded but finite loss.
         if not self.guard.admits(loss, Y, weights, penalty):
+            judged = self.guard.normalised(loss, weights, penalty)  # what was compared
             raise Diverged(
-                f"training loss {loss:.4g} at batch {batch} is not below {self.guard.limit:.4g}"
+                f"training loss {judged:.4g} at batch {batch} is not below {self.guard.limit:.4g}"
             )
         self.optimizer.step(self.network.params, self.grad, self.state)
         if self.interrupt.requested:
@@ -515,7 +517,10 @@ class Trainer:
             return
         loss = probe_objective(net, X, Y, sample_weight, self.probe, self.alpha)
         weights = None if sample_weight is None else sample_weight[self.probe]
-        if not self.guard.normalised(loss, weights, self._penalty(weights)) < self.guard.limit:
+        if weights is not None and not weights.any():
+            weights = None  # probe_objective scored the rows unweighted
+        loss = self.guard.normalised(loss, weights, self._penalty(weights))
+        if not loss < self.guard.limit:
             raise Diverged(
                 f"training loss {loss:.4g} after the last step is not below {self.guard.limit:.4g}"
             )
