@@ -264,14 +264,14 @@ class ScratchMLPClassifier(ClassifierMixin, ScratchMLPBase):
             weights = balanced_class_weight(classes, y[kept], sw[kept] / sw.max())
             per_sample = np.zeros_like(sw)
             per_sample[kept] = weights[np.searchsorted(classes, y[kept])]
-        elif isinstance(self.class_weight, str):  # "balanced", unweighted rows
-            weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-            per_sample = weights[np.searchsorted(self.classes_, y)]
         else:
-            # Each class's value, found as check_class_weight matched the keys:
-            # compute_class_weight reads every label with int() first, so the
-            # label '2' missed the key '2' and a date failed.
-            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+            if isinstance(self.class_weight, str):  # "balanced", unweighted rows
+                weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+            else:
+                # Each class's value, found as check_class_weight matched the
+                # keys: compute_class_weight reads every label with int() first,
+                # so the label '2' missed the key '2' and a date failed.
+                weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
             per_sample = weights[np.searchsorted(self.classes_, y)]
         # A weight or product beyond the dtype's range becomes inf here, which
         # the weights' range check names (not numpy's overflow warning).

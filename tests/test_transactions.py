@@ -224,25 +224,36 @@ def test_a_failed_fresh_fit_leaves_the_callers_random_state_as_it_was(kind):
     assert a.loss_curve_ == b.loss_curve_
 
 
+@pytest.mark.parametrize("moment", ["after", "before"])
 @pytest.mark.parametrize("kind", ["RandomState", "None"])
-def test_a_failed_fit_does_not_rewind_draws_others_made_since_its_own(kind, monkeypatch):
+def test_a_failed_fit_does_not_rewind_draws_others_made_meanwhile(kind, moment, monkeypatch):
     # A shared generator (NumPy's global one for None) that other code drew
     # from while the call ran (another thread's unseeded fit, say) was wound
-    # back to before the call, so those draws came again: two unseeded fits
-    # got one seed. The call's own draw is put back only while it is the last.
+    # back to the start of the call, so those draws came again: two unseeded
+    # fits got one seed. The call's own draw is put back, from just before it,
+    # only while it is the last; a draw made after it ("after") or before it,
+    # while the call checked its data ("before"), is not handed out again.
     # (A Generator is the call's own throughout, and always put back.)
     generator = np.random.RandomState(7) if kind == "RandomState" else None
     if kind == "None":
         np.random.seed(7)  # noqa: NPY002 - the legacy global seed is what is tested
     X, y = _chunk(0)
     others = []
+    est = _classifier(max_iter=2).set_params(random_state=generator)
+    training_data = type(est)._training_data
 
-    def draw_then_fail(*args, **kwargs):  # another user of the generator, then a failure
+    def another_user_draws(self, *args, **kwargs):
         others.append(_seeding.new_seed(generator))
+        return training_data(self, *args, **kwargs)
+
+    def draws_then_fails(*args, **kwargs):
+        if moment == "after":
+            others.append(_seeding.new_seed(generator))
         raise RuntimeError("training failed")
 
-    est = _classifier(max_iter=2).set_params(random_state=generator)
-    monkeypatch.setattr(type(est), "_train", draw_then_fail)
+    if moment == "before":
+        monkeypatch.setattr(type(est), "_training_data", another_user_draws)
+    monkeypatch.setattr(type(est), "_train", draws_then_fails)
     with pytest.raises(RuntimeError, match="training failed"):
         est.fit(X, y)
     monkeypatch.undo()
@@ -415,31 +426,3 @@ def test_full_batch_training_on_a_memmap_reads_it_chunk_by_chunk(tmp_path):
         tracemalloc.stop()
     # The held-out tenth is copied (as documented); the training rows are not.
     assert peak < 0.35 * X.nbytes, (peak, X.nbytes)
-
-
-@pytest.mark.parametrize("kind", ["RandomState", "None"])
-def test_a_draw_others_made_before_the_calls_own_is_not_rewound(kind, monkeypatch):
-    # The state put back was the one at the start of the call, before its data
-    # were checked: a draw another thread made in the meantime came again.
-    generator = np.random.RandomState(3) if kind == "RandomState" else None
-    if kind == "None":
-        np.random.seed(3)  # noqa: NPY002 - the legacy global seed is what is tested
-    X, y = _chunk(0)
-    others = []
-    est = _classifier(max_iter=2).set_params(random_state=generator)
-    training_data = type(est)._training_data
-
-    def another_thread_draws_first(self, *args, **kwargs):
-        others.append(_seeding.new_seed(generator))
-        return training_data(self, *args, **kwargs)
-
-    def fail(*args, **kwargs):
-        raise RuntimeError("training failed")
-
-    monkeypatch.setattr(type(est), "_training_data", another_thread_draws_first)
-    monkeypatch.setattr(type(est), "_train", fail)
-    with pytest.raises(RuntimeError, match="training failed"):
-        est.fit(X, y)
-    monkeypatch.undo()
-    later = [_seeding.new_seed(generator) for _ in range(2)]
-    assert others[0] not in later

@@ -50,10 +50,14 @@ def probe_objective(network, X, Y, sample_weight, rows, alpha):
         ``J`` on ``rows`` (NaN or inf if the weights are); see
         :meth:`MLP.objective`.
     """
+    return network.objective(X[rows], Y[rows], _probe_weights(sample_weight, rows), alpha)
+
+
+def _probe_weights(sample_weight, rows):
+    """The weights of ``rows`` as :func:`probe_objective` scores them: None
+    (unweighted) without weights or where none of them is positive."""
     weights = None if sample_weight is None else sample_weight[rows]
-    if weights is not None and not weights.any():
-        weights = None
-    return network.objective(X[rows], Y[rows], weights, alpha)
+    return None if weights is None or not weights.any() else weights
 
 
 def full_batch_loss_grad(
@@ -476,7 +480,7 @@ class Trainer:
             xb, yb, wb = self.buffers.gathered(size, X, Y, sample_weight)
         total_loss = total_weight = 0.0
         drop_rng = self._drop_rng()
-        for batch, (start, stop) in enumerate(self._batch_bounds(n, size)):
+        for batch, (start, stop) in enumerate(batch_bounds(n, size, self.even_batches)):
             if order is None:  # rows in place: slices are views, nothing copied
                 Xb, Yb = X[start:stop], Y[start:stop]
                 wb_ = None if sample_weight is None else sample_weight[start:stop]
@@ -504,10 +508,6 @@ class Trainer:
             raise ValueError("sample_weight: every training row has weight 0.")
         return total_loss / total_weight
 
-    def _batch_bounds(self, n, size):
-        """``(start, stop)`` of each batch of an epoch of ``n`` rows."""
-        return batch_bounds(n, size, self.even_batches)
-
     def _check_last_step(self, X, Y, sample_weight):
         """Raise :class:`Diverged` if the weights after the last step exploded."""
         net = self.network
@@ -516,9 +516,7 @@ class Trainer:
         if self.probe is None or self.guard.limit is None:
             return
         loss = probe_objective(net, X, Y, sample_weight, self.probe, self.alpha)
-        weights = None if sample_weight is None else sample_weight[self.probe]
-        if weights is not None and not weights.any():
-            weights = None  # probe_objective scored the rows unweighted
+        weights = _probe_weights(sample_weight, self.probe)
         loss = self.guard.normalised(loss, weights, self._penalty(weights))
         if not loss < self.guard.limit:
             raise Diverged(
